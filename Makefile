@@ -1,0 +1,38 @@
+# Quick start: `make demo` and `make test`. Each target does its own setup.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint pytest gotest bench clean
+
+$(STAMP): setup.cfg pyproject.toml go-function/go.mod
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	cd go-function && go mod download
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/pipeline demo
+
+lint: setup
+	$(BIN)/ruff check pipeline tests bench
+	cd go-function && go vet ./...
+
+pytest: setup
+	$(BIN)/pytest -q
+
+gotest: setup
+	cd go-function && go test ./...
+
+# pytest exits 5 when it collects no test: make treats that as a failure.
+test: lint pytest gotest
+
+bench: setup
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache

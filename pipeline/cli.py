@@ -1,0 +1,128 @@
+"""Command-line frame: global options, lazy dispatch to one module per verb, exit codes.
+
+Kept light on purpose: `pipeline --help` and `pipeline validate` must not import boto3,
+so command modules are imported only when their verb runs, and each keeps AWS imports
+inside its `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from pipeline import __version__
+from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError
+
+# verb -> (module under pipeline.commands, one-line help). Order is the help order.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "check config and templates offline (no AWS call)"),
+    "accounts": ("accounts", "assume the role into every configured account and show who we are"),
+    "local": ("local", "run the embedded AWS emulator in the foreground"),
+    "demo": ("demo", "the whole flow on the embedded emulator"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line and exit 2 (argparse's own code too)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"pipeline: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--profile", default=default, help="AWS profile for the base credentials")
+    parser.add_argument("--region", default=default, help="override the configured region")
+    parser.add_argument(
+        "--output", choices=("text", "json"), default=argparse.SUPPRESS if suppress else "text",
+        help="text for people, json (one document on stdout) for scripts",
+    )
+    parser.add_argument(
+        "--local", action="store_true", default=argparse.SUPPRESS if suppress else False,
+        help="run against the embedded AWS emulator (started in-process)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
+        help="more detail; tracebacks on errors",
+    )
+    parser.add_argument(
+        "--config-dir", default=argparse.SUPPRESS if suppress else "environments",
+        help="directory holding pipeline.yml and the env files (default: environments)",
+    )
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser. With `only`, just that verb's module is imported (fast path)."""
+    parser = _Parser(prog="pipeline", description="Promote one Go Lambda artifact through accounts.")
+    parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        _global_options(sp, suppress=True)
+        if only is None or name == only:
+            module = importlib.import_module(f"pipeline.commands.{module_name}")
+            module.configure(sp)
+    return parser
+
+
+def _verb(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = _verb(argv)
+    parser = build_parser(only=verb)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    module = importlib.import_module(f"pipeline.commands.{COMMANDS[args.command][0]}")
+    try:
+        if args.local and args.command not in ("local", "demo"):
+            from pipeline.local.emulator import Emulator
+
+            with Emulator() as emulator:
+                emulator.export_environment(os.environ)
+                return module.run(args)
+        return module.run(args)
+    except PipelineError as exc:
+        _report(exc.message, exc.details, args.verbose)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("pipeline: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        _report(_describe_unexpected(exc), [], args.verbose)
+        return EXIT_FAILED
+
+
+def _describe_unexpected(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        error = response["Error"]
+        op = getattr(exc, "operation_name", "call")
+        return f"AWS error in {op}: {error.get('Code')}: {error.get('Message')}"
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _report(message: str, details: list[str], verbose: int) -> None:
+    sys.stderr.write(f"pipeline: error: {message}\n")
+    if len(details) > 1:
+        for line in details:
+            sys.stderr.write(f"  {line}\n")
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

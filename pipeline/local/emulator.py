@@ -1,0 +1,146 @@
+"""Start and stop moto's server on 127.0.0.1, with our own WSGI layers in front of it.
+
+moto keeps all state in this process's memory, so the emulator lives as long as the
+process that started it (`pipeline local up` keeps one in the foreground for other shells).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import urllib.request
+from collections.abc import Callable, Iterable, MutableMapping
+from types import TracebackType
+from typing import Any
+
+# Credentials the emulator accepts; moto maps unknown keys to account 123456789012.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+DEFAULT_REGION = "us-east-1"
+# Variables that would point boto3 at something else than the emulator's fake base identity.
+_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+            "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Each layer wraps moto's app (or the layer below it); the Lambda runtime registers one.
+_LAYERS: list[Callable[[WsgiApp], WsgiApp]] = []
+
+
+def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
+    """Add a WSGI middleware in front of moto (used to fill moto's gaps)."""
+    if layer not in _LAYERS:
+        _LAYERS.append(layer)
+
+
+def _load_layers() -> None:
+    # Importing the runtime module registers its invoke layer (if it exists yet).
+    try:
+        invoke = importlib.import_module("pipeline.local.invoke")
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline.local.invoke":
+            raise
+        return
+    invoke.register()
+
+
+class Emulator:
+    """moto server on a free loopback port. Use as a context manager or start()/stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Emulator:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        _load_layers()
+        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        for layer in _LAYERS:
+            app = layer(app)
+        self._server = make_server(self.host, self.port, app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        for hook in list(_SHUTDOWN_HOOKS):
+            hook()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.restore_environment()
+
+    def reset(self) -> None:
+        """Wipe every account's state (and moto's STS keys: re-assume roles after this)."""
+        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            resp.read()
+        for hook in list(_RESET_HOOKS):
+            hook()
+
+    def environment(self) -> dict[str, str]:
+        """The variables a shell (or this process) needs to talk to the emulator."""
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, **FAKE_CREDENTIALS}
+        env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION)
+        return env
+
+    def export_environment(self, environ: MutableMapping[str, str]) -> None:
+        """Point boto3 in `environ` (normally os.environ) at the emulator; undone by stop()."""
+        for key in (*self.environment(), *_CLEARED):
+            if key not in self._saved_env:
+                self._saved_env[key] = environ.get(key)
+        for key in _CLEARED:
+            environ.pop(key, None)
+        environ.update(self.environment())
+        self._environ = environ
+
+    def restore_environment(self) -> None:
+        environ = getattr(self, "_environ", None)
+        if environ is None:
+            return
+        for key, value in self._saved_env.items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value
+        self._saved_env.clear()
+        self._environ = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+# Hooks other emulator modules register (e.g. stop warm Lambda processes).
+_SHUTDOWN_HOOKS: list[Callable[[], None]] = []
+_RESET_HOOKS: list[Callable[[], None]] = []
+
+
+def on_shutdown(hook: Callable[[], None]) -> None:
+    if hook not in _SHUTDOWN_HOOKS:
+        _SHUTDOWN_HOOKS.append(hook)
+
+
+def on_reset(hook: Callable[[], None]) -> None:
+    if hook not in _RESET_HOOKS:
+        _RESET_HOOKS.append(hook)

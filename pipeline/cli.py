@@ -96,13 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return module.run(args)
         return module.run(args)
     except PipelineError as exc:
-        _report(exc.message, exc.details, args.verbose)
+        _report(exc.message, exc.details, args.verbose, args.output, args.command, exc.exit_code)
         return exc.exit_code
+    except BrokenPipeError:
+        # stdout closed early (e.g. `| head`): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("pipeline: interrupted\n")
         return 130
     except Exception as exc:  # the last line of defence: one line, no traceback
-        _report(_describe_unexpected(exc), [], args.verbose)
+        _report(_describe_unexpected(exc), [], args.verbose, args.output, args.command, EXIT_FAILED)
         return EXIT_FAILED
 
 
@@ -115,8 +120,12 @@ def _describe_unexpected(exc: Exception) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _report(message: str, details: list[str], verbose: int) -> None:
+def _report(message: str, details: list[str], verbose: int, output: str, command: str, code: int) -> None:
     sys.stderr.write(f"pipeline: error: {message}\n")
+    if output == "json":
+        from pipeline.output import Output
+
+        Output("json").document(command, ok=False, error=message, details=details, exit_code=code)
     if len(details) > 1:
         for line in details:
             sys.stderr.write(f"  {line}\n")

@@ -1,0 +1,86 @@
+"""Which AWS failures are worth retrying, and the tenacity policy that retries them.
+
+Throttling, 5xx and connection trouble are retried with exponential backoff and full jitter;
+AccessDenied, validation errors and every other 4xx fail at once (retrying cannot fix them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+log = logging.getLogger("pipeline.aws")
+T = TypeVar("T")
+
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+})
+TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout",
+                             "RequestTimeoutException", "ServiceException"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8
+    base_delay: float = 0.1
+    max_delay: float = 5.0
+    sleep: Callable[[float], None] | None = None
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        extra = {"sleep": self.sleep} if self.sleep is not None else {}
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable),
+            wait=wait_random_exponential(multiplier=self.base_delay, max=self.max_delay),
+            stop=stop_after_attempt(self.attempts),
+            reraise=True,
+            before_sleep=_log_retry,
+            **extra,
+        )
+        return retrying(fn, *args, **kwargs)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    name = getattr(state.fn, "__name__", "call")
+    log.info("retrying %s after %s (attempt %d)", name, type(exc).__name__, state.attempt_number)
+
+
+class RetryingClient:
+    """A boto3 client whose API methods go through a RetryPolicy; everything else passes through."""
+
+    def __init__(self, client: Any, policy: RetryPolicy) -> None:
+        self._client = client
+        self._policy = policy
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name in self._client.meta.method_to_api_mapping:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return self._policy.call(attr, *args, **kwargs)
+
+            call.__name__ = name
+            return call
+        return attr
+
+    @property
+    def raw(self) -> Any:
+        """The underlying boto3 client (for waiters, paginators and Stubber)."""
+        return self._client

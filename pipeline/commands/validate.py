@@ -1,0 +1,29 @@
+"""`pipeline validate [--env E]`: every config file and template checked offline, no AWS call."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.commands.context import Context
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", help="only report on this environment (all files are still checked)")
+
+
+def run(args: argparse.Namespace) -> int:
+    ctx = Context(args)
+    config = ctx.config()
+    envs = [config.env(args.env)] if args.env else list(config.environments.values())
+    rows = []
+    for env in envs:
+        strategy = (f"canary {env.strategy.canary.percent}% / {env.strategy.canary.bake_seconds}s"
+                    if env.strategy.canary else "all_at_once")
+        rows.append([env.name, ", ".join(f"{t.account}/{t.region}" for t in env.targets),
+                     env.gates.requires, "yes" if env.gates.approval else "no", strategy, len(env.smoke)])
+    ctx.out.table(["env", "account/region", "requires", "approval", "strategy", "smoke cases"], rows,
+                  title=f"{config.directory}: valid ({config.name}, tooling {config.tooling.account})")
+    ctx.out.document("validate", directory=str(config.directory), name=config.name,
+                     environments=[{"name": r[0], "targets": r[1], "requires": r[2], "approval": r[3] == "yes",
+                                    "strategy": r[4], "smoke_cases": r[5]} for r in rows])
+    return 0

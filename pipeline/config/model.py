@@ -1,0 +1,81 @@
+"""The validated, merged configuration the rest of the product reads (plain frozen dataclasses)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config.models import FunctionSettings, Gates, SandboxFile, SmokeCase, Strategy
+from pipeline.errors import InputError
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place an environment's function lives."""
+
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    targets: tuple[Target, ...]
+    deploy_role: str
+    external_id: str | None
+    protect: bool
+    timezone: str
+    gates: Gates
+    strategy: Strategy
+    smoke: tuple[SmokeCase, ...]
+    function: FunctionSettings
+    wave_size: int
+    promoters: tuple[str, ...]
+    source: str = ""
+
+    @property
+    def account(self) -> str:
+        return self.targets[0].account
+
+    @property
+    def region(self) -> str:
+        return self.targets[0].region
+
+
+@dataclass(frozen=True)
+class ToolingAccount:
+    account: str
+    region: str
+    role: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    directory: Path
+    name: str
+    region: str
+    tooling: ToolingAccount
+    order: tuple[str, ...]
+    environments: dict[str, Environment]
+    sandbox: SandboxFile | None = None
+    function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
+
+    @property
+    def artifact_bucket(self) -> str:
+        """Globally unique by construction: name, tooling account and region."""
+        return f"{self.name}-artifacts-{self.tooling.account}-{self.tooling.region}"
+
+    def env(self, name: str) -> Environment:
+        """The named environment, or exit 2 with a did-you-mean hint."""
+        try:
+            return self.environments[name]
+        except KeyError:
+            hint = difflib.get_close_matches(name, list(self.environments), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(self.order)})"
+            raise InputError(f"unknown environment {name!r}{extra}") from None
+
+    def predecessor(self, name: str) -> str | None:
+        """The env whose smoke record gates `name`: gates.requires (None for the first stage)."""
+        return self.env(name).gates.requires

@@ -1,0 +1,247 @@
+"""Typed models of the environment files; the JSON Schema is generated from these.
+
+Models are strict (no silent type coercion, unknown keys rejected) because a deploy tool
+must not guess: `memory: "128"` or `account: 111111111111` are mistakes to report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+FREEZE_RE = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
+    r"([01]\d|2[0-3]):([0-5]\d)$"
+)
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+
+
+def _timezone(value: Any) -> Any:
+    if isinstance(value, str):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin or UTC)") from None
+    return value
+
+
+TimeZone = Annotated[str, BeforeValidator(_timezone), Field(description="IANA time zone, e.g. Europe/Berlin")]
+
+
+def _account(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"must be a 12-digit string, got {type(value).__name__}")
+    if isinstance(value, int):
+        raise ValueError(f"must be a 12-digit string, got int {value} (quote it; YAML drops leading zeros)")
+    if not _ACCOUNT_RE.match(value):
+        raise ValueError(f"must be a 12-digit string, got {value!r}")
+    return value
+
+
+AccountId = Annotated[str, BeforeValidator(_account), Field(pattern=r"^\d{12}$",
+                                                           description="12-digit AWS account id, quoted")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region")]
+RoleName = Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,64}$", description="IAM role name (not an ARN)")]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,128}$")]
+EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PolicyStatement(Strict):
+    """An extra IAM statement for the function's execution role."""
+
+    effect: Literal["Allow", "Deny"] = "Allow"
+    actions: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9*]+$")]] = Field(min_length=1)
+    resources: list[str] = Field(min_length=1)
+
+    @field_validator("actions")
+    @classmethod
+    def _no_wildcard_service(cls, value: list[str]) -> list[str]:
+        for action in value:
+            if action.split(":", 1)[1] == "*":
+                raise ValueError(f"action {action!r} grants a whole service; name the actions")
+        return value
+
+
+class FunctionSettings(Strict):
+    memory: int = Field(128, ge=128, le=10240, description="MB")
+    timeout: int = Field(10, ge=1, le=900, description="seconds")
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    environment: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")], str] = Field(default_factory=dict)
+    log_retention_days: int = 14
+    policy_statements: list[PolicyStatement] = Field(default_factory=list)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of CloudWatch Logs' values {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+
+class FunctionDefaults(Strict):
+    """`function:` in pipeline.yml or an env file: every key optional, merged per key."""
+
+    memory: int | None = Field(None, ge=128, le=10240)
+    timeout: int | None = Field(None, ge=1, le=900)
+    architecture: Literal["x86_64", "arm64"] | None = None
+    environment: dict[str, str] | None = None
+    log_retention_days: int | None = None
+    policy_statements: list[PolicyStatement] | None = None
+
+
+class Tooling(Strict):
+    account: AccountId
+    region: Region | None = None
+    role: RoleName | None = Field(None, description="role to assume in the tooling account first (optional hop)")
+    external_id: str | None = None
+
+
+class Gates(Strict):
+    requires: EnvName | None = Field(None, description="env whose passed smoke record this digest needs")
+    approval: bool = False
+    freeze: list[Annotated[str, Field(pattern=FREEZE_RE.pattern)]] = Field(
+        default_factory=list, description='windows like "Fri 15:00-Mon 08:00" in the env timezone')
+    alarms: list[str] = Field(default_factory=list, description="CloudWatch alarm names that must not be in ALARM")
+
+
+class Canary(Strict):
+    percent: int = Field(ge=1, le=99)
+    bake_seconds: int = Field(60, ge=0, le=3600)
+
+
+class Strategy(Strict):
+    canary: Canary | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        if value == "all_at_once":
+            return {}
+        if isinstance(value, str):
+            raise ValueError(f"unknown strategy {value!r}: use all_at_once or {{canary: {{percent, bake_seconds}}}}")
+        return value
+
+
+class SmokeExpect(Strict):
+    statusCode: int | None = Field(None, ge=100, le=599)  # the Lambda response key, as written
+    body_json: dict[str, Any] | list[Any] | None = None
+    body_regex: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_duration_ms: int | None = Field(None, ge=1)
+
+    @field_validator("body_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class SmokeCase(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
+    event: dict[str, Any] | None = None
+    path: Annotated[str, Field(pattern=r"^/[^\s]*$")] | None = Field(
+        None, description="shortcut for a GET event with this rawPath (and query string)")
+    expect: SmokeExpect = Field(default_factory=SmokeExpect)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SmokeCase:
+        if (self.event is None) == (self.path is None):
+            raise ValueError("give exactly one of event or path")
+        return self
+
+
+class Target(Strict):
+    account: AccountId
+    region: Region | None = None
+
+
+class EnvironmentFile(Strict):
+    """One pipeline environment (`environments/<env>.yml`), after merging pipeline defaults."""
+
+    account: AccountId | None = None
+    region: Region | None = None
+    deploy_role: RoleName = "pipeline-deploy"
+    external_id: str | None = None
+    protect: bool = False
+    timezone: TimeZone = "UTC"
+    gates: Gates = Field(default_factory=Gates)
+    strategy: Strategy = Field(default_factory=Strategy)
+    smoke: list[SmokeCase] = Field(default_factory=list)
+    function: FunctionSettings = Field(default_factory=FunctionSettings)
+    targets: list[Target] = Field(default_factory=list, description="several account/region targets (a wave)")
+    wave_size: int = Field(5, ge=1, le=100)
+    promoters: list[RoleArn] = Field(default_factory=list,
+                                     description="extra role ARNs allowed to assume the deploy role")
+
+    @model_validator(mode="after")
+    def _where(self) -> EnvironmentFile:
+        if self.account is None and not self.targets:
+            raise ValueError("give account (or a targets list)")
+        if self.account is not None and self.targets:
+            raise ValueError("give either account or targets, not both")
+        return self
+
+
+class EnvironmentDefaults(Strict):
+    """`defaults:` in pipeline.yml: env keys every env file inherits (maps merge, the rest replace)."""
+
+    deploy_role: RoleName | None = None
+    external_id: str | None = None
+    protect: bool | None = None
+    timezone: str | None = None
+    gates: dict[str, Any] | None = None
+    strategy: dict[str, Any] | str | None = None
+    smoke: list[dict[str, Any]] | None = None
+    wave_size: int | None = Field(None, ge=1, le=100)
+    promoters: list[RoleArn] | None = None
+
+
+class PipelineFile(Strict):
+    """`environments/pipeline.yml`: the global settings."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$", description="function/pipeline name")]
+    region: Region
+    tooling: Tooling
+    order: list[EnvName] = Field(min_length=1, description="stage order, first to last")
+    function: FunctionDefaults = Field(default_factory=FunctionDefaults)
+    defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
+    timezone: TimeZone = "UTC"
+
+    @field_validator("order")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        seen = [name for i, name in enumerate(value) if name in value[:i]]
+        if seen:
+            raise ValueError(f"lists {seen[0]!r} twice")
+        return value
+
+
+class SandboxFile(Strict):
+    """`environments/sandbox.yml`: settings for developer sandboxes (never an account)."""
+
+    region: Region | None = None
+    ttl_days: int = Field(7, ge=1, le=90)
+    deploy_role: RoleName | None = None
+    function: FunctionDefaults = Field(default_factory=FunctionDefaults)
+    smoke: list[SmokeCase] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_account(cls, value: Any) -> Any:
+        if isinstance(value, dict) and ("account" in value or "targets" in value):
+            raise ValueError("a sandbox names no account: it deploys into the caller's own account")
+        return value

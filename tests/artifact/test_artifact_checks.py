@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import EM_AARCH64, EM_X86_64, REG_755, fake_elf, write_zip
+from artifact_zipkit import EM_AARCH64, EM_X86_64, REG_755, fake_elf, write_zip
 
 from pipeline.artifact import checks
 from pipeline.artifact.checks import check_artifact, sha256_file

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint pytest gotest bench clean
+.PHONY: setup demo test lint pytest gotest bench schema clean
 
 $(STAMP): setup.cfg pyproject.toml go-function/go.mod
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: lint pytest gotest
 
 bench: setup
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/artifact.py
+
+# Regenerate environments/schema.json from the config models (a test fails when it is stale).
+schema: setup
+	$(BIN)/python -c "from pipeline.config.schema import render_schema; \
+	open('environments/schema.json', 'w').write(render_schema())"
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache

@@ -28,7 +28,7 @@ from pipeline.errors import InputError, PipelineError, RefusedError
 
 EventHook = tuple[str, Callable[..., Any]]
 _ASSUMED_ARN = re.compile(r"^arn:[\w-]+:sts::(\d{12}):assumed-role/")
-_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
+_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
 
 def partition_for(region: str) -> str:
@@ -110,8 +110,9 @@ class SessionFactory:
             if self._base is None:
                 try:
                     boto = boto3.Session(profile_name=self.profile, region_name=self.region)
-                except ProfileNotFound:
-                    raise InputError(f"--profile {self.profile}: no such AWS profile") from None
+                except ProfileNotFound as exc:
+                    source = f"--profile {self.profile}" if self.profile else "AWS_PROFILE"
+                    raise InputError(f"{source}: no such AWS profile ({exc.kwargs.get('profile')!r})") from None
                 if boto.get_credentials() is None:
                     raise InputError("no AWS credentials found: use --profile, AWS_* variables, or an instance role")
                 session = AccountSession("", None, boto, self, Identity("", ""))

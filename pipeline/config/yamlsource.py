@@ -19,6 +19,7 @@ MAX_NODES = 100_000
 MAX_DEPTH = 40
 
 KeyPath = tuple[str | int, ...]
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class YamlProblem(Exception):
@@ -86,6 +87,8 @@ def parse_text(name: str, raw: bytes) -> Located:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and exc.problem_mark and exc.problem_mark.line >= len(text.splitlines()):
+            mark = exc.context_mark  # the file ended: point at what was left open
         line = mark.line + 1 if mark else 1
         raise YamlProblem(name, line, f"YAML syntax error: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
@@ -115,6 +118,8 @@ class _Walker:
         if depth > MAX_DEPTH:
             raise YamlProblem(self.name, line, f"{_dotted(path)}: nested deeper than {MAX_DEPTH} levels")
         lines.setdefault(path, line)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise YamlProblem(self.name, line, f"{_dotted(path) or 'document'}: unsupported YAML tag {node.tag!r}")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, lines, depth)
         if isinstance(node, yaml.SequenceNode):

@@ -1,0 +1,50 @@
+"""Shared fixtures: one embedded emulator per test session, reset (and roles re-assumed) per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333", "tooling": "444444444444"}
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[object]:
+    from pipeline.local.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def aws(emulator, monkeypatch) -> Iterator[object]:
+    """A clean emulator for this test, with boto3 pointed at it through the standard variables."""
+    emulator.reset()
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in emulator.environment().items():
+        monkeypatch.setenv(key, value)
+    yield emulator
+
+
+@pytest.fixture
+def envdir(tmp_path, monkeypatch) -> Path:
+    """A copy of the repo's environments/ in a temp dir that is also the working directory."""
+    target = tmp_path / "environments"
+    shutil.copytree(REPO / "environments", target)
+    monkeypatch.chdir(tmp_path)
+    return target
+
+
+@pytest.fixture
+def no_real_aws(monkeypatch) -> None:
+    """Make an accidental real AWS call impossible: nowhere to send it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.pop("AWS_PROFILE", None)

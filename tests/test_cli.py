@@ -1,0 +1,130 @@
+"""The command-line contract: exit codes, one-line errors, JSON output, the emulator commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def _run(*args: str, cwd: Path = REPO, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    merged = {**os.environ, **(env or {})}
+    return subprocess.run([PY, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={k: v for k, v in merged.items() if v is not None})
+
+
+def test_help_and_validate_do_not_import_boto3():
+    probe = ("import sys; from pipeline.cli import main; code = main(sys.argv[1:]); "
+             "heavy = [m for m in ('boto3', 'botocore', 'moto') if m in sys.modules]; "
+             "print('HEAVY', heavy); raise SystemExit(code)")
+    for args in (["validate"], ["validate", "--env", "prod"]):
+        out = subprocess.run([PY, "-c", probe, *args], cwd=REPO, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert "HEAVY []" in out.stdout
+    out = subprocess.run([PY, "-c", probe, "--help"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0 and "HEAVY" not in out.stdout  # argparse exits before; check modules differently
+    out = subprocess.run([PY, "-c", "import sys\nfrom pipeline.cli import build_parser\nbuild_parser()\n"
+                          "print(sorted(m for m in ('boto3','botocore','moto','pydantic') if m in sys.modules))"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_bad_usage_is_exit_2_with_one_line():
+    result = _run("promote-everything")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "invalid choice" in result.stderr
+    result = _run("--output", "yaml", "validate")
+    assert result.returncode == 2 and "invalid choice: 'yaml'" in result.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    result = _run()
+    assert result.returncode == 2 and "COMMAND" in result.stdout
+
+
+def test_unknown_env_is_exit_2_with_hint(capsys):
+    assert main(["validate", "--env", "prd"]) == 2
+    assert capsys.readouterr().err == "pipeline: error: unknown environment 'prd' (did you mean 'prod'?)\n"
+
+
+def test_json_output_is_one_document(capsys):
+    assert main(["--output", "json", "validate"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "validate" and doc["ok"] is True
+    assert [e["name"] for e in doc["environments"]] == ["dev", "test", "prod"]
+
+
+def test_json_errors_are_documents_too(envdir, capsys):
+    (envdir / "dev.yml").write_text("account: 111111111111\n")
+    assert main(["--output", "json", "validate"]) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["ok"] is False and doc["exit_code"] == 2
+    assert doc["error"].startswith("environments/dev.yml:1: account: must be a 12-digit string")
+    assert captured.err.count("\n") == 1
+
+
+def test_traceback_only_with_verbose(envdir, capsys, monkeypatch):
+    import pipeline.commands.validate as validate
+
+    def boom(_args):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(validate, "run", boom)
+    assert main(["validate"]) == 1
+    assert capsys.readouterr().err == "pipeline: error: unexpected error: RuntimeError: kaput\n"
+    assert main(["-v", "validate"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_local_accounts_assumes_into_every_account():
+    result = _run("--local", "--output", "json", "accounts",
+                  env={"AWS_ENDPOINT_URL": None, "USER": "dora", "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None})
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    got = {row["env"]: row["caller"] for row in doc["accounts"]}
+    assert got == {
+        "tooling": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-dora",
+        "dev": "arn:aws:sts::111111111111:assumed-role/pipeline-deploy/pipeline-dora",
+        "test": "arn:aws:sts::222222222222:assumed-role/pipeline-deploy/pipeline-dora",
+        "prod": "arn:aws:sts::333333333333:assumed-role/pipeline-deploy/pipeline-dora",
+    }
+
+
+def test_account_guard_exit_3_through_the_cli(aws, envdir, capsys):
+    # No tooling role: the base credentials (moto's 123456789012) must then be the tooling account.
+    text = (envdir / "pipeline.yml").read_text().replace("  role: pipeline-promoter", "")
+    (envdir / "pipeline.yml").write_text(text)
+    assert main(["accounts"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("pipeline: error: account guard: credentials act in account 123456789012")
+    assert "names 444444444444" in err
+
+
+def test_local_up_prints_exports_and_serves(tmp_path):
+    proc = subprocess.Popen([PY, "-m", "pipeline", "local", "up"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(ln.startswith("export AWS_DEFAULT_REGION") for ln in lines):
+            lines.append(proc.stdout.readline().strip())
+        exports = dict(ln.removeprefix("export ").split("=", 1) for ln in lines if ln.startswith("export "))
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        # another process uses it through the standard variables only
+        other = _run("accounts", "--env", "dev", env={**exports, "AWS_PROFILE": None})
+        assert other.returncode == 0, other.stderr
+        assert "111111111111" in other.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0

@@ -1,0 +1,88 @@
+"""The warm sandboxes of every function version, and their cleanup.
+
+One sandbox per (account, region, function, version); when that version's code or settings
+change (possible only for $LATEST) the old sandbox is discarded, as Lambda does. Everything is
+killed and deleted on emulator shutdown, on reset, and when this Python process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from pipeline.local.resolve import FunctionCode, Target
+from pipeline.local.runtime_api import Invocation
+from pipeline.local.sandbox import Result, Sandbox
+
+
+class Pool:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sandboxes: dict[tuple[str, str, str, str], Sandbox] = {}
+        self._dir: Path | None = None
+        self._background: set[threading.Thread] = set()
+
+    def invoke(self, target: Target, payload: bytes, client_context: str | None = None) -> tuple[str, Result]:
+        """Run one event synchronously; returns (request id, result)."""
+        request_id = str(uuid.uuid4())
+        invocation = Invocation(request_id, payload, target.invoked_arn, target.code.timeout_s,
+                                client_context)
+        return request_id, self._sandbox_for(target.code).invoke(invocation)
+
+    def invoke_later(self, target: Target, payload: bytes) -> str:
+        """InvocationType=Event: queue it on a background thread; returns the request id."""
+        request_id = str(uuid.uuid4())
+        invocation = Invocation(request_id, payload, target.invoked_arn, target.code.timeout_s)
+        thread = threading.Thread(target=self._run_background, args=(target.code, invocation),
+                                  name=f"lambda-event-{request_id[:8]}", daemon=True)
+        with self._lock:
+            self._background.add(thread)
+        thread.start()
+        return request_id
+
+    def _run_background(self, code: FunctionCode, invocation: Invocation) -> None:
+        try:
+            self._sandbox_for(code).invoke(invocation)
+        finally:
+            with self._lock:
+                self._background.discard(threading.current_thread())
+
+    def _sandbox_for(self, code: FunctionCode) -> Sandbox:
+        stale: Sandbox | None = None
+        with self._lock:
+            key = code.identity()
+            sandbox = self._sandboxes.get(key)
+            if sandbox is None or not sandbox.alive or sandbox.fingerprint != code.fingerprint():
+                stale = sandbox
+                if self._dir is None:
+                    self._dir = Path(tempfile.mkdtemp(prefix="pipeline-lambda-"))
+                sandbox = self._sandboxes[key] = Sandbox(code, self._dir)
+        if stale is not None:
+            stale.close()
+        return sandbox
+
+    def sandboxes(self) -> list[Sandbox]:
+        with self._lock:
+            return list(self._sandboxes.values())
+
+    def close_all(self) -> None:
+        """Kill every process group and remove every private directory."""
+        with self._lock:
+            sandboxes = list(self._sandboxes.values())
+            self._sandboxes.clear()
+            directory, self._dir = self._dir, None
+            background = list(self._background)
+        for sandbox in sandboxes:
+            sandbox.close()
+        for thread in background:
+            thread.join(timeout=5)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+POOL = Pool()
+atexit.register(POOL.close_all)

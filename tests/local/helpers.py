@@ -1,0 +1,27 @@
+"""Small helpers shared by the emulator tests."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+REGION = "us-east-1"
+
+
+def make_zip(files: dict[str, bytes | str], executable: tuple[str, ...] = ("bootstrap",)) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 if name in executable else 0o100644) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False

@@ -1,0 +1,144 @@
+"""The artifact store: the tooling account's bucket, objects keyed by their sha256.
+
+Staging is content-addressed and verified by S3 itself: each upload carries the SHA-256
+checksum, so S3 rejects bytes that differ from what we hashed. Re-staging costs one HEAD.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.artifact.manifest import Manifest
+from pipeline.aws.session import AccountSession
+from pipeline.config.model import PipelineConfig
+from pipeline.errors import InputError, PipelineError
+from pipeline.infra import naming
+
+
+@dataclass(frozen=True)
+class StagedArtifact:
+    sha256: str
+    code_sha256: str
+    key: str
+    version_id: str | None
+    size: int
+    uploaded: bool
+    commit: str = "unknown"
+    dirty: bool = False
+    staged_at: str | None = None
+    staged_by: str | None = None
+
+    @property
+    def sha12(self) -> str:
+        return self.sha256[:12]
+
+
+class ArtifactStore:
+    def __init__(self, session: AccountSession, config: PipelineConfig) -> None:
+        self.config = config
+        self.bucket = config.artifact_bucket
+        self.region = config.tooling.region
+        self.s3 = session.client("s3", self.region)
+        self.actor = session.factory.base().identity.arn if session.role is None else session.identity.arn
+        self.kms_key = (f"arn:{naming.partition(self.region)}:kms:{self.region}:{config.tooling.account}:"
+                        f"{naming.kms_alias_name(config)}")
+
+    def head(self, sha256: str) -> StagedArtifact | None:
+        """The staged object, if present (one HEAD call, checksum included)."""
+        key = naming.artifact_key(self.config, sha256)
+        try:
+            resp = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if _status(exc) == 404:
+                return None
+            raise self._error(exc, f"s3://{self.bucket}/{key}") from None
+        meta = resp.get("Metadata", {})
+        return StagedArtifact(
+            sha256=sha256, code_sha256=resp.get("ChecksumSHA256", ""), key=key, version_id=resp.get("VersionId"),
+            size=resp["ContentLength"], uploaded=False, commit=meta.get("commit", "unknown"),
+            dirty=meta.get("dirty") == "true", staged_at=meta.get("staged-at"), staged_by=meta.get("staged-by"))
+
+    def stage(self, zip_path: Path, manifest: Manifest) -> StagedArtifact:
+        """Upload zip + manifest under the sha256 unless an object with that checksum is already there."""
+        existing = self.head(manifest.sha256)
+        if existing is not None:
+            if existing.code_sha256 != manifest.code_sha256:
+                raise PipelineError(
+                    f"s3://{self.bucket}/{existing.key}: staged object has sha256 {_hex(existing.code_sha256)}, "
+                    f"expected {manifest.sha256}: its bytes were replaced after staging")
+            return existing
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        key = naming.artifact_key(self.config, manifest.sha256)
+        metadata = {"sha256": manifest.sha256, "commit": manifest.commit, "dirty": str(manifest.dirty).lower(),
+                    "staged-at": now, "staged-by": self.actor, "version": manifest.version}
+        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key}
+        try:
+            resp = self.s3.put_object(Bucket=self.bucket, Key=key, Body=zip_path.read_bytes(),
+                                      ChecksumAlgorithm="SHA256", ChecksumSHA256=manifest.code_sha256,
+                                      ContentType="application/zip", Metadata=metadata, **encryption)
+            record = {**manifest.to_dict(), "staged_at": now, "staged_by": self.actor}
+            self.s3.put_object(Bucket=self.bucket, Key=naming.manifest_key(self.config, manifest.sha256),
+                               Body=json.dumps(record, indent=2, sort_keys=True).encode(),
+                               ContentType="application/json", **encryption)
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{key}") from None
+        if resp.get("ChecksumSHA256") not in (None, manifest.code_sha256):
+            raise PipelineError(f"s3://{self.bucket}/{key}: S3 stored checksum {resp['ChecksumSHA256']}, "
+                                f"expected {manifest.code_sha256}")
+        return StagedArtifact(manifest.sha256, manifest.code_sha256, key, resp.get("VersionId"), manifest.size,
+                              uploaded=True, commit=manifest.commit, dirty=manifest.dirty, staged_at=now,
+                              staged_by=self.actor)
+
+    def list(self) -> list[StagedArtifact]:
+        """Every staged artifact, newest first (one LIST plus one GET per manifest)."""
+        prefix = naming.artifact_prefix(self.config)
+        found: list[StagedArtifact] = []
+        try:
+            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            objects = [obj for page in pages for obj in page.get("Contents", [])]
+            for obj in objects:
+                if not obj["Key"].endswith(".json"):
+                    continue
+                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                found.append(_from_manifest(self.config, json.loads(body)))
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
+        return sorted(found, key=lambda a: a.staged_at or "", reverse=True)
+
+    def newest(self) -> StagedArtifact | None:
+        staged = self.list()
+        return staged[0] if staged else None
+
+    def _error(self, exc: ClientError, what: str) -> PipelineError:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            return PipelineError(f"artifact bucket {self.bucket} not found in tooling account "
+                                 f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
+        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
+            return InputError(f"{what}: S3 rejected the upload: the bytes do not match their sha256 ({code})")
+        return PipelineError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
+
+
+def _hex(code_sha256: str) -> str:
+    """Lambda/S3's base64 sha256 as hex (or a marker when S3 has no checksum for the object)."""
+    if not code_sha256:
+        return "(none recorded)"
+    return base64.b64decode(code_sha256).hex()
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _from_manifest(config: PipelineConfig, data: dict[str, Any]) -> StagedArtifact:
+    manifest = Manifest.from_dict(data, source="staged manifest")
+    return StagedArtifact(manifest.sha256, manifest.code_sha256, naming.artifact_key(config, manifest.sha256), None,
+                          manifest.size, uploaded=False, commit=manifest.commit, dirty=manifest.dirty,
+                          staged_at=data.get("staged_at"), staged_by=data.get("staged_by"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.commands.context import Context
+from pipeline.infra.render import render_all
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
+    rendered = render_all(config)  # every template, every env: a render error is exit 2 before any output
     envs = [config.env(args.env)] if args.env else list(config.environments.values())
     rows = []
     for env in envs:
@@ -23,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
                      env.gates.requires, "yes" if env.gates.approval else "no", strategy, len(env.smoke)])
     ctx.out.table(["env", "account/region", "requires", "approval", "strategy", "smoke cases"], rows,
                   title=f"{config.directory}: valid ({config.name}, tooling {config.tooling.account})")
+    ctx.out.text(f"templates: {len(rendered)} rendered")
     ctx.out.document("validate", directory=str(config.directory), name=config.name,
                      environments=[{"name": r[0], "targets": r[1], "requires": r[2], "approval": r[3] == "yes",
-                                    "strategy": r[4], "smoke_cases": r[5]} for r in rows])
+                                    "strategy": r[4], "smoke_cases": r[5]} for r in rows],
+                     templates=[{"kind": r.kind, "stack": r.stack_name, "account": r.account, "region": r.region,
+                                 "env": r.env, "version": r.version} for r in rendered])
     return 0

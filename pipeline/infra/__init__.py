@@ -1,0 +1,1 @@
+"""Infrastructure as templates: naming, rendering and the bootstrap stub. Pure: no AWS calls here."""

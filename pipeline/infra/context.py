@@ -1,0 +1,136 @@
+"""Plain dicts the templates render from, built from the typed config.
+
+Templates see only these dicts (never the pydantic/dataclass objects), so what a template
+may use is listed here in one place, and a misspelt key is an undefined-variable error.
+ARNs that live in the rendered stack's own partition carry `${AWS::Partition}` and are
+emitted through `!Sub` by the templates' `cfn` filter.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.errors import InputError
+from pipeline.infra import naming
+
+P = "${AWS::Partition}"
+
+
+def _role(account: str, name: str) -> str:
+    return f"arn:{P}:iam::{account}:role/{name}"
+
+
+def _root(account: str) -> str:
+    return f"arn:{P}:iam::{account}:root"
+
+
+def _pipeline_roles(config: PipelineConfig) -> list[str]:
+    roles = [config.tooling.role] if config.tooling.role else []
+    return [_role(config.tooling.account, name) for name in roles]
+
+
+def _common(config: PipelineConfig) -> dict[str, Any]:
+    return {
+        "name": config.name,
+        "bucket": config.artifact_bucket,
+        "artifact_prefix": naming.artifact_prefix(config),
+        "ledger_prefix": naming.LEDGER_PREFIX,
+        "lock_prefix": naming.LOCK_PREFIX,
+        "tooling_account": config.tooling.account,
+        "tooling_region": config.tooling.region,
+        "kms_key_arns": f"arn:{P}:kms:{config.tooling.region}:{config.tooling.account}:key/*",
+        "kms_via_s3": f"s3.{config.tooling.region}.amazonaws.com",
+    }
+
+
+def tooling_context(config: PipelineConfig) -> dict[str, Any]:
+    readers: dict[str, list[str]] = {}
+    for env in config.environments.values():
+        for target in env.targets:
+            roles = readers.setdefault(target.account, [])
+            for arn in (_role(target.account, env.deploy_role),
+                        _role(target.account, naming.cfn_exec_role_name(config, env))):
+                if arn not in roles:
+                    roles.append(arn)
+    return {
+        **_common(config),
+        "kms_alias": naming.kms_alias_name(config),
+        "pipeline_roles": _pipeline_roles(config),
+        "reader_accounts": [_root(account) for account in readers],
+        "reader_roles": [arn for roles in readers.values() for arn in roles],
+    }
+
+
+def _check_iam_names(config: PipelineConfig, env: Environment, target: Target) -> None:
+    """IAM names are global per account: two envs in one account must not share a deploy role."""
+    for other in config.environments.values():
+        if other.name != env.name and other.deploy_role == env.deploy_role and any(
+                t.account == target.account for t in other.targets):
+            raise InputError(f"{env.source or env.name}: environments {other.name!r} and {env.name!r} both use "
+                             f"deploy_role {env.deploy_role!r} in account {target.account}; give one its own "
+                             "deploy_role")
+
+
+def target_context(config: PipelineConfig, env: Environment, target: Target) -> dict[str, Any]:
+    _check_iam_names(config, env, target)
+    account = target.account
+    regions = naming.regions_in_account(env, account)
+    fn = naming.function_name(config, env)
+    pipeline = _pipeline_roles(config)
+    return {
+        **_common(config),
+        "env": env.name,
+        "account": account,
+        "region": target.region,
+        "owns_iam": naming.home_target(env, target) == target,
+        "home_region": naming.home_target(env, target).region,
+        "regions": regions,
+        "function_name": fn,
+        "function_stack": naming.function_stack_name(config, env),
+        "target_stack": naming.target_stack_name(config, env),
+        "deploy_role": env.deploy_role,
+        "cfn_exec_role": naming.cfn_exec_role_name(config, env),
+        "boundary_policy": naming.boundary_policy_name(config, env),
+        "execution_roles": [naming.execution_role_name(config, env, r) for r in regions],
+        "parameter_name": naming.target_parameter_name(config, env),
+        "parameter_value": json.dumps({"deploy_role": env.deploy_role,
+                                       "cfn_exec_role": naming.cfn_exec_role_name(config, env),
+                                       "function": fn, "bucket": config.artifact_bucket,
+                                       "home_region": naming.home_target(env, target).region}, sort_keys=True),
+        "trusted_roles": pipeline + [arn for arn in env.promoters if arn not in pipeline],
+        "trust_tooling_root": not pipeline,
+        "tooling_root": _root(config.tooling.account),
+        "tooling_roles_pattern": f"arn:{P}:iam::{config.tooling.account}:role/*",
+        "external_id": env.external_id,
+        "policy_statements": _statements(env),
+    }
+
+
+def _statements(env: Environment) -> list[dict[str, Any]]:
+    return [{"effect": s.effect, "actions": list(s.actions), "resources": list(s.resources)}
+            for s in env.function.policy_statements]
+
+
+def function_context(config: PipelineConfig, env: Environment, target: Target) -> dict[str, Any]:
+    settings = env.function
+    if "ENVIRONMENT" in settings.environment:
+        raise InputError(f"{env.source or env.name}: function.environment.ENVIRONMENT is set by the pipeline "
+                         f"(to {env.name!r}); remove it")
+    return {
+        **_common(config),
+        "env": env.name,
+        "account": target.account,
+        "region": target.region,
+        "function_name": naming.function_name(config, env),
+        "execution_role": naming.execution_role_name(config, env, target.region),
+        "boundary_policy": naming.boundary_policy_name(config, env),
+        "log_group": naming.log_group_name(config, env),
+        "log_retention_days": settings.log_retention_days,
+        "memory": settings.memory,
+        "timeout": settings.timeout,
+        "architecture": settings.architecture,
+        "variables": {"ENVIRONMENT": env.name, **dict(sorted(settings.environment.items()))},
+        "policy_statements": _statements(env),
+    }

@@ -1,0 +1,128 @@
+"""Every name and ARN the stacks, the engine and the fast path share, derived from config in one place.
+
+Templates, bootstrap, promote and doctor must agree on these strings; a name computed twice
+drifts. Pure functions of the config: no AWS call. IAM names are global per account, so
+per-region resources (the function's execution role) carry the region in their name.
+"""
+
+from __future__ import annotations
+
+from pipeline.config.model import Environment, PipelineConfig, Target
+
+ARTIFACT_PREFIX = "artifacts/"
+LEDGER_PREFIX = "ledger/"
+LOCK_PREFIX = "locks/"
+BOOTSTRAP_VERSION_TAG = "pipeline:bootstrap-version"
+
+
+def tooling_stack_name(config: PipelineConfig) -> str:
+    return f"{config.name}-tooling"
+
+
+def target_stack_name(config: PipelineConfig, env: Environment | str) -> str:
+    return f"{config.name}-{_env(env)}-target"
+
+
+def function_stack_name(config: PipelineConfig, env: Environment | str) -> str:
+    return f"{config.name}-{_env(env)}-function"
+
+
+def function_name(config: PipelineConfig, env: Environment | str) -> str:
+    return f"{config.name}-{_env(env)}"
+
+
+def execution_role_name(config: PipelineConfig, env: Environment | str, region: str) -> str:
+    """The function's execution role (one per region: IAM is global, the function is regional)."""
+    return f"{config.name}-{_env(env)}-fn-{region}"
+
+
+def boundary_policy_name(config: PipelineConfig, env: Environment | str) -> str:
+    """Permissions boundary every execution role must carry (caps what a function stack can grant)."""
+    return f"{config.name}-{_env(env)}-fn-boundary"
+
+
+def cfn_exec_role_name(config: PipelineConfig, env: Environment | str) -> str:
+    """The role CloudFormation assumes to deploy the function stack (pass as RoleARN)."""
+    return f"{config.name}-{_env(env)}-cfn-exec"
+
+
+def deploy_role_name(env: Environment) -> str:
+    return env.deploy_role
+
+
+def log_group_name(config: PipelineConfig, env: Environment | str) -> str:
+    return f"/aws/lambda/{function_name(config, env)}"
+
+
+def kms_alias_name(config: PipelineConfig) -> str:
+    return f"alias/{config.name}-artifacts"
+
+
+def target_parameter_name(config: PipelineConfig, env: Environment | str) -> str:
+    """SSM parameter each target stack writes describing its bootstrap (for doctor/status)."""
+    return f"/pipeline/{config.name}/{_env(env)}/target"
+
+
+def artifact_key(config: PipelineConfig, sha256: str) -> str:
+    return f"{ARTIFACT_PREFIX}{config.name}/{sha256}.zip"
+
+
+def manifest_key(config: PipelineConfig, sha256: str) -> str:
+    return f"{ARTIFACT_PREFIX}{config.name}/{sha256}.json"
+
+
+def artifact_prefix(config: PipelineConfig) -> str:
+    return f"{ARTIFACT_PREFIX}{config.name}/"
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def role_arn(account: str, name: str, region: str) -> str:
+    return f"arn:{partition(region)}:iam::{account}:role/{name}"
+
+
+def deploy_role_arn(env: Environment, target: Target) -> str:
+    return role_arn(target.account, env.deploy_role, target.region)
+
+
+def cfn_exec_role_arn(config: PipelineConfig, env: Environment, target: Target) -> str:
+    return role_arn(target.account, cfn_exec_role_name(config, env), target.region)
+
+
+def execution_role_arn(config: PipelineConfig, env: Environment, target: Target) -> str:
+    return role_arn(target.account, execution_role_name(config, env, target.region), target.region)
+
+
+def promoter_role_arn(config: PipelineConfig) -> str | None:
+    """The tooling account's promoter role (assumed first), when configured."""
+    if config.tooling.role is None:
+        return None
+    return role_arn(config.tooling.account, config.tooling.role, config.tooling.region)
+
+
+def pipeline_role_arns(config: PipelineConfig) -> list[str]:
+    """The pipeline's own roles in the tooling account: the only writers of ledger/ and locks/.
+
+    Data-driven so a CodeBuild role can join the list when the CI stack defines one.
+    """
+    promoter = promoter_role_arn(config)
+    return [promoter] if promoter else []
+
+
+def home_target(env: Environment, target: Target) -> Target:
+    """The env's first target in `target`'s account: the stack that owns the account's IAM roles."""
+    return next(t for t in env.targets if t.account == target.account)
+
+
+def regions_in_account(env: Environment, account: str) -> list[str]:
+    return [t.region for t in env.targets if t.account == account]
+
+
+def _env(env: Environment | str) -> str:
+    return env if isinstance(env, str) else env.name

@@ -6,7 +6,6 @@ process that started it (`pipeline local up` keeps one in the foreground for oth
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import urllib.request
@@ -37,13 +36,9 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 
 
 def _load_layers() -> None:
-    # Importing the runtime module registers its invoke layer (if it exists yet).
-    try:
-        invoke = importlib.import_module("pipeline.local.invoke")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.local.invoke":
-            raise
-        return
+    # The invoke layer runs Lambda code for real (moto alone would need Docker).
+    from pipeline.local import invoke
+
     invoke.register()
 
 

@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 
 from pipeline.local.resolve import FunctionCode, Target
-from pipeline.local.runtime_api import Invocation
-from pipeline.local.sandbox import Result, Sandbox
+from pipeline.local.runtime_api import Invocation, error_outcome
+from pipeline.local.sandbox import Result, Sandbox, SandboxGone
 
 
 class Pool:
@@ -31,7 +31,7 @@ class Pool:
         request_id = str(uuid.uuid4())
         invocation = Invocation(request_id, payload, target.invoked_arn, target.code.timeout_s,
                                 client_context)
-        return request_id, self._sandbox_for(target.code).invoke(invocation)
+        return request_id, self._run(target.code, invocation)
 
     def invoke_later(self, target: Target, payload: bytes) -> str:
         """InvocationType=Event: queue it on a background thread; returns the request id."""
@@ -46,10 +46,21 @@ class Pool:
 
     def _run_background(self, code: FunctionCode, invocation: Invocation) -> None:
         try:
-            self._sandbox_for(code).invoke(invocation)
+            self._run(code, invocation)
         finally:
             with self._lock:
                 self._background.discard(threading.current_thread())
+
+    def _run(self, code: FunctionCode, invocation: Invocation) -> Result:
+        try:
+            return self._sandbox_for(code).invoke(invocation)
+        except SandboxGone:
+            pass  # its warm process exited before taking the event: Lambda would start a new one
+        try:
+            return self._sandbox_for(code).invoke(invocation.fresh())
+        except SandboxGone:
+            outcome = error_outcome("Runtime.Unknown", "the execution environment was shut down")
+            return Result(outcome, b"", None)
 
     def _sandbox_for(self, code: FunctionCode) -> Sandbox:
         stale: Sandbox | None = None
@@ -76,8 +87,11 @@ class Pool:
             self._sandboxes.clear()
             directory, self._dir = self._dir, None
             background = list(self._background)
-        for sandbox in sandboxes:
-            sandbox.close()
+        closers = [threading.Thread(target=sandbox.close, daemon=True) for sandbox in sandboxes]
+        for closer in closers:  # in parallel: each waits briefly for its Runtime API server to stop
+            closer.start()
+        for closer in closers:
+            closer.join(timeout=10)
         for thread in background:
             thread.join(timeout=5)
         if directory is not None:

@@ -40,7 +40,7 @@ class Outcome:
 
 def error_outcome(error_type: str, message: str, log_line: str | None = None) -> Outcome:
     """An error the emulator itself reports (it also goes to the log, as Lambda writes it there)."""
-    payload = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    payload = json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":")).encode()
     return Outcome(payload, error_type, f"{message}\n{error_type}" if log_line is None else log_line)
 
 
@@ -61,6 +61,11 @@ class Invocation:
         self.outcome: Outcome | None = None
         self.changed = threading.Event()
         self._lock = threading.Lock()
+
+    def fresh(self) -> Invocation:
+        """The same event, not yet delivered (to retry it on a new process)."""
+        return Invocation(self.request_id, self.payload, self.invoked_arn, self.timeout_s,
+                          self.client_context, self.cognito_identity)
 
     def pick(self) -> None:
         with self._lock:
@@ -115,6 +120,13 @@ class RuntimeApiServer(ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A killed runtime drops its keep-alive connection: expected, not worth a traceback.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close(self) -> None:
         if self._thread.is_alive():

@@ -35,6 +35,10 @@ class Result:
     pid: int | None
 
 
+class SandboxGone(Exception):
+    """The sandbox's process ended (or it was closed) before this invocation got to it."""
+
+
 class Sandbox:
     def __init__(self, code: FunctionCode, parent_dir: Path) -> None:
         self.code = code
@@ -66,17 +70,17 @@ class Sandbox:
     def invoke(self, invocation: Invocation) -> Result:
         with self._invoke_lock:
             if not self.alive:
-                gone = error_outcome("Runtime.Unknown", "the execution environment was shut down")
-                return Result(gone, b"", None)
+                raise SandboxGone(self.code.name)
             cold = self._proc is None
+            log_start = 0 if cold else self._log_size()
+            self._active = invocation  # before the start: a runtime may exit at once
             if cold:
                 try:
                     self._start()
                 except launch.LaunchError as exc:
+                    self._active = None
                     self.close()
                     return self._result(invocation, exc.outcome, 0.0, None, b"", b"")
-            log_start = 0 if cold else self._log_size()
-            self._active = invocation
             self._queue.put(invocation)
             outcome = self._await(invocation)
             picked = invocation.picked_at
@@ -91,11 +95,15 @@ class Sandbox:
             self._active = None
             if not self.alive or outcome.error_type == "Runtime.InitError":
                 self.close()
+            if not cold and picked is None and outcome.error_type == "Runtime.ExitError":
+                raise SandboxGone(self.code.name)  # a warm process ended while idle: never saw this event
             return self._result(invocation, outcome, duration_ms, init_ms, output[:split], output[split:])
 
     def _await(self, invocation: Invocation) -> Outcome:
         init_deadline = time.monotonic() + INIT_TIMEOUT_S
         while True:
+            if invocation.outcome is None and self._exit_status is not None:
+                invocation.finish(self._exit_outcome(invocation))  # exited before we were waiting
             if invocation.outcome is not None:
                 return invocation.outcome
             picked = invocation.picked_at
@@ -181,9 +189,11 @@ class Sandbox:
         _kill_group(proc.pid)  # whatever it left behind goes with it, as when Lambda resets a sandbox
         active = self._active
         if active is not None:
-            rid = active.request_id
-            reason = _describe_exit(status)
-            active.finish(error_outcome("Runtime.ExitError", f"RequestId: {rid} Error: {reason}"))
+            active.finish(self._exit_outcome(active))
+
+    def _exit_outcome(self, invocation: Invocation) -> Outcome:
+        reason = _describe_exit(self._exit_status or 0)
+        return error_outcome("Runtime.ExitError", f"RequestId: {invocation.request_id} Error: {reason}")
 
     def _kill_and_reap(self) -> None:
         proc = self._proc

@@ -51,6 +51,7 @@ def _host_arch() -> str:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     emu = Emulator().start()
+    emu.reset()  # moto's state is per Python process, shared with other modules' emulators
     yield emu
     emu.stop()
 

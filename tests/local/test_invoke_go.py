@@ -212,6 +212,20 @@ def test_crash_is_unhandled_exit_error_and_next_invoke_cold_starts(lam, role, go
     assert after["pid"] != before["pid"]
 
 
+def test_process_that_exits_after_answering_is_replaced_transparently(lam, role, go_bootstrap):
+    name = _create(lam, role, _go_zip(go_bootstrap, "oneshot"))
+    pids = set()
+    for _ in range(3):
+        resp, body = _invoke(lam, name, {"action": "oneshot"})
+        assert "FunctionError" not in resp, body
+        pids.add(body["pid"])
+        time.sleep(0.05)  # let it exit while idle, then once without waiting
+        resp, body = _invoke(lam, name)
+        assert "FunctionError" not in resp, body
+        pids.add(body["pid"])
+    assert len(pids) >= 3
+
+
 def test_hang_times_out_and_kills_the_process(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "hang"), Timeout=1)
     _, warm = _invoke(lam, name)

@@ -22,6 +22,13 @@ from pipeline.errors import InputError, PipelineError
 from pipeline.infra import naming
 
 
+def encryption_args(config: PipelineConfig) -> dict[str, str]:
+    """SSE-KMS with the tooling stack's customer key, named by its alias."""
+    region = config.tooling.region
+    key = f"arn:{naming.partition(region)}:kms:{region}:{config.tooling.account}:{naming.kms_alias_name(config)}"
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}
+
+
 @dataclass(frozen=True)
 class StagedArtifact:
     sha256: str
@@ -46,9 +53,7 @@ class ArtifactStore:
         self.bucket = config.artifact_bucket
         self.region = config.tooling.region
         self.s3 = session.client("s3", self.region)
-        self.actor = session.factory.base().identity.arn if session.role is None else session.identity.arn
-        self.kms_key = (f"arn:{naming.partition(self.region)}:kms:{self.region}:{config.tooling.account}:"
-                        f"{naming.kms_alias_name(config)}")
+        self.actor = session.identity.arn
 
     def head(self, sha256: str) -> StagedArtifact | None:
         """The staged object, if present (one HEAD call, checksum included)."""
@@ -78,7 +83,7 @@ class ArtifactStore:
         key = naming.artifact_key(self.config, manifest.sha256)
         metadata = {"sha256": manifest.sha256, "commit": manifest.commit, "dirty": str(manifest.dirty).lower(),
                     "staged-at": now, "staged-by": self.actor, "version": manifest.version}
-        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key}
+        encryption = encryption_args(self.config)
         try:
             resp = self.s3.put_object(Bucket=self.bucket, Key=key, Body=zip_path.read_bytes(),
                                       ChecksumAlgorithm="SHA256", ChecksumSHA256=manifest.code_sha256,
@@ -112,9 +117,18 @@ class ArtifactStore:
             raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
         return sorted(found, key=lambda a: a.staged_at or "", reverse=True)
 
-    def newest(self) -> StagedArtifact | None:
-        staged = self.list()
-        return staged[0] if staged else None
+    def newest_sha256(self) -> str | None:
+        """The most recently staged artifact's sha256, from one LIST (no manifest reads)."""
+        prefix = naming.artifact_prefix(self.config)
+        try:
+            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            zips = [obj for page in pages for obj in page.get("Contents", []) if obj["Key"].endswith(".zip")]
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
+        if not zips:
+            return None
+        newest = max(zips, key=lambda obj: obj["LastModified"])
+        return newest["Key"].rsplit("/", 1)[-1].removesuffix(".zip")
 
     def _error(self, exc: ClientError, what: str) -> PipelineError:
         code = exc.response.get("Error", {}).get("Code", "")

@@ -73,8 +73,16 @@ class AccountSession:
     role: str | None
     boto: boto3.Session
     factory: SessionFactory
-    identity: Identity
+    known_identity: Identity | None = None
     _clients: dict[tuple[str, str], RetryingClient] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> Identity:
+        """Who these credentials are (asked of STS once, only when someone needs it)."""
+        if self.known_identity is None:
+            self.known_identity = self.factory.caller_identity(self)
+            self.account = self.known_identity.account
+        return self.known_identity
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.factory.region
@@ -115,10 +123,7 @@ class SessionFactory:
                     raise InputError(f"{source}: no such AWS profile ({exc.kwargs.get('profile')!r})") from None
                 if boto.get_credentials() is None:
                     raise InputError("no AWS credentials found: use --profile, AWS_* variables, or an instance role")
-                session = AccountSession("", None, boto, self, Identity("", ""))
-                ident = self.caller_identity(session)
-                session.account, session.identity = ident.account, ident
-                self._base = session
+                self._base = AccountSession("", None, boto, self)
             return self._base
 
     def caller_identity(self, session: AccountSession) -> Identity:
@@ -140,7 +145,7 @@ class SessionFactory:
         The account guard: the assumed identity must be in `account`, else exit 3 naming both.
         """
         parent = via or self.base()
-        key = (account, role, external_id, parent.identity.arn)
+        key = (account, role, external_id, id(parent))
         with self.lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -181,8 +186,8 @@ class SessionFactory:
 
     def guard(self, session: AccountSession, account: str, expected_by: str = "configuration") -> None:
         """Account guard for sessions not made by assume(): the caller must be in `account`."""
-        if session.account != account:
-            raise RefusedError(f"account guard: credentials act in account {session.account} "
+        if session.identity.account != account:
+            raise RefusedError(f"account guard: credentials act in account {session.identity.account} "
                                f"({session.identity.arn}), but {expected_by} names {account}")
 
 

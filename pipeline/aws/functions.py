@@ -1,0 +1,153 @@
+"""The Lambda adapter: read the live alias, deploy code, move the alias, invoke.
+
+The fast path touches only code, versions and the alias: infrastructure stays with
+CloudFormation. Waits poll with a short, growing interval (never a fixed long sleep).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.aws.session import AccountSession
+from pipeline.core.smoke import Invocation
+from pipeline.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class FunctionVersion:
+    version: str
+    code_sha256: str
+    runtime: str | None
+    handler: str | None
+    last_update: str | None = None
+    architectures: tuple[str, ...] = ()
+
+
+class FunctionNotFound(PipelineError):
+    pass
+
+
+class FunctionAdapter:
+    def __init__(self, session: AccountSession, region: str, name: str,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = name
+        self.region = region
+        self.account = session.account
+        self.client = session.client("lambda", region)
+        self.sleep = sleep
+
+    def where(self) -> str:
+        return f"function {self.name} in {self.account}/{self.region}"
+
+    def version(self, qualifier: str | None = None) -> FunctionVersion | None:
+        """The configuration behind `qualifier` (alias, version or $LATEST); None when it does not exist."""
+        params: dict[str, Any] = {"FunctionName": self.name}
+        if qualifier:
+            params["Qualifier"] = qualifier
+        try:
+            resp = self.client.get_function_configuration(**params)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return None
+            raise self._error(exc, "get_function_configuration") from None
+        return _version(resp)
+
+    def require(self) -> FunctionVersion:
+        found = self.version()
+        if found is None:
+            raise FunctionNotFound(f"{self.where()} not found: run `pipeline bootstrap --env <env>` first")
+        return found
+
+    def switch_runtime(self, runtime: str, handler: str) -> None:
+        try:
+            self.client.update_function_configuration(FunctionName=self.name, Runtime=runtime, Handler=handler)
+        except ClientError as exc:
+            raise self._error(exc, "update_function_configuration") from None
+        self.wait_updated(None)
+
+    def deploy(self, bucket: str, key: str, object_version: str | None, architecture: str) -> FunctionVersion:
+        """Update code from S3 and publish a version in one call; wait only if Lambda is still updating."""
+        params: dict[str, Any] = {"FunctionName": self.name, "S3Bucket": bucket, "S3Key": key, "Publish": True,
+                                  "Architectures": [architecture]}
+        if object_version:
+            params["S3ObjectVersion"] = object_version
+        try:
+            published = _version(self.client.update_function_code(**params))
+        except ClientError as exc:
+            raise self._error(exc, "update_function_code") from None
+        if published.last_update not in (None, "Successful"):
+            published = self.wait_updated(published.version)
+        return published
+
+    def wait_updated(self, qualifier: str | None, timeout: float = 300.0) -> FunctionVersion:
+        delay, deadline = 0.05, time.monotonic() + timeout
+        while True:
+            current = self.version(qualifier)
+            if current is None:
+                raise FunctionNotFound(f"{self.where()} disappeared while updating")
+            if current.last_update in (None, "Successful"):
+                return current
+            if current.last_update == "Failed":
+                raise PipelineError(f"{self.where()}: update failed")
+            if time.monotonic() > deadline:
+                raise PipelineError(f"{self.where()}: still updating after {timeout:.0f}s")
+            self.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def point_alias(self, alias: str, version: str, *, extra: tuple[str, float] | None = None,
+                    exists: bool = True) -> None:
+        """`alias` -> `version`, optionally sending a weight to an `extra` version (canary)."""
+        routing = {"AdditionalVersionWeights": {extra[0]: extra[1]}} if extra else {"AdditionalVersionWeights": {}}
+        try:
+            if exists:
+                self.client.update_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
+                                         RoutingConfig=routing)
+            else:
+                self.client.create_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
+                                         **({"RoutingConfig": routing} if extra else {}))
+        except ClientError as exc:
+            raise self._error(exc, "update_alias" if exists else "create_alias") from None
+
+    def delete_alias(self, alias: str) -> None:
+        try:
+            self.client.delete_alias(FunctionName=self.name, Name=alias)
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise self._error(exc, "delete_alias") from None
+
+    def alias_version(self, alias: str) -> str | None:
+        try:
+            return str(self.client.get_alias(FunctionName=self.name, Name=alias)["FunctionVersion"])
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return None
+            raise self._error(exc, "get_alias") from None
+
+    def invoke(self, qualifier: str, event: dict[str, Any]) -> Invocation:
+        start = time.perf_counter()
+        try:
+            resp = self.client.invoke(FunctionName=self.name, Qualifier=qualifier, Payload=json.dumps(event).encode())
+        except ClientError as exc:
+            raise self._error(exc, f"invoke {qualifier}") from None
+        payload = resp["Payload"].read()
+        duration = (time.perf_counter() - start) * 1000
+        return Invocation(payload, duration, resp.get("FunctionError"), resp.get("ExecutedVersion"))
+
+    def _error(self, exc: ClientError, action: str) -> PipelineError:
+        message = exc.response.get("Error", {}).get("Message", "")
+        return PipelineError(f"{self.where()}: {action}: {_code(exc)}: {message}")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _version(resp: dict[str, Any]) -> FunctionVersion:
+    return FunctionVersion(str(resp.get("Version", "$LATEST")), resp.get("CodeSha256", ""), resp.get("Runtime"),
+                           resp.get("Handler"), resp.get("LastUpdateStatus"), tuple(resp.get("Architectures", ())))

@@ -1,0 +1,104 @@
+"""The ledger's storage: `ledger/<env>/<seq>.json` objects in the tooling bucket, written only with
+`IfNoneMatch: *` so no record is ever overwritten and only one writer gets each sequence number.
+
+Reads are lazy: one LIST gives the keys, records are fetched newest-first only as far as a
+question needs (usually one GET).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.aws.artifacts import encryption_args
+from pipeline.aws.session import AccountSession
+from pipeline.config.model import PipelineConfig
+from pipeline.core.ledger import Record, new_record, seq_of
+from pipeline.errors import PipelineError
+
+
+class LedgerConflict(Exception):
+    """Someone else wrote that sequence number first."""
+
+
+class LedgerView:
+    """One environment's chain as listed once; records fetched on demand and cached."""
+
+    def __init__(self, store: LedgerStore, env: str, keys: list[str]) -> None:
+        self.store = store
+        self.env = env
+        self.keys = keys
+        self._cache: dict[str, Record] = {}
+
+    def newest_first(self) -> Iterator[Record]:
+        for key in reversed(self.keys):
+            yield self.record(key)
+
+    def record(self, key: str) -> Record:
+        if key not in self._cache:
+            self._cache[key] = self.store.get(key)
+        return self._cache[key]
+
+    @property
+    def tip(self) -> Record | None:
+        return self.record(self.keys[-1]) if self.keys else None
+
+    def all(self) -> list[Record]:
+        return [self.record(k) for k in self.keys]
+
+
+class LedgerStore:
+    def __init__(self, session: AccountSession, config: PipelineConfig) -> None:
+        self.config = config
+        self.bucket = config.artifact_bucket
+        self.s3 = session.client("s3", config.tooling.region)
+        self._encryption = encryption_args(config)
+
+    def view(self, env: str) -> LedgerView:
+        prefix = f"ledger/{env}/"
+        try:
+            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            keys = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
+        return LedgerView(self, env, sorted(keys, key=lambda k: (seq_of(k) is None, seq_of(k) or 0, k)))
+
+    def get(self, key: str) -> Record:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{key}") from None
+        return Record.parse(key, body)
+
+    def append(self, env: str, prev: Record | None, fields: dict[str, Any], now: dt.datetime) -> Record:
+        """Write the record after `prev`; LedgerConflict when that sequence number is taken."""
+        record = new_record(env, prev, fields, now)
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=record.key, Body=record.raw, IfNoneMatch="*",
+                               ContentType="application/json", **self._encryption)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict") \
+                    or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+                raise LedgerConflict(record.key) from None
+            raise self._error(exc, f"s3://{self.bucket}/{record.key}") from None
+        return record
+
+    def append_after_tip(self, env: str, fields: dict[str, Any], now: dt.datetime, prev: Record | None,
+                         attempts: int = 5) -> Record:
+        """Append after `prev`, or after whatever is newest when someone wrote in between."""
+        for _ in range(attempts):
+            try:
+                return self.append(env, prev, fields, now)
+            except LedgerConflict:
+                prev = self.view(env).tip
+        raise PipelineError(f"ledger/{env}: could not append after {attempts} attempts (heavy contention)")
+
+    def _error(self, exc: ClientError, what: str) -> PipelineError:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            return PipelineError(f"artifact bucket {self.bucket} not found in tooling account "
+                                 f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
+        return PipelineError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}")

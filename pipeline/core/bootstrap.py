@@ -1,0 +1,111 @@
+"""Pure bootstrap decisions: which code a function stack must name, and each stack's desired spec.
+
+The rule that keeps CloudFormation from reverting a promotion: the function stack's code and
+runtime parameters always describe what the function runs *now*. Before the first promotion
+that is the stub; after it, the live Go artifact (identified by the live CodeSha256, which
+invariant 1 makes equal to the artifact's sha256).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pipeline.config.model import PipelineConfig
+from pipeline.core.stacks import StackSpec, stack_tags
+from pipeline.infra import naming
+from pipeline.infra.render import Rendered, function_parameters
+from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
+
+GO_RUNTIME = "provided.al2023"
+GO_HANDLER = "bootstrap"
+TAG_ARTIFACT = "pipeline:artifact-sha256"
+TAG_COMMIT = "pipeline:commit"
+
+
+def hex_of_code_sha256(code_sha256: str) -> str:
+    """Lambda's base64 CodeSha256 as the hex digest artifacts are keyed by."""
+    return base64.b64decode(code_sha256).hex()
+
+
+@dataclass(frozen=True)
+class LiveFunction:
+    """What GetFunction says about a deployed function."""
+
+    name: str
+    arn: str
+    runtime: str
+    handler: str
+    code_sha256: str  # base64, as Lambda reports it
+    memory: int
+    architecture: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        return hex_of_code_sha256(self.code_sha256)
+
+    @property
+    def promoted(self) -> bool:
+        """Runs a Go artifact (the stub is a Python function)."""
+        return self.runtime == GO_RUNTIME
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """The function stack's code/runtime parameters, and where they came from."""
+
+    bucket: str
+    key: str
+    runtime: str
+    handler: str
+    sha256: str
+    commit: str
+    source: str  # "stub" | "live artifact"
+    object_version: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_stub(self) -> bool:
+        return self.source == "stub"
+
+    def parameters(self) -> dict[str, str]:
+        listed = function_parameters(bucket=self.bucket, key=self.key, object_version=self.object_version,
+                                     runtime=self.runtime, handler=self.handler, sha256=self.sha256,
+                                     commit=self.commit)
+        return {p["ParameterKey"]: p["ParameterValue"] for p in listed}
+
+
+def stub_code(config: PipelineConfig) -> FunctionCode:
+    sha = stub_sha256()
+    return FunctionCode(config.artifact_bucket, naming.artifact_key(config, sha), STUB_RUNTIME, STUB_HANDLER, sha,
+                        "", "stub")
+
+
+def function_code(config: PipelineConfig, live: LiveFunction | None) -> FunctionCode:
+    """Parameters that describe the live function: its Go artifact once promoted, else the stub.
+
+    The live CodeSha256 names the artifact (the promote tag is only cross-checked): a promotion
+    that stopped between the code update and the tag still must not be reverted.
+    """
+    if live is None or not live.promoted:
+        return stub_code(config)
+    sha = live.sha256
+    notes: list[str] = []
+    tagged = live.tags.get(TAG_ARTIFACT)
+    if tagged and tagged != sha:
+        notes.append(f"{live.name}: tag {TAG_ARTIFACT}={tagged[:12]} but the code running is {sha[:12]}; "
+                     "keeping the running code")
+    elif not tagged:
+        notes.append(f"{live.name}: no {TAG_ARTIFACT} tag; keeping the running code {sha[:12]}")
+    return FunctionCode(config.artifact_bucket, naming.artifact_key(config, sha), GO_RUNTIME, GO_HANDLER, sha,
+                        live.tags.get(TAG_COMMIT, ""), "live artifact", notes=tuple(notes))
+
+
+def stack_spec(rendered: Rendered, *, protect: bool, parameters: Mapping[str, str] | None = None,
+               role_arn: str | None = None) -> StackSpec:
+    """A rendered template as a StackSpec, tagged with its bootstrap version, kind and env."""
+    return StackSpec(name=rendered.stack_name, body=rendered.body, parameters=dict(parameters or {}),
+                     tags=stack_tags(rendered.version, rendered.kind, rendered.env), protect=protect,
+                     role_arn=role_arn)

@@ -1,0 +1,111 @@
+"""Promotion gates as pure functions of observed facts. Every gate is evaluated before any write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipeline.config.models import FREEZE_RE
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEK = 7 * 24 * 60
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    passed: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failing(results: list[GateResult]) -> list[GateResult]:
+    return [r for r in results if not r.passed]
+
+
+def predecessor(requires: str | None, digest: str, passed_in_requires: bool) -> GateResult:
+    if requires is None:
+        return GateResult("predecessor", True, "first stage: no predecessor required")
+    if passed_in_requires:
+        return GateResult("predecessor", True, f"{digest[:12]} passed smoke in {requires}")
+    return GateResult("predecessor", False, f"{digest[:12]} has no passed smoke record in {requires}: "
+                                            f"promote it to {requires} first")
+
+
+def approval(required: bool, approver: str | None, reason: str | None, dirty: bool) -> GateResult:
+    if not required:
+        return GateResult("approval", True, "not required")
+    if dirty:
+        return GateResult("approval", False, "artifact was built from a dirty work tree: approval envs refuse it")
+    if approver is None:
+        return GateResult("approval", False, "this environment needs an approval: rerun with --approve "
+                                             "(or approve the pipeline's manual approval action)")
+    return GateResult("approval", True, f"approved by {approver}" + (f": {reason}" if reason else ""))
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """'Fri 15:00-Mon 08:00' -> (start, end) in minutes since Monday 00:00."""
+    m = FREEZE_RE.match(text)
+    if not m:
+        raise ValueError(f"not a freeze window: {text!r}")
+    d1, h1, m1, d2, h2, m2 = m.groups()
+    return DAYS.index(d1) * 1440 + int(h1) * 60 + int(m1), DAYS.index(d2) * 1440 + int(h2) * 60 + int(m2)
+
+
+def in_window(window: str, local: dt.datetime) -> bool:
+    start, end = parse_window(window)
+    t = local.weekday() * 1440 + local.hour * 60 + local.minute
+    if start <= end:
+        return start <= t < end
+    return t >= start or t < end  # wraps over the week's end
+
+
+def freeze(windows: list[str], timezone: str, now: dt.datetime) -> GateResult:
+    local = now.astimezone(ZoneInfo(timezone))
+    for window in windows:
+        if in_window(window, local):
+            return GateResult("freeze", False, f"frozen: {window} ({timezone}; now {local:%a %H:%M})")
+    if not windows:
+        return GateResult("freeze", True, "no freeze windows")
+    return GateResult("freeze", True, f"outside {', '.join(windows)} ({timezone}; now {local:%a %H:%M})")
+
+
+def alarms(states: dict[str, str | None]) -> GateResult:
+    if not states:
+        return GateResult("alarms", True, "no alarms configured")
+    missing = sorted(name for name, state in states.items() if state is None)
+    firing = sorted(name for name, state in states.items() if state == "ALARM")
+    if missing or firing:
+        parts = []
+        if firing:
+            parts.append(f"in ALARM: {', '.join(firing)}")
+        if missing:
+            parts.append(f"not found: {', '.join(missing)}")
+        return GateResult("alarms", False, "; ".join(parts))
+    return GateResult("alarms", True, f"{len(states)} quiet ({', '.join(sorted(states))})")
+
+
+def integrity(digest: str, staged_sha256: str | None, where: str) -> GateResult:
+    if staged_sha256 is None:
+        return GateResult("integrity", False, f"{digest[:12]} is not staged at {where}: run `pipeline stage`")
+    if staged_sha256 != digest:
+        return GateResult("integrity", False, f"{where} has sha256 {staged_sha256}, expected {digest}")
+    return GateResult("integrity", True, f"staged bytes match {digest[:12]}")
+
+
+def lock(holder: str | None, age_seconds: float | None, where: str) -> GateResult:
+    if holder is None:
+        return GateResult("lock", True, "free")
+    return GateResult("lock", False, f"held by {holder} for {_age(age_seconds or 0)} ({where})")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"

@@ -1,0 +1,112 @@
+"""Smoke checks: one case's expectations against one invocation's answer. Pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pipeline.config.models import SmokeCase
+from pipeline.core.http import BadResponse, http_event, parse_response
+
+
+def case_event(case: SmokeCase) -> dict:
+    if case.event is not None:
+        return case.event
+    assert case.path is not None
+    return http_event(case.path)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the adapter observed: Lambda's answer and the wall time of the call."""
+
+    payload: bytes
+    duration_ms: float
+    function_error: str | None = None
+    executed_version: str | None = None
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    name: str
+    qualifier: str
+    passed: bool
+    reason: str
+    status: int | None
+    duration_ms: float
+    response: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate(case: SmokeCase, qualifier: str, inv: Invocation) -> SmokeResult:
+    excerpt = inv.payload[:500].decode("utf-8", "replace")
+
+    def result(passed: bool, reason: str, status: int | None = None) -> SmokeResult:
+        return SmokeResult(case.name, qualifier, passed, reason, status, round(inv.duration_ms, 1), excerpt)
+
+    if inv.function_error:
+        return result(False, f"function error ({inv.function_error}): {_error_message(inv.payload)}")
+    try:
+        response = parse_response(inv.payload)
+    except BadResponse as exc:
+        return result(False, str(exc))
+    failures = expectation_failures(case, response, inv.duration_ms)
+    if failures:
+        return result(False, "; ".join(failures), response.status)
+    return result(True, "ok", response.status)
+
+
+def expectation_failures(case: SmokeCase, response: Any, duration_ms: float) -> list[str]:
+    expect = case.expect
+    problems: list[str] = []
+    if expect.statusCode is not None and response.status != expect.statusCode:
+        problems.append(f"statusCode {response.status}, expected {expect.statusCode}")
+    if expect.body_json is not None:
+        try:
+            body = response.json()
+        except ValueError:
+            problems.append("body is not JSON")
+        else:
+            missing = subset_mismatch(expect.body_json, body)
+            if missing:
+                problems.append(f"body_json: {missing}")
+    if expect.body_regex is not None and not re.search(expect.body_regex, response.body):
+        problems.append(f"body does not match /{expect.body_regex}/")
+    for name, value in expect.headers.items():
+        got = response.headers.get(name.lower())
+        if got != value:
+            problems.append(f"header {name}: {got!r}, expected {value!r}")
+    if expect.max_duration_ms is not None and duration_ms > expect.max_duration_ms:
+        problems.append(f"took {duration_ms:.0f} ms, limit {expect.max_duration_ms} ms")
+    return problems
+
+
+def subset_mismatch(expected: Any, actual: Any, path: str = "") -> str | None:
+    """None when `expected` is a subset of `actual` (maps: every key; lists and scalars: equal)."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{path or 'body'} is {type(actual).__name__}, expected an object"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{path}{key} missing"
+            deeper = subset_mismatch(value, actual[key], f"{path}{key}.")
+            if deeper:
+                return deeper
+        return None
+    if expected != actual:
+        return f"{path.rstrip('.') or 'body'} = {json.dumps(actual)[:80]}, expected {json.dumps(expected)[:80]}"
+    return None
+
+
+def _error_message(payload: bytes) -> str:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload[:200].decode("utf-8", "replace")
+    if isinstance(data, dict):
+        return str(data.get("errorMessage") or data)[:200]
+    return str(data)[:200]

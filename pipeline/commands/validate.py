@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from pipeline.commands.context import Context
-from pipeline.infra.render import render_all
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -13,6 +12,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.infra.render import render_all  # here, not at import: building the parser stays light
+
     ctx = Context(args)
     config = ctx.config()
     rendered = render_all(config)  # every template, every env: a render error is exit 2 before any output

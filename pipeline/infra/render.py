@@ -4,7 +4,8 @@ Each rendered body is hashed into a short "bootstrap version" so a stack can be 
 with what the current config would deploy. The function's code and runtime are stack
 parameters, not part of the body: promoting a new artifact never changes the body, and an
 infrastructure update passes the live code and runtime back in, so CloudFormation never
-reverts them. Render problems are InputError (exit 2), one line naming file, line and cause.
+reverts them. Render problems are InputError (exit 2), one line naming file, line and cause;
+so is a rendered IAM policy that fails the least-privilege checks (policylint).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pipeline.errors import InputError
 from pipeline.infra import naming
 from pipeline.infra.cfnyaml import load_template
 from pipeline.infra.context import function_context, target_context, tooling_context
+from pipeline.infra.policylint import policy_problems
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -138,6 +140,10 @@ def _render(templates_dir: Path | None, name: str, context: dict[str, Any]) -> s
         raise InputError(f"{shown}: renders to invalid YAML{where}: {problem}") from None
     if not isinstance(parsed, dict) or "Resources" not in parsed:
         raise InputError(f"{shown}: renders to no CloudFormation Resources section")
+    problems = policy_problems(parsed, shown)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"{problems[0]}{more}", details=problems)
     return body
 
 

@@ -218,7 +218,7 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
             name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
             external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=env.gates,
             strategy=env.strategy, smoke=tuple(env.smoke), function=env.function, wave_size=env.wave_size,
-            promoters=tuple(env.promoters), source=sources[name].file,
+            promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
         )
     function_defaults = FunctionSettings.model_validate(
         {k: v for k, v in pipeline.function.model_dump().items() if v is not None})

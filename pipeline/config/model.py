@@ -33,6 +33,7 @@ class Environment:
     wave_size: int
     promoters: tuple[str, ...]
     source: str = ""
+    admin_role: str = "OrganizationAccountAccessRole"  # bootstrap's role for the target stack
 
     @property
     def account(self) -> str:

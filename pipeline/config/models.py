@@ -175,6 +175,9 @@ class EnvironmentFile(Strict):
     account: AccountId | None = None
     region: Region | None = None
     deploy_role: RoleName = "pipeline-deploy"
+    admin_role: RoleName = Field("OrganizationAccountAccessRole",
+                                 description="role `pipeline bootstrap` assumes to deploy the account's target stack "
+                                             "(which creates deploy_role)")
     external_id: str | None = None
     protect: bool = False
     timezone: TimeZone = "UTC"
@@ -200,6 +203,7 @@ class EnvironmentDefaults(Strict):
     """`defaults:` in pipeline.yml: env keys every env file inherits (maps merge, the rest replace)."""
 
     deploy_role: RoleName | None = None
+    admin_role: RoleName | None = None
     external_id: str | None = None
     protect: bool | None = None
     timezone: str | None = None

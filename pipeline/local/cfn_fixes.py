@@ -4,6 +4,8 @@ moto 5.2 applies a change set's resources but leaves the stack's tags as they we
 creation and never re-reads the template's Outputs (a stack made through a change set has
 none). Outputs moto cannot evaluate after an update are left out rather than failing
 DescribeStacks. CloudFormation replaces the tags with the change set's and evaluates the Outputs.
+moto also lacks UpdateTerminationProtection (HTTP 500) and deletes protected stacks; here it
+is implemented and DeleteStack refuses a protected stack with CloudFormation's message.
 `install()` patches the in-process moto backend once; it is idempotent.
 """
 
@@ -36,7 +38,32 @@ def install() -> None:
         stack.output_map = _SafeOutputs(stack._create_output_map())
 
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
+    _termination_protection()
     _INSTALLED = True
+
+
+def _termination_protection() -> None:
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    def update_termination_protection(self: Any) -> ActionResult:
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack.enable_termination_protection = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+        return ActionResult({"StackId": stack.stack_id})
+
+    original_delete = CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        for stack in list(self.stacks.values()):
+            if name_or_stack_id in (stack.name, stack.stack_id) and stack.enable_termination_protection:
+                raise ValidationError(stack.stack_id, message=f"Stack [{stack.name}] cannot be deleted while "
+                                                              "TerminationProtection is enabled")
+        original_delete(self, name_or_stack_id)
+
+    CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
+    CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
 
 
 class _SafeOutputs(dict):  # type: ignore[type-arg]

@@ -86,3 +86,13 @@ def test_parameterless_stack_is_unchanged_on_second_deploy(engine):
 
 def test_describe_of_a_missing_stack_is_none(engine):
     assert engine.describe("no-such-stack") is None
+
+
+def test_protected_stack_gets_termination_protection(engine):
+    protected = StackSpec("engine-protected", BODY, {"Retention": "7"}, {"pipeline:kind": "test"}, protect=True)
+    engine.deploy(protected)
+    state = engine.describe("engine-protected")
+    assert state is not None and state.termination_protection
+    assert not any("warning" in line for line in engine.lines)
+    with pytest.raises(Exception, match="TerminationProtection is enabled"):
+        engine.client.delete_stack(StackName="engine-protected")

@@ -1,0 +1,324 @@
+"""`promote`: resolve the artifact, reconcile a crashed run, evaluate every gate, then deploy.
+
+Order of business (each step's API calls in brackets):
+  resolve artifact [pred ledger: LIST + GET] -> own ledger [LIST + GET] -> observe targets
+  [get live alias] -> no-op? -> gates [HEAD artifact, alarms] -> `started` record = lock [PUT]
+  -> per target: update code+publish, (wait), alias, smoke [1 per case] -> outcome record [PUT].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.aws.accounts import Accounts
+from pipeline.aws.alarms import alarm_states
+from pipeline.aws.artifacts import ArtifactStore, StagedArtifact
+from pipeline.aws.functions import FunctionAdapter
+from pipeline.aws.ledger import LedgerConflict, LedgerStore, LedgerView
+from pipeline.config.model import Environment, PipelineConfig
+from pipeline.core import gates as G
+from pipeline.core.ledger import LockState, find_outcome, lock_state, target_key
+from pipeline.core.plan import Step, target_steps, waves
+from pipeline.engine.holder import holder_info, holder_is_dead
+from pipeline.engine.recorder import Recorder
+from pipeline.engine.targets import TargetRun, deploy, observe, roll_back
+from pipeline.errors import InputError, PipelineError, RefusedError
+from pipeline.infra import naming
+from pipeline.output import Output, render_table
+
+PREDECESSOR_WINDOW = 200  # records walked back when looking for a passed record
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Result:
+    env: str
+    artifact: str
+    noop: bool = False
+    gates: list[G.GateResult] = field(default_factory=list)
+    plan: list[Step] = field(default_factory=list)
+    runs: list[TargetRun] = field(default_factory=list)
+    ledger: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.noop or all(r.outcome == "PASSED" for r in self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env, "artifact": self.artifact, "noop": self.noop,
+            "gates": [g.to_dict() for g in self.gates],
+            "plan": [{"kind": s.kind, "target": s.target, "detail": s.detail} for s in self.plan],
+            "targets": [{"target": r.label, "outcome": r.outcome, "reason": r.reason,
+                         "version": r.published.version if r.published else None,
+                         "previous_version": r.previous.version if r.previous else None,
+                         "smoke": [s.to_dict() for s in r.smoke], "timings": r.timings} for r in self.runs],
+            "ledger": self.ledger,
+        }
+
+
+class Promotion:
+    def __init__(self, config: PipelineConfig, accounts: Accounts, out: Output, *,
+                 now: Callable[[], dt.datetime] = utcnow, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.out = out
+        self.now = now
+        self.sleep = sleep
+        tooling = accounts.tooling()
+        self.actor = tooling.identity.arn
+        self.store = ArtifactStore(tooling, config)
+        self.ledger = LedgerStore(tooling, config)
+
+    # -- entry point --------------------------------------------------------------------------
+    def promote(self, env_name: str, artifact: str | None = None, *, approve: bool = False,
+                reason: str | None = None, dry_run: bool = False, approver: str | None = None) -> Result:
+        env = self.config.env(env_name)
+        if not env.smoke:
+            raise InputError(f"{env.source}: smoke: an environment needs at least one smoke case to promote into")
+        digest = self.resolve_artifact(env, artifact)
+        result = Result(env.name, digest)
+        view = self.ledger.view(env.name)
+        lock = lock_state(view.newest_first())
+        if lock.held and self._stale(lock) and not dry_run:
+            from pipeline.engine.reconcile import reconcile
+
+            reconcile(self, env, view, lock)
+            view = self.ledger.view(env.name)
+            lock = lock_state(view.newest_first())
+
+        runs = [self._observe(env, target, view, digest) for target in env.targets]
+        result.runs = runs
+        if not lock.held and all(not target_steps(r.state, digest, None, 0, 0) for r in runs):
+            result.noop, result.runs = True, []
+            self.out.progress(f"{env.name}: {digest[:12]} is already live and passed smoke: nothing to do")
+            return result
+
+        staged = self.store.head(digest)
+        result.gates = self._gates(env, digest, staged, lock, approve, reason, approver)
+        self.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
+                                                      for g in result.gates], title=f"gates for {env.name}")
+        failed = G.failing(result.gates)
+        if failed:
+            raise RefusedError(f"promotion of {digest[:12]} to {env.name} refused by "
+                               f"{', '.join(g.name for g in failed)}: "
+                               + "; ".join(f"{g.name}: {g.reason}" for g in failed),
+                               details=[f"{g.name}: {g.reason}" for g in failed])
+        assert staged is not None
+        canary = env.strategy.canary
+        result.plan = [s for r in runs for s in target_steps(
+            r.state, digest, canary.percent if canary else None, canary.bake_seconds if canary else 0,
+            len(env.smoke))]
+        self.out.table(["step", "target", "detail"], [[s.kind, s.target, s.detail] for s in result.plan],
+                       title=f"plan for {env.name}" + (" (dry run: nothing written)" if dry_run else ""))
+        if dry_run:
+            return result
+
+        recorder = Recorder(self.ledger, view, self.now)
+        approval = self._approval_record(env, result.gates, approver, reason)
+        started = self._acquire(recorder, env, digest, staged, runs, result.gates, approval)
+        try:
+            self._deploy_waves(env, digest, staged, runs, recorder, started.seq)
+        finally:
+            self._record_outcomes(recorder, env, digest, staged, runs, started.seq, approval, result.gates)
+            result.ledger = [r.key for r in recorder.written]
+        self._summary(env, digest, runs)
+        return result
+
+    # -- artifact -------------------------------------------------------------------------------
+    def resolve_artifact(self, env: Environment, artifact: str | None) -> str:
+        if artifact:
+            value = artifact.strip().lower()
+            if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+                raise InputError(f"--artifact: expected a full sha256 (64 hex characters), got {artifact!r}")
+            return value
+        requires = env.gates.requires
+        if requires:
+            found = find_outcome(_window(self.ledger.view(requires)), outcome="PASSED")
+            if found is None:
+                raise RefusedError(f"nothing to promote: no artifact has passed smoke in {requires} yet")
+            return str(found.get("artifact"))
+        newest = self.store.newest_sha256()
+        if newest is None:
+            raise InputError("nothing to promote: no staged artifact (run `pipeline build` and `pipeline stage`)")
+        return newest
+
+    # -- observation and gates -----------------------------------------------------------------
+    def function(self, env: Environment, target: Any) -> FunctionAdapter:
+        session = self.accounts.target(env, target)
+        return FunctionAdapter(session, target.region, naming.function_name(self.config, env), sleep=self.sleep)
+
+    def _observe(self, env: Environment, target: Any, view: LedgerView, digest: str) -> TargetRun:
+        newest = find_outcome(view.newest_first(), target={"account": target.account, "region": target.region})
+        passed_here = bool(newest and newest.get("outcome") == "PASSED" and newest.get("artifact") == digest)
+        return observe(self.function(env, target), target, passed_here)
+
+    def _gates(self, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState, approve: bool,
+               reason: str | None, approver: str | None) -> list[G.GateResult]:
+        results = []
+        requires = env.gates.requires
+        passed_before = bool(requires) and find_outcome(
+            _window(self.ledger.view(requires)), outcome="PASSED", artifact=digest) is not None
+        results.append(G.predecessor(requires, digest, passed_before))
+        if env.gates.approval and approve and approver is None:
+            approver = self.accounts.factory.base().identity.arn  # who really runs this: never a typed name
+        results.append(G.approval(env.gates.approval, approver if env.gates.approval else None, reason,
+                                  bool(staged and staged.dirty)))
+        results.append(G.freeze(env.gates.freeze, env.timezone, self.now()))
+        states: dict[str, str | None] = {}
+        if env.gates.alarms:
+            for target in env.targets:
+                states.update(alarm_states(self.accounts.target(env, target), target.region, env.gates.alarms))
+        results.append(G.alarms(states))
+        where = f"s3://{self.config.artifact_bucket}/{naming.artifact_key(self.config, digest)}"
+        staged_hex = None
+        if staged is not None:
+            from pipeline.engine.targets import hex_sha
+
+            staged_hex = hex_sha(staged.code_sha256) or "(no checksum recorded)"
+        results.append(G.integrity(digest, staged_hex, where))
+        holder = lock.started.get("holder", {}) if lock.started else {}
+        age = (self.now() - lock.started.time).total_seconds() if lock.started and lock.started.time else None
+        results.append(G.lock(holder.get("actor") if lock.held else None, age,
+                              lock.started.key if lock.started else ""))
+        return results
+
+    def _stale(self, lock: LockState) -> bool:
+        assert lock.started is not None
+        expired = lock.lease_expires is not None and lock.lease_expires < self.now()
+        return expired or holder_is_dead(lock.started.get("holder", {}))
+
+    def _approval_record(self, env: Environment, gates: list[G.GateResult], approver: str | None,
+                         reason: str | None) -> dict[str, Any] | None:
+        if not env.gates.approval:
+            return None
+        gate = next(g for g in gates if g.name == "approval")
+        who = approver or gate.reason.removeprefix("approved by ").split(": ", 1)[0]
+        return {"approver": who, "reason": reason}
+
+    # -- writes ----------------------------------------------------------------------------------
+    def lease_seconds(self, env: Environment) -> int:
+        canary = env.strategy.canary
+        return 300 + (canary.bake_seconds if canary else 0) + 60 * len(env.smoke)
+
+    def _acquire(self, recorder: Recorder, env: Environment, digest: str, staged: StagedArtifact,
+                 runs: list[TargetRun], gate_results: list[G.GateResult], approval: dict | None) -> Any:
+        lease = self.now() + dt.timedelta(seconds=self.lease_seconds(env))
+        fields = {"type": "started", "action": "promote", "artifact": digest, "commit": staged.commit,
+                  "dirty": staged.dirty, "actor": self.actor, "holder": holder_info(self.actor),
+                  "targets": [r.as_target() for r in runs], "lease_expires": lease.isoformat(),
+                  "previous": {r.label: {"version": r.previous.version if r.previous else None,
+                                         "sha256": r.state.alias_sha256} for r in runs},
+                  "approval": approval, "gates": [g.to_dict() for g in gate_results]}
+        try:
+            return recorder.start(fields)
+        except LedgerConflict:
+            view = self.ledger.view(env.name)
+            lock = lock_state(view.newest_first())
+            holder = lock.started.get("holder", {}).get("actor") if lock.started else "another promotion"
+            raise RefusedError(f"{env.name} is locked: {holder} started a promotion first "
+                               f"({lock.started.key if lock.started else view.tip.key if view.tip else ''})") \
+                from None
+
+    def _deploy_waves(self, env: Environment, digest: str, staged: StagedArtifact, runs: list[TargetRun],
+                      recorder: Recorder, started_seq: int) -> None:
+        key = naming.artifact_key(self.config, digest)
+
+        def one(run: TargetRun) -> None:
+            try:
+                deploy(run, env, self.config.artifact_bucket, key, staged.version_id, digest, self.out.progress,
+                       lambda r, s: self.bake(env, r, s, recorder, started_seq))
+            except PipelineError as exc:
+                run.reason = exc.message
+                try:
+                    roll_back(run, exc.message, self.out.progress)
+                except PipelineError as again:
+                    run.reason += f"; rollback failed too: {again.message}"
+                run.outcome = "FAILED"
+
+        pending = [r for r in runs if target_steps(r.state, digest, None, 0, 0)]
+        for run in runs:
+            if run not in pending:
+                run.outcome, run.reason = "PASSED", "already live and passed"
+        by_state = {id(r.state): r for r in pending}
+        for wave in waves([r.state for r in pending], env.wave_size):
+            members = [by_state[id(s)] for s in wave]
+            if len(members) == 1:
+                one(members[0])
+            else:
+                with ThreadPoolExecutor(max_workers=len(members)) as pool:
+                    list(pool.map(one, members))
+            if any(r.outcome != "PASSED" for r in members):
+                for run in members:
+                    if run.outcome == "PASSED":
+                        roll_back(run, "another target of its wave failed", self.out.progress)
+                for run in pending[pending.index(members[-1]) + 1:]:
+                    run.outcome, run.reason = "SKIPPED", "an earlier wave failed"
+                return
+
+    def bake(self, env: Environment, run: TargetRun, seconds: int, recorder: Recorder, started_seq: int) -> str | None:
+        """Wait `seconds` watching the env's alarms; renew the lock's lease when half of it is used."""
+        deadline = time.monotonic() + seconds
+        lease_left = self.lease_seconds(env)
+        renew_at = time.monotonic() + lease_left / 2
+        while True:
+            if env.gates.alarms:
+                states = alarm_states(self.accounts.target(env, run.target), run.target.region, env.gates.alarms)
+                firing = sorted(n for n, s in states.items() if s == "ALARM")
+                if firing:
+                    return f"alarm {', '.join(firing)} went into ALARM during the bake"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if time.monotonic() >= renew_at:
+                lease = self.now() + dt.timedelta(seconds=lease_left)
+                recorder.append({"type": "lease", "started_seq": started_seq, "lease_expires": lease.isoformat(),
+                                 "actor": self.actor})
+                renew_at = time.monotonic() + lease_left / 2
+            self.sleep(min(remaining, 5.0))
+
+    def _record_outcomes(self, recorder: Recorder, env: Environment, digest: str, staged: StagedArtifact,
+                         runs: list[TargetRun], started_seq: int, approval: dict | None,
+                         gate_results: list[G.GateResult]) -> None:
+        for run in runs:
+            if run.outcome is None:
+                run.outcome, run.reason = "FAILED", run.reason or "interrupted"
+        for i, run in enumerate(runs):
+            recorder.append({
+                "type": "outcome", "action": "promote", "started_seq": started_seq, "target": run.as_target(),
+                "account": run.target.account, "region": run.target.region, "artifact": digest,
+                "commit": staged.commit, "outcome": run.outcome, "reason": run.reason,
+                "version": run.published.version if run.published else None,
+                "previous_version": run.previous.version if run.previous else None,
+                "actor": self.actor, "build_id": holder_info(self.actor).get("build_id"), "approval": approval,
+                "gates": [g.to_dict() for g in gate_results], "smoke": [s.to_dict() for s in run.smoke],
+                "timings": run.timings, "closes": i == len(runs) - 1,
+            })
+
+    def _summary(self, env: Environment, digest: str, runs: list[TargetRun]) -> None:
+        rows = [[s.name, s.qualifier, "pass" if s.passed else "FAIL", s.status, f"{s.duration_ms:.0f}", s.reason]
+                for r in runs for s in r.smoke]
+        if rows:
+            self.out.table(["smoke", "qualifier", "result", "status", "ms", "detail"], rows)
+        self.out.text(render_table(["target", "outcome", "version", "previous", "detail"],
+                                   [[r.label, r.outcome, r.published.version if r.published else None,
+                                     r.previous.version if r.previous else None, r.reason] for r in runs],
+                                   title=f"{env.name}: {digest[:12]}"))
+
+
+def _window(view: LedgerView) -> Any:
+    for i, record in enumerate(view.newest_first()):
+        if i >= PREDECESSOR_WINDOW:
+            return
+        yield record
+
+
+__all__ = ["Promotion", "Result", "target_key"]

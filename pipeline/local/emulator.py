@@ -42,6 +42,14 @@ def _load_layers() -> None:
     invoke.register()
 
 
+def _patch_moto() -> None:
+    # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
+    from pipeline.local import cfn_alarms, cfn_fixes
+
+    cfn_fixes.install()
+    cfn_alarms.install()
+
+
 class Emulator:
     """moto server on a free loopback port. Use as a context manager or start()/stop()."""
 
@@ -65,6 +73,7 @@ class Emulator:
                 pass
 
         _load_layers()
+        _patch_moto()
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         for layer in _LAYERS:
             app = layer(app)

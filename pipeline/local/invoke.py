@@ -8,6 +8,7 @@ request goes to moto unchanged.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -54,6 +55,7 @@ def handle_invoke(environ: dict[str, Any], ref: str) -> tuple[str, list[tuple[st
         account = caller.account(headers, query)
         qualifier = (parse_qs(query).get("Qualifier") or [None])[0]
         target = resolve(ref, qualifier, account, region)
+        client_context = _client_context(headers.get("X-Amz-Client-Context"))
     except InvokeError as exc:
         error_headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", exc.error_type),
                          ("x-amzn-RequestId", _request_id())]
@@ -63,7 +65,7 @@ def handle_invoke(environ: dict[str, Any], ref: str) -> tuple[str, list[tuple[st
     if invocation_type == "Event":
         request_id = POOL.invoke_later(target, payload)
         return "202 Accepted", [("x-amzn-RequestId", request_id)], b""
-    request_id, result = POOL.invoke(target, payload, headers.get("X-Amz-Client-Context"))
+    request_id, result = POOL.invoke(target, payload, client_context)
     response_headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", request_id),
@@ -97,6 +99,19 @@ def _read_body(environ: dict[str, Any], invocation_type: str) -> bytes:
         raise InvokeError(400, "InvalidRequestContentException",
                           f"Could not parse request body into json: {exc}") from None
     return body
+
+
+def _client_context(header: str | None) -> str | None:
+    """X-Amz-Client-Context is base64 JSON; the runtime receives the JSON itself."""
+    if not header:
+        return None
+    try:
+        document = base64.b64decode(header, validate=True).decode()
+        json.loads(document)
+    except ValueError:
+        raise InvokeError(400, "InvalidRequestContentException",
+                          "Client context must be a valid Base64-encoded JSON object.") from None
+    return document
 
 
 def _status(code: int) -> str:

@@ -32,14 +32,20 @@ class Context:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        context = headers.get("Lambda-Runtime-Client-Context")
-        self.client_context = json.loads(context) if context else None
-        identity = headers.get("Lambda-Runtime-Cognito-Identity")
-        self.identity = json.loads(identity) if identity else None
+        self.client_context = _json_header(headers, "Lambda-Runtime-Client-Context")
+        self.identity = _json_header(headers, "Lambda-Runtime-Cognito-Identity")
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id", "")
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _json_header(headers: http.client.HTTPMessage, name: str) -> Any:
+    value = headers.get(name)
+    try:
+        return json.loads(value) if value else None
+    except ValueError:
+        return None
 
 
 def _error(exc: BaseException, error_type: str | None = None) -> bytes:

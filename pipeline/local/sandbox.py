@@ -26,6 +26,7 @@ from pipeline.local.resolve import FunctionCode
 from pipeline.local.runtime_api import Invocation, Outcome, RuntimeApiServer, error_outcome
 
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for a runtime to start and ask for its first event
+MAX_LOG_FILE_BYTES = 8 * 1024 * 1024  # a long-lived warm process's captured output is cut back after this
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class Sandbox:
                 duration_ms = invocation.timeout_s * 1000
             self._sample_memory()
             output = self._read_log(log_start)
+            if log_start + len(output) > MAX_LOG_FILE_BYTES and self.alive:
+                os.truncate(self._log_path, 0)  # the runtime appends (O_APPEND): it goes on at the new end
             split = max(0, min(len(output), self._pickup_offset - log_start)) if cold else 0
             self._active = None
             if not self.alive or outcome.error_type == "Runtime.InitError":

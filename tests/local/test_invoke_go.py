@@ -82,6 +82,15 @@ def test_warm_process_is_reused(lam, echo_fn):
     assert "Init Duration" not in base64.b64decode(second["LogResult"]).decode()
 
 
+def test_configuration_change_restarts_latest(lam, role, go_bootstrap):
+    name = _create(lam, role, _go_zip(go_bootstrap, "cfg"), Environment={"Variables": {"ENVIRONMENT": "a"}})
+    _, before = _invoke(lam, name)
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"ENVIRONMENT": "b"}})
+    _, after = _invoke(lam, name)
+    assert (before["env"]["ENVIRONMENT"], after["env"]["ENVIRONMENT"]) == ("a", "b")
+    assert after["pid"] != before["pid"] and not pid_alive(before["pid"])
+
+
 def test_log_tail_has_output_and_lambda_report_lines(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "logs"))
     resp, _ = _invoke(lam, name, {"action": "echo"}, LogType="Tail")
@@ -97,6 +106,23 @@ def test_log_tail_has_output_and_lambda_report_lines(lam, role, go_bootstrap):
     assert log.index("START") < log.index("go handler") < log.index("END") < log.index("REPORT")
     without = lam.invoke(FunctionName=name, Payload=b"{}")
     assert "LogResult" not in without
+
+
+def test_captured_output_file_is_cut_back_on_long_lived_processes(lam, role, go_bootstrap, monkeypatch):
+    from pipeline.local import sandbox
+    from pipeline.local.pool import POOL
+
+    monkeypatch.setattr(sandbox, "MAX_LOG_FILE_BYTES", 8000)
+    name = _create(lam, role, _go_zip(go_bootstrap, "trunc"))
+    _invoke(lam, name)
+    (box,) = [s for s in POOL.sandboxes() if s.code.name == name]
+    for _ in range(3):  # each prints ~17 KB
+        resp, _ = _invoke(lam, name, {"action": "spam"}, LogType="Tail")
+        assert b"spam line 199" in base64.b64decode(resp["LogResult"])
+        assert box._log_path.stat().st_size < 8000
+    resp, _ = _invoke(lam, name, {"action": "echo"}, LogType="Tail")
+    log = base64.b64decode(resp["LogResult"])
+    assert b'go handler got action="echo"' in log and b"spam line" not in log
 
 
 def test_log_tail_is_the_last_4kb(lam, echo_fn):
@@ -331,3 +357,7 @@ def test_function_in_another_account_via_assumed_role(clients, emulator, go_boot
     assert body["arn"] == f"arn:aws:lambda:{REGION}:222222222222:function:acct-fn"
     with pytest.raises(clients["lambda"].exceptions.ResourceNotFoundException):
         clients["lambda"].invoke(FunctionName="acct-fn", Payload=b"{}")
+    # A full ARN names the account: the emulator runs it there (resource policies are not checked).
+    arn = f"arn:aws:lambda:{REGION}:222222222222:function:acct-fn"
+    _, body = _invoke(clients["lambda"], arn)
+    assert body["env"]["ENVIRONMENT"] == "test"

@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 
+import boto3
 import pytest
 
 from .helpers import REGION, make_zip
@@ -32,6 +33,7 @@ def handler(event, context):
         "remaining_ms": context.get_remaining_time_in_millis(),
         "environment": os.environ.get("ENVIRONMENT"),
         "host_key": os.environ.get("AWS_ACCESS_KEY_ID"),
+        "client_context": context.client_context,
     }
 '''
 
@@ -64,6 +66,14 @@ def test_python_handler_gets_event_and_context(lam, stub, monkeypatch):
     assert 'python handler saw {"path": "/health"}' in log and "REPORT RequestId" in log
 
 
+def test_client_context_reaches_the_handler_decoded(lam, stub):
+    context = base64.b64encode(json.dumps({"custom": {"who": "test"}}).encode()).decode()
+    resp = lam.invoke(FunctionName=stub, Payload=b"{}", ClientContext=context)
+    assert json.loads(resp["Payload"].read())["client_context"] == {"custom": {"who": "test"}}
+    with pytest.raises(lam.exceptions.InvalidRequestContentException):
+        lam.invoke(FunctionName=stub, Payload=b"{}", ClientContext="not base64 json!")
+
+
 def test_python_process_stays_warm(lam, stub):
     bodies = [json.loads(lam.invoke(FunctionName=stub, Payload=b"{}")["Payload"].read()) for _ in range(3)]
     pids = {body["pid"] for body in bodies}
@@ -94,3 +104,21 @@ def test_python_handler_in_a_package(lam, role):
     name = _create(lam, role, files, handler="app.main.run")
     resp = lam.invoke(FunctionName=name, Payload=b'{"n": 41}')
     assert json.loads(resp["Payload"].read()) == {"ok": 42}
+
+
+STUB = "def handler(event, context):\n    return {'statusCode': 200, 'stub': True}\n"
+
+
+def test_cloudformation_inline_python_stub_runs(clients, role):
+    # The bootstrap phase deploys a stub with inline ZipFile code; moto zips it as index.py.
+    template = {
+        "Resources": {"Stub": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "cfn-stub", "Runtime": "python3.12", "Handler": "index.handler", "Role": role,
+            "Code": {"ZipFile": STUB},
+        }}},
+    }
+    cfn = boto3.client("cloudformation", **clients["kw"])
+    cfn.create_stack(StackName="stub-stack", TemplateBody=json.dumps(template))
+    resp = clients["lambda"].invoke(FunctionName="cfn-stub", Payload=b"{}")
+    assert json.loads(resp["Payload"].read()) == {"statusCode": 200, "stub": True}
+    assert "FunctionError" not in resp

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333", "tooling": "444444444444"}
+from helpers import REPO, CallLog
 
 
 @pytest.fixture(scope="session")
@@ -50,29 +48,6 @@ def no_real_aws(monkeypatch) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-class CallLog:
-    """Every AWS API call made through the session factory, as (service, operation)."""
-
-    WRITE_PREFIXES = ("Put", "Create", "Update", "Delete", "Publish", "Tag", "Untag", "Execute", "Set", "Add",
-                      "Remove", "Invoke", "Copy", "Upload", "Continue")
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def hook(self, model, **_kwargs) -> None:
-        self.calls.append((model.service_model.service_name, model.name))
-
-    @property
-    def writes(self) -> list[tuple[str, str]]:
-        return [c for c in self.calls if c[1].startswith(self.WRITE_PREFIXES) and c[1] != "AssumeRole"]
-
-    def without_sts(self) -> list[tuple[str, str]]:
-        return [c for c in self.calls if c[0] != "sts"]
-
-    def clear(self) -> None:
-        self.calls.clear()
-
-
 @pytest.fixture
 def calls(monkeypatch) -> CallLog:
     """Count every API call of every SessionFactory made during the test (botocore event hooks)."""
@@ -87,19 +62,6 @@ def calls(monkeypatch) -> CallLog:
 
     monkeypatch.setattr(session_module.SessionFactory, "__init__", patched)
     return log
-
-
-def make_bucket(name: str, account: str = "444444444444", versioned: bool = True) -> None:
-    """Create a bucket in `account` on the emulator (a stand-in for `bootstrap --tooling` in unit scopes)."""
-    import boto3
-
-    sts = boto3.client("sts", region_name="us-east-1")
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/test-admin", RoleSessionName="test")["Credentials"]
-    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
-                      aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
-    s3.create_bucket(Bucket=name)
-    if versioned:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
 @pytest.fixture(scope="session")

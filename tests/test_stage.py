@@ -6,7 +6,7 @@ import json
 import shutil
 
 import boto3
-from conftest import make_bucket
+from helpers import make_bucket
 
 from pipeline.cli import main
 
@@ -107,7 +107,7 @@ def test_missing_bucket_says_bootstrap(aws, envdir, built, capsys):
 
 
 def test_build_command_writes_zip_and_manifest(envdir, capsys):
-    from conftest import REPO
+    from helpers import REPO
 
     assert main(["--output", "json", "build", "--skip-tests", "--version", "9.9.9", "--go-dir",
                  str(REPO / "go-function")]) == 0

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.artifact.manifest import Manifest
+from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.model import PipelineConfig
 from pipeline.errors import InputError, PipelineError
@@ -106,9 +107,7 @@ class ArtifactStore:
         prefix = naming.artifact_prefix(self.config)
         found: list[StagedArtifact] = []
         try:
-            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-            objects = [obj for page in pages for obj in page.get("Contents", [])]
-            for obj in objects:
+            for obj in list_objects(self.s3, self.bucket, prefix):
                 if not obj["Key"].endswith(".json"):
                     continue
                 body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
@@ -121,8 +120,7 @@ class ArtifactStore:
         """The most recently staged artifact's sha256, from one LIST (no manifest reads)."""
         prefix = naming.artifact_prefix(self.config)
         try:
-            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-            zips = [obj for page in pages for obj in page.get("Contents", []) if obj["Key"].endswith(".zip")]
+            zips = [obj for obj in list_objects(self.s3, self.bucket, prefix) if obj["Key"].endswith(".zip")]
         except ClientError as exc:
             raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
         if not zips:

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.aws.artifacts import encryption_args
+from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.model import PipelineConfig
 from pipeline.core.ledger import Record, new_record, seq_of
@@ -60,8 +61,7 @@ class LedgerStore:
     def view(self, env: str) -> LedgerView:
         prefix = f"ledger/{env}/"
         try:
-            pages = self.s3.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-            keys = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+            keys = [obj["Key"] for obj in list_objects(self.s3, self.bucket, prefix)]
         except ClientError as exc:
             raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
         return LedgerView(self, env, sorted(keys, key=lambda k: (seq_of(k) is None, seq_of(k) or 0, k)))

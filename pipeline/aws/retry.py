@@ -84,3 +84,24 @@ class RetryingClient:
     def raw(self) -> Any:
         """The underlying boto3 client (for waiters, paginators and Stubber)."""
         return self._client
+
+
+def paginate(client: Any, method: str, result_key: str, token_in: str, token_out: str,
+             **params: Any) -> list[Any]:
+    """All items of a paginated call, each page through the client's retry policy.
+
+    (botocore's paginators call the raw client, so a throttled second page would not be retried.)
+    """
+    items: list[Any] = []
+    while True:
+        page = getattr(client, method)(**params)
+        items += page.get(result_key, [])
+        token = page.get(token_out)
+        if not token or not page.get("IsTruncated", True):
+            return items
+        params[token_in] = token
+
+
+def list_objects(client: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    return paginate(client, "list_objects_v2", "Contents", "ContinuationToken", "NextContinuationToken",
+                    Bucket=bucket, Prefix=prefix)

@@ -1,0 +1,161 @@
+"""`doctor` probes: read-only calls whose answers core.doctor turns into pass/fail checks with hints.
+
+A probe that cannot run because an earlier one failed (no role, so no stack to read) is a skip,
+not a second failure. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.aws.accounts import Accounts
+from pipeline.aws.cloudformation import StackEngine
+from pipeline.aws.livefunction import read_live_function
+from pipeline.aws.session import AccountSession, SessionFactory
+from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.core.bootstrap import function_code
+from pipeline.core.doctor import (
+    Check,
+    bucket_region_check,
+    failed,
+    function_check,
+    passed,
+    skipped,
+    stack_check,
+)
+from pipeline.errors import PipelineError
+from pipeline.infra import naming
+from pipeline.infra.render import render_function, render_target, render_tooling
+
+
+def _aws_error(exc: Exception) -> str:
+    if isinstance(exc, PipelineError):
+        return exc.message
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Doctor:
+    def __init__(self, config: PipelineConfig, factory: SessionFactory, accounts: Accounts) -> None:
+        self.config = config
+        self.factory = factory
+        self.accounts = accounts
+        self.checks: list[Check] = []
+
+    def run(self, env: Environment) -> list[Check]:
+        self.checks = []
+        if not self._credentials():
+            return self.checks
+        tooling = self._session("tooling role", self._tooling_where(), self.accounts.tooling,
+                                "check tooling.account/tooling.role in pipeline.yml and that the role trusts you")
+        bucket_region = self._tooling(tooling) if tooling else None
+        for target in env.targets:
+            self._target(env, target, tooling, bucket_region)
+        return self.checks
+
+    # -- tooling ----------------------------------------------------------------------------
+    def _tooling_where(self) -> str:
+        return f"tooling {self.config.tooling.account}/{self.config.tooling.region}"
+
+    def _credentials(self) -> bool:
+        try:
+            identity = self.factory.base().identity
+        except PipelineError as exc:
+            self.checks.append(failed("credentials", "base", exc.message,
+                                      "use --profile, AWS_* variables or an instance role (aws sso login)"))
+            return False
+        self.checks.append(passed("credentials", "base", identity.arn))
+        return True
+
+    def _session(self, name: str, where: str, make: Callable[[], AccountSession], hint: str) -> AccountSession | None:
+        try:
+            session = make()
+            arn = session.identity.arn
+        except PipelineError as exc:
+            self.checks.append(failed(name, where, exc.message, hint))
+            return None
+        self.checks.append(passed(name, where, f"{arn} (account guard ok)"))
+        return session
+
+    def _tooling(self, tooling: AccountSession) -> str | None:
+        where = self._tooling_where()
+        rendered = render_tooling(self.config)
+        self._stack("tooling stack", where, tooling, self.config.tooling.region, rendered.stack_name,
+                    rendered.version, "pipeline bootstrap --tooling")
+        bucket = self.config.artifact_bucket
+        try:
+            location = tooling.client("s3", self.config.tooling.region).get_bucket_location(Bucket=bucket)
+        except ClientError as exc:
+            self.checks.append(failed("artifact bucket", where, f"{bucket}: {_aws_error(exc)}",
+                                      "run pipeline bootstrap --tooling"))
+            return None
+        region = location.get("LocationConstraint") or "us-east-1"
+        region = "eu-west-1" if region == "EU" else region
+        self.checks.append(passed("artifact bucket", where, f"{bucket} exists in {region}"))
+        return str(region)
+
+    # -- one env target ---------------------------------------------------------------------
+    def _target(self, env: Environment, target: Target, tooling: AccountSession | None,
+                bucket_region: str | None) -> None:
+        where = f"{env.name} {target.account}/{target.region}"
+        fix = f"pipeline bootstrap --env {env.name}"
+        bucket = self.config.artifact_bucket
+        if bucket_region is not None:
+            self.checks.append(bucket_region_check(where, bucket, bucket_region, target.region))
+        else:
+            self.checks.append(skipped("bucket region", where, "artifact bucket not readable"))
+        deploy = self._session("deploy role", where, lambda: self.accounts.target(env, target),
+                               f"run {fix} (creates {env.deploy_role}, trusting the tooling account)")
+        names = ("target stack", "function stack", "function", "artifact readable")
+        if deploy is None:
+            self.checks += [skipped(n, where, "deploy role not assumable") for n in names]
+            return
+        target_stack = render_target(self.config, env, target)
+        self._stack("target stack", where, deploy, target.region, target_stack.stack_name, target_stack.version, fix)
+        function_stack = render_function(self.config, env, target)
+        self._stack("function stack", where, deploy, target.region, function_stack.stack_name,
+                    function_stack.version, fix)
+        name = naming.function_name(self.config, env)
+        try:
+            live = read_live_function(deploy, target.region, name)
+        except PipelineError as exc:
+            self.checks.append(failed("function", where, exc.message, f"check the deploy role's rights ({fix})"))
+            live = None
+        else:
+            self.checks.append(function_check(where, name, live, env.function.architecture, fix))
+        self._readable(where, deploy, function_code(self.config, live), fix)
+
+    def _stack(self, name: str, where: str, session: AccountSession, region: str, stack: str, expected: str,
+               fix: str) -> None:
+        try:
+            state = StackEngine(session.client("cloudformation", region)).describe(stack)
+        except ClientError as exc:
+            self.checks.append(failed(name, where, f"{stack}: {_aws_error(exc)}", f"check the role's rights ({fix})"))
+            return
+        self.checks.append(stack_check(name, where, stack, state.status if state else None,
+                                       state.version if state else None, expected, fix))
+
+    def _readable(self, where: str, deploy: AccountSession, code: Any, fix: str) -> None:
+        """One byte of the code object through the deploy role: s3:GetObject and kms:Decrypt both proven."""
+        what = "the stub" if code.is_stub else f"artifact {code.sha256[:12]}"
+        try:
+            deploy.client("s3", self.config.tooling.region).get_object(Bucket=code.bucket, Key=code.key,
+                                                                        Range="bytes=0-0")
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404:
+                hint = f"run {fix} (stages the stub)" if code.is_stub else "stage that artifact again: pipeline stage"
+                self.checks.append(failed("artifact readable", where, f"{what} is missing: s3://{code.bucket}/"
+                                                                      f"{code.key}", hint))
+            else:
+                self.checks.append(failed("artifact readable", where, f"deploy role cannot read {what}: "
+                                                                      f"{_aws_error(exc)}",
+                                          "run pipeline bootstrap --tooling (bucket and key policy name the "
+                                          "deploy roles)"))
+            return
+        self.checks.append(passed("artifact readable", where, f"deploy role reads {what} from {code.bucket}"))

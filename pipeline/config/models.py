@@ -111,7 +111,8 @@ class Gates(Strict):
     approval: bool = False
     freeze: list[Annotated[str, Field(pattern=FREEZE_RE.pattern)]] = Field(
         default_factory=list, description='windows like "Fri 15:00-Mon 08:00" in the env timezone')
-    alarms: list[str] = Field(default_factory=list, description="CloudWatch alarm names that must not be in ALARM")
+    alarms: list[str] = Field(default_factory=list, description="CloudWatch alarm names (in each target's account "
+                              "and region) that must not be in ALARM; the function stack creates <name>-<env>-errors")
 
 
 class Canary(Strict):

@@ -31,6 +31,14 @@ def function_name(config: PipelineConfig, env: Environment | str) -> str:
     return f"{config.name}-{_env(env)}"
 
 
+def errors_alarm_name(config: PipelineConfig, env: Environment | str) -> str:
+    """The CloudWatch alarm the function stack creates on the function's Errors metric.
+
+    Name it in the env's `gates.alarms` to gate promotions on it (prod.yml does).
+    """
+    return f"{function_name(config, env)}-errors"
+
+
 def execution_role_name(config: PipelineConfig, env: Environment | str, region: str) -> str:
     """The function's execution role (one per region: IAM is global, the function is regional)."""
     return f"{config.name}-{_env(env)}-fn-{region}"

@@ -1,0 +1,113 @@
+"""The emulator's CloudFormation creates, updates and deletes CloudWatch alarms (moto alone drops them)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from pipeline.cli import main
+
+from .helpers import REGION
+
+pytestmark = pytest.mark.emulator
+PROD = "333333333333"
+ALARM = "greeter-prod-errors"
+
+
+def client(service: str, account: str) -> Any:
+    creds = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/test-observer", RoleSessionName="observer")["Credentials"]
+    return boto3.client(service, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def gate_row(out: str, gate: str) -> str:
+    return next(line for line in out.splitlines() if line.split()[:1] == [gate])
+
+
+def test_bootstrap_creates_the_gated_alarm_and_the_gate_reads_it(aws: object, envdir: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "bootstrap", "--tooling")[0] == 0
+    code, _, err = cli(capsys, "bootstrap", "--env", "prod")
+    assert code == 0, err
+    cw = client("cloudwatch", PROD)
+    (alarm,) = cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{PROD}:alarm:{ALARM}"
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": "greeter-prod"}]
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["Threshold"]) == (60, 1, 1.0)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # only in the prod account
+    assert client("cloudwatch", "444444444444").describe_alarms()["MetricAlarms"] == []
+
+    stack = client("cloudformation", PROD).describe_stacks(StackName="greeter-prod-function")["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ErrorsAlarmName"] == ALARM
+
+    digest = "ab" * 32
+    promote = ("promote", "--to", "prod", "--artifact", digest, "--approve", "--dry-run")
+    code, out, err = cli(capsys, *promote)
+    assert code == 3  # other gates (predecessor, integrity, maybe freeze) refuse: the alarm does not
+    assert "pass" in gate_row(out, "alarms") and ALARM in gate_row(out, "alarms")
+    assert "alarms:" not in err
+
+    code, _, err = cli(capsys, "bootstrap", "--env", "prod")
+    assert code == 0, err
+    assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]] == [ALARM]
+
+    cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test: errors")
+    code, out, err = cli(capsys, *promote)
+    assert code == 3
+    assert "FAIL" in gate_row(out, "alarms")
+    assert f"alarms: in ALARM: {ALARM}" in err
+
+
+TEMPLATE = {
+    "Parameters": {"Fn": {"Type": "String", "Default": "fn"}},
+    "Resources": {"Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmName": "fn-errors", "Namespace": "AWS/Lambda", "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "Fn"}}], "Statistic": "Sum", "Period": 60,
+        "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}}},
+    "Outputs": {"Name": {"Value": {"Ref": "Alarm"}}, "Arn": {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}}},
+}
+
+
+def _with(**props: object) -> str:
+    template = copy.deepcopy(TEMPLATE)
+    template["Resources"]["Alarm"]["Properties"].update(props)
+    return json.dumps(template)
+
+
+def test_alarm_lifecycle_follows_the_stack(aws: object) -> None:
+    cfn, cw = client("cloudformation", PROD), client("cloudwatch", PROD)
+    cfn.create_stack(StackName="alarms", TemplateBody=_with())
+    stack = cfn.describe_stacks(StackName="alarms")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs == {"Name": "fn-errors", "Arn": f"arn:aws:cloudwatch:{REGION}:{PROD}:alarm:fn-errors"}
+    (resource,) = cfn.list_stack_resources(StackName="alarms")["StackResourceSummaries"]
+    assert (resource["ResourceType"], resource["PhysicalResourceId"]) == ("AWS::CloudWatch::Alarm", "fn-errors")
+
+    # an in-place update changes the configuration and keeps the state
+    cw.set_alarm_state(AlarmName="fn-errors", StateValue="ALARM", StateReason="test")
+    cfn.update_stack(StackName="alarms", TemplateBody=_with(Threshold=5))
+    (alarm,) = cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"]
+    assert (alarm["Threshold"], alarm["StateValue"]) == (5.0, "ALARM")
+
+    # a new name replaces the alarm
+    cfn.update_stack(StackName="alarms", TemplateBody=_with(AlarmName="fn-errors-2"))
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["fn-errors-2"]
+
+    cfn.delete_stack(StackName="alarms")
+    assert cw.describe_alarms()["MetricAlarms"] == []

@@ -157,8 +157,11 @@ class Promotion:
         return FunctionAdapter(session, target.region, naming.function_name(self.config, env), sleep=self.sleep)
 
     def _observe(self, env: Environment, target: Any, view: LedgerView, digest: str) -> TargetRun:
-        newest = find_outcome(view.newest_first(), target={"account": target.account, "region": target.region})
-        passed_here = bool(newest and newest.get("outcome") == "PASSED" and newest.get("artifact") == digest)
+        # Failed, rolled-back and aborted runs put the alias back, so what runs here by the ledger's
+        # account is the newest PASSED outcome; the live alias is checked against it separately.
+        newest = find_outcome(view.newest_first(), target={"account": target.account, "region": target.region},
+                              outcome="PASSED")
+        passed_here = bool(newest and newest.get("artifact") == digest)
         return observe(self.function(env, target), target, passed_here)
 
     def _gates(self, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState, approve: bool,

@@ -1,0 +1,210 @@
+"""Approval, freeze, alarms, the lock (ledger-as-lock), unlock, and crash reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+from helpers import client
+
+from pipeline.core.ledger import encode, sha256
+
+BUCKET = "greeter-artifacts-444444444444-us-east-1"
+
+
+def _to_test(world, built) -> str:
+    digest = world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    assert world.cli("promote", "--to", "test")[0] == 0
+    world.bootstrap("prod")
+    return digest
+
+
+def test_prod_needs_an_approval_that_records_the_real_caller(world, built, built2, calls):
+    digest = _to_test(world, built)
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "prod")
+    assert code == 3 and "approval: this environment needs an approval" in err
+    assert calls.writes == []
+    code, doc = world.json("promote", "--to", "prod", "--approve", "--reason", "release 1")
+    assert code == 0, doc
+    outcome = world.ledger("prod")[-1]
+    # the approver is the STS caller identity, not a typed name
+    assert outcome["approval"] == {"approver": "arn:aws:sts::123456789012:user/moto", "reason": "release 1"}
+    assert outcome["outcome"] == "PASSED" and outcome["artifact"] == digest
+    # the first deploy has nothing to split traffic with: all at once, smoke against the alias
+    assert {s["qualifier"] for s in outcome["smoke"]} == {"live"}
+
+    world.stage(built2)
+    for env in ("dev", "test"):
+        assert world.cli("promote", "--to", env, "--artifact", built2[1].sha256)[0] == 0
+    code, doc = world.json("promote", "--to", "prod", "--approve")
+    assert code == 0, doc
+    assert [s["kind"] for s in doc["plan"]][:5] == ["deploy-code", "verify-code", "alias-canary", "smoke", "bake"]
+    outcome = world.ledger("prod")[-1]
+    # canary: smoke ran against the new version and against the alias while it split traffic...
+    assert {s["qualifier"] for s in outcome["smoke"]} == {outcome["version"], "live"}
+    assert outcome["timings"]["bake"] >= 1.0
+    # ...and it ended with all traffic on the new version
+    alias = client("lambda", "333333333333").get_alias(FunctionName="greeter-prod", Name="live")
+    assert alias["FunctionVersion"] == outcome["version"]
+    assert not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+
+
+def test_dirty_artifacts_are_refused_where_approval_is_required(world, built, tmp_path):
+    from pipeline.artifact.manifest import Manifest
+
+    _to_test(world, built)
+    zip_path, manifest = built
+    # the same bytes, but the manifest says the work tree was dirty: stage under a fresh bucket state
+    dirty = Manifest(**{**manifest.to_dict(), "dirty": True})
+    target = tmp_path / zip_path.name
+    target.write_bytes(zip_path.read_bytes())
+    dirty.write(target.with_suffix(".json"))
+    s3 = client("s3", "444444444444")
+    s3.put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{manifest.sha256}.zip", Body=zip_path.read_bytes(),
+                  ChecksumAlgorithm="SHA256", Metadata={"dirty": "true", "commit": manifest.commit})
+    code, _, err = world.cli("promote", "--to", "prod", "--approve")
+    assert code == 3 and "dirty work tree" in err
+
+
+def test_freeze_window_refuses(world, built):
+    from pipeline.aws.accounts import Accounts
+    from pipeline.aws.session import SessionFactory
+    from pipeline.config.load import load_config
+    from pipeline.engine.promote import Promotion
+    from pipeline.errors import RefusedError
+    from pipeline.output import Output
+
+    world.edit("dev.yml", """\
+        account: "111111111111"
+        timezone: Europe/Berlin
+        gates: {freeze: ["Fri 15:00-Mon 08:00"]}
+        """)
+    world.stage(built)
+    config = load_config(world.envdir)
+    friday_evening = dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.timezone.utc)  # 18:30 in Berlin
+    promotion = Promotion(config, Accounts(SessionFactory(region="us-east-1"), config), Output(),
+                          now=lambda: friday_evening)
+    try:
+        promotion.promote("dev")
+        raise AssertionError("expected a refusal")
+    except RefusedError as exc:
+        assert "freeze: frozen: Fri 15:00-Mon 08:00 (Europe/Berlin; now Fri 18:30)" in exc.message
+    wednesday = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone.utc)
+    promotion.now = lambda: wednesday
+    assert promotion.promote("dev").ok
+
+
+def test_alarm_in_alarm_refuses(world, built, calls):
+    world.edit("dev.yml", """\
+        account: "111111111111"
+        gates: {alarms: [greeter-dev-errors]}
+        """)
+    world.stage(built)
+    cw = client("cloudwatch", "111111111111")
+    cw.put_metric_alarm(AlarmName="greeter-dev-errors", MetricName="Errors", Namespace="AWS/Lambda",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.set_alarm_state(AlarmName="greeter-dev-errors", StateValue="ALARM", StateReason="test")
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "dev")
+    assert code == 3 and "alarms: in ALARM: greeter-dev-errors" in err
+    assert calls.writes == []
+    cw.set_alarm_state(AlarmName="greeter-dev-errors", StateValue="OK", StateReason="test")
+    assert world.cli("promote", "--to", "dev")[0] == 0
+
+
+def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str, lease_minutes: int,
+                  previous_version: str | None, artifact: str) -> str:
+    prev = seq_after[-1] if seq_after else None
+    s3 = client("s3", "444444444444")
+    prev_hash = "0" * 64
+    if prev is not None:
+        prev_hash = sha256(s3.get_object(Bucket=BUCKET, Key=f"ledger/{env}/{prev['seq']:08d}.json")["Body"].read())
+    now = dt.datetime.now(dt.timezone.utc)
+    record = {"type": "started", "action": "promote", "artifact": artifact, "commit": "x", "dirty": False,
+              "actor": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory",
+              "holder": {"actor": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory",
+                         "host": host, "pid": pid},
+              "targets": [{"account": "111111111111", "region": "us-east-1"}],
+              "lease_expires": (now + dt.timedelta(minutes=lease_minutes)).isoformat(),
+              "previous": {"111111111111/us-east-1": {"version": previous_version, "sha256": None}},
+              "env": env, "seq": (prev["seq"] + 1) if prev else 0, "prev": prev_hash,
+              "time": (now - dt.timedelta(seconds=90)).isoformat(timespec="milliseconds")}
+    key = f"ledger/{env}/{record['seq']:08d}.json"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=encode(record), IfNoneMatch="*")
+    return key
+
+
+def test_held_lock_refuses_with_holder_and_age_then_unlock(world, built, calls):
+    digest = world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    key = _fake_started(world, "dev", world.ledger("dev"), pid=1, host="ci-runner-7", lease_minutes=10,
+                        previous_version="1", artifact=digest)
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "dev", "--artifact", "cd" * 32)
+    assert code == 3
+    assert "lock: held by arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory for " in err
+    assert key in err and calls.writes == []
+    code, _, err = world.cli("unlock", "--env", "dev")
+    assert code == 2 and "--force" in err
+    code, out, _ = world.cli("unlock", "--env", "dev", "--force")
+    assert code == 0 and "broken and recorded" in out
+    last = world.ledger("dev")[-1]
+    assert last["outcome"] == "ABORTED" and "broken by" in last["reason"] and last["closes"] is True
+    assert world.live("dev", "111111111111")["Version"] == "1"
+    assert world.cli("verify")[0] == 0
+
+
+def test_crashed_promotion_is_reconciled_by_the_next_one(world, built, built2):
+    """A started record whose process died here: the next promote rolls the unverified alias back first."""
+    good = world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.stage(built2)
+    # the dead run had published v2 and moved the alias before it died
+    lam = client("lambda", "111111111111")
+    v2 = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
+                                  S3Key=f"artifacts/greeter/{built2[1].sha256}.zip", Publish=True)["Version"]
+    lam.update_alias(FunctionName="greeter-dev", Name="live", FunctionVersion=v2)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+
+    _fake_started(world, "dev", world.ledger("dev"), pid=int(dead.stdout), host=socket.gethostname(),
+                  lease_minutes=30, previous_version="1", artifact=built2[1].sha256)
+    code, out, err = world.cli("promote", "--to", "dev", "--artifact", good)
+    assert code == 0, err
+    assert "reconciling" in out and "moved back v2 -> v1" in out
+    records = world.ledger("dev")
+    aborted = [r for r in records if r.get("outcome") == "ABORTED"]
+    assert len(aborted) == 1 and aborted[0]["previous_version"] == "1"
+    # the good artifact was already live and passed: after reconciling, nothing else to do
+    assert "nothing to do" in out
+    assert world.live("dev", "111111111111")["Version"] == "1"
+    assert world.cli("verify")[0] == 0
+
+
+def test_lease_expiry_also_frees_a_lock(world, built):
+    digest = world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    _fake_started(world, "dev", world.ledger("dev"), pid=1, host="elsewhere", lease_minutes=-1,
+                  previous_version="1", artifact=digest)
+    code, out, err = world.cli("promote", "--to", "dev", "--artifact", digest)
+    assert code == 0, err and "reconciling" in out
+
+
+def test_ledger_is_written_only_with_conditional_puts(world, built):
+    world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    s3 = client("s3", "444444444444")
+    import botocore
+
+    try:
+        s3.put_object(Bucket=BUCKET, Key="ledger/dev/00000000.json", Body=b"{}", IfNoneMatch="*")
+        raise AssertionError("overwrite must fail")
+    except botocore.exceptions.ClientError as exc:
+        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key="ledger/dev/00000000.json")["Body"].read())["type"] == \
+        "started"

@@ -24,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
     config = ctx.config()
     envs = [config.env(args.env)] if args.env else (list(config.environments.values()) if args.all else [])
 
+    from pipeline.core.bootstrap import render_scope
+
+    render_scope(config, envs, args.tooling or args.all)  # bad templates/config: exit 2 before any AWS call
+
     from pipeline.aws.bootstrap import Bootstrapper
 
     boot = Bootstrapper(config, ctx.sessions, ctx.accounts, ctx.out.progress, role=args.role)

@@ -12,10 +12,10 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipeline.config.model import PipelineConfig
+from pipeline.config.model import Environment, PipelineConfig
 from pipeline.core.stacks import StackSpec, stack_tags
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered, function_parameters
+from pipeline.infra.render import Rendered, function_parameters, render_function, render_target, render_tooling
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
 
 GO_RUNTIME = "provided.al2023"
@@ -109,3 +109,13 @@ def stack_spec(rendered: Rendered, *, protect: bool, parameters: Mapping[str, st
     return StackSpec(name=rendered.stack_name, body=rendered.body, parameters=dict(parameters or {}),
                      tags=stack_tags(rendered.version, rendered.kind, rendered.env), protect=protect,
                      role_arn=role_arn)
+
+
+def render_scope(config: PipelineConfig, envs: list[Environment], tooling: bool) -> list[Rendered]:
+    """Every template a bootstrap run will deploy, rendered up front: a render error is exit 2
+    before any AWS call (invariant 8), not after the first stacks were written."""
+    out = [render_tooling(config)] if tooling else []
+    for env in envs:
+        for target in env.targets:
+            out += [render_target(config, env, target), render_function(config, env, target)]
+    return out

@@ -260,3 +260,19 @@ def test_the_emulator_would_show_the_drift(aws, envdir, go_artifact):
     reverted = lam.get_function(FunctionName="greeter-dev")["Configuration"]
     assert reverted["CodeSha256"] != manifest.code_sha256
     assert reverted["Runtime"] == STUB_RUNTIME
+
+
+def test_render_error_is_exit_2_before_any_aws_call(aws, envdir, capsys, monkeypatch):
+    calls: list[str] = []
+    original = SessionFactory.__init__
+
+    def counting(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.event_hooks.append(("before-call", lambda model, **_kw: calls.append(model.name)))
+
+    monkeypatch.setattr(SessionFactory, "__init__", counting)
+    dev = envdir / "dev.yml"
+    dev.write_text(dev.read_text().replace("environment: {LOG_LEVEL: debug}", "environment: {ENVIRONMENT: x}"))
+    assert cli(envdir, "bootstrap", "--all") == 2
+    assert "ENVIRONMENT is set by the pipeline" in capsys.readouterr().err
+    assert calls == []

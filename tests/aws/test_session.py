@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from pipeline.aws.retry import RetryingClient, RetryPolicy, is_retryable
 from pipeline.aws.session import AccountSession, Identity, SessionFactory, role_arn, session_name
-from pipeline.errors import PipelineError, RefusedError
+from pipeline.errors import InputError, PipelineError, RefusedError
 
 FAST = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0, sleep=lambda _s: None)
 
@@ -189,3 +189,24 @@ def test_guard_on_base_credentials(aws):
     with pytest.raises(RefusedError) as err:
         factory.guard(factory.base(), "444444444444", "environments/pipeline.yml tooling.account")
     assert "credentials act in account 123456789012" in err.value.message
+
+
+def test_unknown_profile_is_one_clear_line(monkeypatch):
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with pytest.raises(InputError) as err:
+        SessionFactory(profile="no-such-profile-here", region="us-east-1").base()
+    assert err.value.message == "--profile no-such-profile-here: no such AWS profile ('no-such-profile-here')"
+    monkeypatch.setenv("AWS_PROFILE", "nor-this-one")
+    with pytest.raises(InputError) as err:
+        SessionFactory(region="us-east-1").base()
+    assert err.value.message.startswith("AWS_PROFILE: no such AWS profile")
+
+
+def test_sessions_share_one_model_loader(aws):
+    """Every assumed-role session reuses the parsed service models (client creation stays cheap)."""
+    factory = SessionFactory(region="us-east-1")
+    a = factory.assume("111111111111", "pipeline-deploy")
+    b = factory.assume("222222222222", "pipeline-deploy")
+    loader_a = a.boto._session.get_component("data_loader")
+    assert loader_a is b.boto._session.get_component("data_loader")
+    assert loader_a is factory.base().boto._session.get_component("data_loader")

@@ -26,6 +26,7 @@ def test_status_shows_what_runs_where(world, built, built2):
     rows = {row["env"]: row for row in doc["environments"]}
     assert rows["dev"]["artifact"] == second and rows["dev"]["version"] == "2" and rows["dev"]["drift"] is False
     assert rows["dev"]["outcome"] == "PASSED" and "pipeline-promoter" in rows["dev"]["who"]
+    assert rows["dev"]["last_attempt"] is None
     assert rows["test"]["artifact"] is None and rows["test"]["drift"] is False
     code, out, _ = world.cli("status")
     assert "dev" in out and second[:12] in out
@@ -116,3 +117,15 @@ def test_rollback_with_nothing_earlier(world, built):
     assert world.cli("promote", "--to", "dev")[0] == 0
     code, _, err = world.cli("rollback", "--env", "dev")
     assert code == 1 and "nothing to roll back to" in err
+
+
+def test_status_keeps_the_running_release_and_shows_a_failed_attempt(world, built, crash_artifact):
+    good = world.stage(built)
+    assert world.cli("promote", "--to", "dev")[0] == 0
+    bad = world.stage(crash_artifact)
+    assert world.cli("promote", "--to", "dev", "--artifact", bad)[0] == 1
+    code, doc = world.json("status", "--env", "dev")
+    assert code == 0
+    [dev] = doc["environments"]
+    assert dev["artifact"] == good and dev["outcome"] == "PASSED" and dev["drift"] is False
+    assert dev["last_attempt"]["outcome"] == "ROLLED_BACK" and dev["last_attempt"]["artifact"] == bad

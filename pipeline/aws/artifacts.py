@@ -117,15 +117,20 @@ class ArtifactStore:
         return sorted(found, key=lambda a: a.staged_at or "", reverse=True)
 
     def newest_sha256(self) -> str | None:
-        """The most recently staged artifact's sha256, from one LIST (no manifest reads)."""
+        """The most recently staged artifact's sha256, from one LIST (no manifest reads).
+
+        Only zips staged with a manifest count: the bootstrap stub shares the prefix but is no release.
+        """
         prefix = naming.artifact_prefix(self.config)
         try:
-            zips = [obj for obj in list_objects(self.s3, self.bucket, prefix) if obj["Key"].endswith(".zip")]
+            objects = list_objects(self.s3, self.bucket, prefix)
         except ClientError as exc:
             raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
+        manifests = {obj["Key"].removesuffix(".json") for obj in objects if obj["Key"].endswith(".json")}
+        zips = [obj for obj in objects if obj["Key"].endswith(".zip") and obj["Key"].removesuffix(".zip") in manifests]
         if not zips:
             return None
-        newest = max(zips, key=lambda obj: obj["LastModified"])
+        newest = max(zips, key=lambda obj: (obj["LastModified"], obj["Key"]))
         return newest["Key"].rsplit("/", 1)[-1].removesuffix(".zip")
 
     def _error(self, exc: ClientError, what: str) -> PipelineError:

@@ -47,10 +47,11 @@ class Result:
     plan: list[Step] = field(default_factory=list)
     runs: list[TargetRun] = field(default_factory=list)
     ledger: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.noop or all(r.outcome == "PASSED" for r in self.runs)
+        return self.noop or self.dry_run or all(r.outcome == "PASSED" for r in self.runs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +121,7 @@ class Promotion:
         self.out.table(["step", "target", "detail"], [[s.kind, s.target, s.detail] for s in result.plan],
                        title=f"plan for {env.name}" + (" (dry run: nothing written)" if dry_run else ""))
         if dry_run:
+            result.dry_run = True
             return result
 
         recorder = Recorder(self.ledger, view, self.now)

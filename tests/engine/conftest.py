@@ -68,6 +68,12 @@ class World:
         out = self.capsys.readouterr()
         return code, out.out, out.err
 
+    def ok(self, *args: str) -> str:
+        """Run a command that must succeed; its stderr is the failure message otherwise."""
+        code, out, err = self.cli(*args)
+        assert code == 0, f"pipeline {' '.join(args)} exited {code}: {err}"
+        return out
+
     def json(self, *args: str) -> tuple[int, dict]:
         code, out, err = self.cli("--output", "json", *args)
         return code, json.loads(out) if out.strip() else {"stderr": err}

@@ -16,8 +16,8 @@ BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 def _to_test(world, built) -> str:
     digest = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
-    assert world.cli("promote", "--to", "test")[0] == 0
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "test")
     world.bootstrap("prod")
     return digest
 
@@ -39,7 +39,7 @@ def test_prod_needs_an_approval_that_records_the_real_caller(world, built, built
 
     world.stage(built2)
     for env in ("dev", "test"):
-        assert world.cli("promote", "--to", env, "--artifact", built2[1].sha256)[0] == 0
+        world.ok("promote", "--to", env, "--artifact", built2[1].sha256)
     code, doc = world.json("promote", "--to", "prod", "--approve")
     assert code == 0, doc
     assert [s["kind"] for s in doc["plan"]][:5] == ["deploy-code", "verify-code", "alias-canary", "smoke", "bake"]
@@ -114,7 +114,7 @@ def test_alarm_in_alarm_refuses(world, built, calls):
     assert code == 3 and "alarms: in ALARM: greeter-dev-errors" in err
     assert calls.writes == []
     cw.set_alarm_state(AlarmName="greeter-dev-errors", StateValue="OK", StateReason="test")
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
 
 
 def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str, lease_minutes: int,
@@ -141,7 +141,7 @@ def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str
 
 def test_held_lock_refuses_with_holder_and_age_then_unlock(world, built, calls):
     digest = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     key = _fake_started(world, "dev", world.ledger("dev"), pid=1, host="ci-runner-7", lease_minutes=10,
                         previous_version="1", artifact=digest)
     calls.clear()
@@ -156,13 +156,13 @@ def test_held_lock_refuses_with_holder_and_age_then_unlock(world, built, calls):
     last = world.ledger("dev")[-1]
     assert last["outcome"] == "ABORTED" and "broken by" in last["reason"] and last["closes"] is True
     assert world.live("dev", "111111111111")["Version"] == "1"
-    assert world.cli("verify")[0] == 0
+    world.ok("verify")
 
 
 def test_crashed_promotion_is_reconciled_by_the_next_one(world, built, built2):
     """A started record whose process died here: the next promote rolls the unverified alias back first."""
     good = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     world.stage(built2)
     # the dead run had published v2 and moved the alias before it died
     lam = client("lambda", "111111111111")
@@ -183,12 +183,12 @@ def test_crashed_promotion_is_reconciled_by_the_next_one(world, built, built2):
     # the good artifact was already live and passed: after reconciling, nothing else to do
     assert "nothing to do" in out
     assert world.live("dev", "111111111111")["Version"] == "1"
-    assert world.cli("verify")[0] == 0
+    world.ok("verify")
 
 
 def test_lease_expiry_also_frees_a_lock(world, built):
     digest = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     _fake_started(world, "dev", world.ledger("dev"), pid=1, host="elsewhere", lease_minutes=-1,
                   previous_version="1", artifact=digest)
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", digest)
@@ -197,7 +197,7 @@ def test_lease_expiry_also_frees_a_lock(world, built):
 
 def test_ledger_is_written_only_with_conditional_puts(world, built):
     world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     s3 = client("s3", "444444444444")
     import botocore
 

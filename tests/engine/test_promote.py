@@ -39,7 +39,7 @@ def test_first_promotion_switches_runtime_deploys_and_records(world, built):
 
 def test_code_only_promotion_call_budget_and_noop(world, built, built2, calls):
     world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     digest2 = world.stage(built2)
     calls.clear()
     code, _, err = world.cli("promote", "--to", "dev")
@@ -64,7 +64,7 @@ def test_code_only_promotion_call_budget_and_noop(world, built, built2, calls):
 def test_predecessor_gate_and_promotion_chain(world, built, built2, calls):
     world.stage(built)
     digest2 = world.stage(built2)
-    assert world.cli("promote", "--to", "dev", "--artifact", built[1].sha256)[0] == 0
+    world.ok("promote", "--to", "dev", "--artifact", built[1].sha256)
     calls.clear()
     code, _, err = world.cli("promote", "--to", "test", "--artifact", digest2)
     assert code == 3  # invariant 2
@@ -77,7 +77,7 @@ def test_predecessor_gate_and_promotion_chain(world, built, built2, calls):
 
 def test_failed_smoke_rolls_back_and_blocks_the_next_stage(world, built, crash_artifact):
     good = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     bad = world.stage(crash_artifact)
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", bad)
     assert code == 1
@@ -100,7 +100,7 @@ def test_smoke_timeout_rolls_back(world, built, hang_artifact):
         """)
     world.bootstrap("dev")
     world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     bad = world.stage(hang_artifact)
     code, _, _ = world.cli("promote", "--to", "dev", "--artifact", bad)
     assert code == 1
@@ -131,7 +131,7 @@ def test_codesha_mismatch_fails_and_keeps_the_alias(world, built, built2, monkey
     from pipeline.aws import session as session_module
 
     good = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     world.stage(built2)
 
     def lie(parsed, model, **_):
@@ -179,3 +179,25 @@ def test_throttling_on_every_third_call_still_completes(world, built, monkeypatc
     assert code == 0, err
     assert counter["throttled"] >= 4
     assert world.ledger("dev")[-1]["outcome"] == "PASSED"
+
+
+def test_first_stage_default_is_the_newest_release_never_the_stub(world, built):
+    from pipeline.infra.stub import stub_sha256
+
+    digest = world.stage(built)
+    world.bootstrap("dev")  # the stub is (re)checked after the release was staged
+    code, doc = world.json("promote", "--to", "dev", "--dry-run")
+    assert code == 0, doc
+    assert doc["artifact"] == digest != stub_sha256()
+
+
+def test_dry_run_prints_gates_and_plan_and_writes_nothing(world, built, calls):
+    world.stage(built)
+    calls.clear()
+    code, doc = world.json("promote", "--to", "dev", "--dry-run")
+    assert code == 0 and doc["dry_run"] is True
+    assert [s["kind"] for s in doc["plan"]] == ["switch-runtime", "deploy-code", "verify-code", "alias", "smoke",
+                                                "record"]
+    assert all(g["passed"] for g in doc["gates"])
+    assert calls.writes == []
+    assert world.ledger("dev") == []

@@ -13,9 +13,9 @@ BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 def _two_releases(world, built, built2) -> tuple[str, str]:
     first = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     second = world.stage(built2)
-    assert world.cli("promote", "--to", "dev", "--artifact", second)[0] == 0
+    world.ok("promote", "--to", "dev", "--artifact", second)
     return first, second
 
 
@@ -42,7 +42,7 @@ def test_history_lists_records_newest_first(world, built, built2):
 
 def test_verify_passes_then_catches_an_edited_record(world, built, built2):
     _two_releases(world, built, built2)
-    assert world.cli("verify")[0] == 0
+    world.ok("verify")
     s3 = client("s3", "444444444444")
     key = "ledger/dev/00000001.json"
     record = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
@@ -68,7 +68,7 @@ def test_verify_catches_a_deleted_and_a_hand_written_record(world, built, built2
 
 def test_out_of_band_deploy_is_drift(world, built, built2):
     first = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     world.stage(built2)
     lam = client("lambda", "111111111111")
     version = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
@@ -82,12 +82,12 @@ def test_out_of_band_deploy_is_drift(world, built, built2):
     # promote notices too: the live code is not what passed, so it is not a no-op
     code, out, _ = world.cli("promote", "--to", "dev", "--artifact", first)
     assert code == 0 and "nothing to do" not in out
-    assert world.cli("verify")[0] == 0
+    world.ok("verify")
 
 
 def test_verify_catches_replaced_staged_bytes(world, built):
     world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     client("s3", "444444444444").put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{built[1].sha256}.zip",
                                             Body=b"evil", ChecksumAlgorithm="SHA256")
     code, out, _ = world.cli("verify")
@@ -105,7 +105,7 @@ def test_rollback_to_last_good_and_to_a_named_artifact(world, built, built2):
     outcome = world.ledger("dev")[-1]
     assert outcome["action"] == "rollback" and outcome["outcome"] == "PASSED" and outcome["artifact"] == first
     assert all(s["passed"] for s in outcome["smoke"])
-    assert world.cli("verify")[0] == 0
+    world.ok("verify")
     code, doc = world.json("rollback", "--env", "dev", "--to", second)
     assert code == 0 and world.live("dev", "111111111111")["Version"] == "2"
     code, _, err = world.cli("rollback", "--env", "dev", "--to", "ef" * 32)
@@ -114,14 +114,14 @@ def test_rollback_to_last_good_and_to_a_named_artifact(world, built, built2):
 
 def test_rollback_with_nothing_earlier(world, built):
     world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     code, _, err = world.cli("rollback", "--env", "dev")
     assert code == 1 and "nothing to roll back to" in err
 
 
 def test_status_keeps_the_running_release_and_shows_a_failed_attempt(world, built, crash_artifact):
     good = world.stage(built)
-    assert world.cli("promote", "--to", "dev")[0] == 0
+    world.ok("promote", "--to", "dev")
     bad = world.stage(crash_artifact)
     assert world.cli("promote", "--to", "dev", "--artifact", bad)[0] == 1
     code, doc = world.json("status", "--env", "dev")

@@ -127,6 +127,8 @@ class Promotion:
         recorder = Recorder(self.ledger, view, self.now)
         approval = self._approval_record(env, result.gates, approver, reason)
         started = self._acquire(recorder, env, digest, staged, runs, result.gates, approval)
+        self.out.progress(f"lock taken: {started.key} (lease until {started.get('lease_expires')[:19]}Z); "
+                          f"deploying {digest[:12]} to {len(runs)} target(s), waves of {env.wave_size}")
         try:
             self._deploy_waves(env, digest, staged, runs, recorder, started.seq)
         finally:

@@ -45,12 +45,16 @@ class TargetRun:
     def as_target(self) -> dict[str, str]:
         return {"account": self.target.account, "region": self.target.region}
 
-    def timed(self, name: str, fn: Callable[[], Any]) -> Any:
+    def timed(self, name: str, fn: Callable[[], Any], progress: Callable[[str], None] | None = None,
+              what: str = "") -> Any:
+        """Run one step, keep its duration, and (with `progress`) say what it did and how long it took."""
         start = time.perf_counter()
         try:
             return fn()
         finally:
             self.timings[name] = round(time.perf_counter() - start, 3)
+            if progress is not None:
+                progress(f"  {self.label}: {what or name} ({self.timings[name]:.2f}s)")
 
 
 def observe(fn: FunctionAdapter, target: Target, passed_here: bool) -> TargetRun:
@@ -79,10 +83,10 @@ def deploy(run: TargetRun, env: Environment, bucket: str, key: str, object_versi
     """Carry out the plan for one target; sets run.outcome (PASSED / FAILED / ROLLED_BACK) and run.reason."""
     fn = run.fn
     if run.state.runtime != GO_RUNTIME:
-        progress(f"  {run.label}: switching runtime {run.state.runtime} -> {GO_RUNTIME}")
-        run.timed("switch_runtime", lambda: fn.switch_runtime(GO_RUNTIME, GO_HANDLER))
-    progress(f"  {run.label}: updating code to {digest[:12]} (publish)")
-    published = run.timed("deploy_code", lambda: fn.deploy(bucket, key, object_version, env.function.architecture))
+        run.timed("switch_runtime", lambda: fn.switch_runtime(GO_RUNTIME, GO_HANDLER), progress,
+                  f"runtime {run.state.runtime} -> {GO_RUNTIME}, waited for the update")
+    published = run.timed("deploy_code", lambda: fn.deploy(bucket, key, object_version, env.function.architecture),
+                          progress, f"code {digest[:12]} uploaded from S3 and published")
     run.published = published
     got = hex_sha(published.code_sha256)
     if got != digest:
@@ -92,22 +96,24 @@ def deploy(run: TargetRun, env: Environment, bucket: str, key: str, object_versi
     previous = run.previous.version if run.previous else None
     canary = env.strategy.canary if previous else None
     if canary:
-        progress(f"  {run.label}: {LIVE_ALIAS} -> v{published.version} at {canary.percent}% (canary)")
         run.timed("alias_canary", lambda: fn.point_alias(LIVE_ALIAS, previous, extra=(published.version,
-                                                                                     canary.percent / 100)))
+                                                                                     canary.percent / 100)),
+                  progress, f"{LIVE_ALIAS}: {canary.percent}% to v{published.version}, rest on v{previous} (canary)")
         run.smoke = run.timed("smoke", lambda: run_smoke(run, env.smoke, published.version)
-                              + run_smoke(run, env.smoke, LIVE_ALIAS))
+                              + run_smoke(run, env.smoke, LIVE_ALIAS), progress,
+                              f"{2 * len(env.smoke)} smoke case(s) on v{published.version} and {LIVE_ALIAS}")
         failure = _first_failure(run.smoke)
         if failure is None:
-            progress(f"  {run.label}: baking {canary.bake_seconds}s (alarms watched)")
-            failure = run.timed("bake", lambda: bake(run, canary.bake_seconds))
+            progress(f"  {run.label}: baking {canary.bake_seconds}s, watching alarms ...")
+            failure = run.timed("bake", lambda: bake(run, canary.bake_seconds), progress, "bake finished")
         if failure is None:
-            run.timed("alias_full", lambda: fn.point_alias(LIVE_ALIAS, published.version))
+            run.timed("alias_full", lambda: fn.point_alias(LIVE_ALIAS, published.version), progress,
+                      f"{LIVE_ALIAS}: 100% on v{published.version}")
     else:
-        progress(f"  {run.label}: {LIVE_ALIAS} -> v{published.version}")
-        run.timed("alias", lambda: fn.point_alias(LIVE_ALIAS, published.version, exists=previous is not None))
-        progress(f"  {run.label}: smoke tests ({len(env.smoke)})")
-        run.smoke = run.timed("smoke", lambda: run_smoke(run, env.smoke, LIVE_ALIAS))
+        run.timed("alias", lambda: fn.point_alias(LIVE_ALIAS, published.version, exists=previous is not None),
+                  progress, f"{LIVE_ALIAS} -> v{published.version}")
+        run.smoke = run.timed("smoke", lambda: run_smoke(run, env.smoke, LIVE_ALIAS), progress,
+                              f"{len(env.smoke)} smoke case(s) on {LIVE_ALIAS}")
         failure = _first_failure(run.smoke)
     if failure is None:
         run.outcome, run.reason = "PASSED", "smoke passed"
@@ -118,11 +124,11 @@ def deploy(run: TargetRun, env: Environment, bucket: str, key: str, object_versi
 def roll_back(run: TargetRun, why: str, progress: Callable[[str], None]) -> None:
     """Alias back to what it pointed at before this promotion (or away, if there was nothing)."""
     previous = run.previous.version if run.previous else None
-    progress(f"  {run.label}: rolling back ({why}) -> " + (f"v{previous}" if previous else "no alias"))
+    what = f"rolled back: {LIVE_ALIAS} -> " + (f"v{previous}" if previous else "removed") + f" ({why})"
     if previous:
-        run.timed("rollback", lambda: run.fn.point_alias(LIVE_ALIAS, previous))
+        run.timed("rollback", lambda: run.fn.point_alias(LIVE_ALIAS, previous), progress, what)
     else:
-        run.timed("rollback", lambda: run.fn.delete_alias(LIVE_ALIAS))
+        run.timed("rollback", lambda: run.fn.delete_alias(LIVE_ALIAS), progress, what)
     run.outcome, run.reason = "ROLLED_BACK", why
 
 

@@ -8,6 +8,7 @@ question needs (usually one GET).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,15 +34,17 @@ class LedgerView:
         self.env = env
         self.keys = keys
         self._cache: dict[str, Record] = {}
+        self._lock = threading.Lock()  # targets are observed in parallel: fetch each record once
 
     def newest_first(self) -> Iterator[Record]:
         for key in reversed(self.keys):
             yield self.record(key)
 
     def record(self, key: str) -> Record:
-        if key not in self._cache:
-            self._cache[key] = self.store.get(key)
-        return self._cache[key]
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = self.store.get(key)
+            return self._cache[key]
 
     @property
     def tip(self) -> Record | None:

@@ -96,7 +96,7 @@ class Promotion:
             view = self.ledger.view(env.name)
             lock = lock_state(view.newest_first())
 
-        runs = [self._observe(env, target, view, digest) for target in env.targets]
+        runs = self._observe_all(env, view, digest)
         result.runs = runs
         if not lock.held and all(not target_steps(r.state, digest, None, 0, 0) for r in runs):
             result.noop, result.runs = True, []
@@ -159,6 +159,13 @@ class Promotion:
     def function(self, env: Environment, target: Any) -> FunctionAdapter:
         session = self.accounts.target(env, target)
         return FunctionAdapter(session, target.region, naming.function_name(self.config, env), sleep=self.sleep)
+
+    def _observe_all(self, env: Environment, view: LedgerView, digest: str) -> list[TargetRun]:
+        """Every target's live state; targets are read in parallel (each is its own account/region)."""
+        if len(env.targets) == 1:
+            return [self._observe(env, env.targets[0], view, digest)]
+        with ThreadPoolExecutor(max_workers=min(len(env.targets), env.wave_size)) as pool:
+            return list(pool.map(lambda t: self._observe(env, t, view, digest), env.targets))
 
     def _observe(self, env: Environment, target: Any, view: LedgerView, digest: str) -> TargetRun:
         # Failed, rolled-back and aborted runs put the alias back, so what runs here by the ledger's

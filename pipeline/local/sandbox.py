@@ -8,6 +8,7 @@ takes down anything it started.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import queue
@@ -177,12 +178,19 @@ class Sandbox:
                                  self._log_stream)
         self._started_at = time.monotonic()
         with open(self._log_path, "ab") as log:
-            try:
-                self._proc = subprocess.Popen(argv, cwd=self._task, env=env, stdin=subprocess.DEVNULL,
-                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            except OSError as exc:
-                message = f"fork/exec {Path(argv[-1]).name}: {exc.strerror}"
-                raise launch.LaunchError(error_outcome("Runtime.InvalidEntrypoint", message)) from None
+            for attempt in range(20):
+                try:
+                    self._proc = subprocess.Popen(argv, cwd=self._task, env=env, stdin=subprocess.DEVNULL,
+                                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                    break
+                except OSError as exc:
+                    # ETXTBSY: a child forked by another thread (another sandbox starting) still holds the
+                    # inherited write handle of this freshly extracted binary until it execs. It goes away.
+                    if exc.errno == errno.ETXTBSY and attempt < 19:
+                        time.sleep(0.005 * (attempt + 1))
+                        continue
+                    message = f"fork/exec {Path(argv[-1]).name}: {exc.strerror}"
+                    raise launch.LaunchError(error_outcome("Runtime.InvalidEntrypoint", message)) from None
         threading.Thread(target=self._watch, args=(self._proc,), name=f"lambda-wait-{self._proc.pid}",
                          daemon=True).start()
 

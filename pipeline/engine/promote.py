@@ -297,7 +297,8 @@ class Promotion:
                 recorder.append({"type": "lease", "started_seq": started_seq, "lease_expires": lease.isoformat(),
                                  "actor": self.actor})
                 renew_at = time.monotonic() + lease_left / 2
-            self.sleep(min(remaining, 5.0))
+            # wake for whatever comes first: the end, the next alarm check, the lease renewal
+            self.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - time.monotonic())))
 
     def _record_outcomes(self, recorder: Recorder, env: Environment, digest: str, staged: StagedArtifact,
                          runs: list[TargetRun], started_seq: int, approval: dict | None,

@@ -25,6 +25,7 @@ from botocore.session import Session as BotocoreSession
 
 from pipeline.aws.retry import RetryingClient, RetryPolicy
 from pipeline.errors import InputError, PipelineError, RefusedError
+from pipeline.infra.naming import role_arn
 
 EventHook = tuple[str, Callable[..., Any]]
 _ASSUMED_ARN = re.compile(r"^arn:[\w-]+:sts::(\d{12}):assumed-role/")
@@ -48,18 +49,6 @@ def _botocore_session(profile: str | None) -> BotocoreSession:
     core = BotocoreSession(profile=profile) if profile else BotocoreSession()
     core.register_component("data_loader", _LOADER)
     return core
-
-
-def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def role_arn(account: str, role: str, region: str) -> str:
-    return f"arn:{partition_for(region)}:iam::{account}:role/{role}"
 
 
 def session_name(environ: Mapping[str, str] | None = None) -> str:

@@ -1,0 +1,250 @@
+"""`pipeline sandbox up|deploy|invoke|logs|status|down|gc`: a developer's own sandbox, in their own account.
+
+Every action first asks who the caller is and refuses (exit 3) in any account the pipeline
+uses (invariant 9); no flag changes that. AWS imports stay inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline.commands.context import Context
+from pipeline.errors import InputError
+
+ACTIONS = {
+    "up": "create or update the sandbox stacks (function + artifact bucket) in your account",
+    "deploy": "build the current tree and deploy it straight in, then run the smoke tests",
+    "invoke": "invoke the sandbox function and show the answer",
+    "logs": "recent CloudWatch Logs events of the sandbox function",
+    "status": "what the sandbox runs, when it was made and when it expires",
+    "down": "delete everything the sandbox made (only if tagged with your owner)",
+    "gc": "delete expired sandboxes (yours and others') in this or the listed accounts",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from pipeline.cli import _global_options
+
+    sub = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
+    for name, help_text in ACTIONS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        _global_options(sp, suppress=True)
+        if name != "gc":
+            sp.add_argument("--user", help="whose sandbox (default: $USER); sanitized to [a-z0-9-]")
+            sp.add_argument("--branch", help="a second sandbox per branch; sanitized like --user")
+        if name == "up":
+            sp.add_argument("--renew", action="store_true", help="push `expires` to now + ttl_days again")
+        if name == "deploy":
+            sp.add_argument("--go-dir", type=Path, help="the Go module (default: go-function/ beside environments/)")
+            sp.add_argument("--dist", type=Path, default=Path("dist"), help="build output directory (default: dist)")
+            sp.add_argument("--skip-tests", action="store_true", help="do not run go test first")
+        if name == "invoke":
+            source = sp.add_mutually_exclusive_group()
+            source.add_argument("--path", help="GET this path (default /health)")
+            source.add_argument("--event", type=Path, help="JSON event file")
+            sp.add_argument("--qualifier", default="live", help="alias or version (default: live)")
+            sp.add_argument("--tail", action="store_true", help="print the invocation's log tail (LogResult)")
+        if name == "logs":
+            sp.add_argument("--since", type=int, default=60, metavar="MINUTES", help="look back this far (default 60)")
+            sp.add_argument("--limit", type=int, default=100, help="at most this many events (default 100)")
+        if name == "gc":
+            sp.add_argument("--accounts", help="comma-separated account ids to scan (default: your own account)")
+            sp.add_argument("--role", help="role to assume in each listed account (default: sandbox.yml deploy_role)")
+            sp.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+
+
+def default_user(environ: dict[str, str] | None = None) -> str:
+    import getpass
+
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        return environ.get("USER") or environ.get("USERNAME") or getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import ClientError
+
+    from pipeline.aws.sandbox import aws_error
+
+    ctx = Context(args)
+    try:
+        return _ACTIONS[args.sandbox_action](ctx, args)
+    except ClientError as exc:  # anything an adapter did not map: still one line
+        raise aws_error(exc, f"sandbox {args.sandbox_action}") from None
+
+
+def _open(ctx: Context, args: argparse.Namespace) -> Any:
+    from pipeline.aws.session import SessionFactory
+    from pipeline.core import sandbox as S
+    from pipeline.engine.sandbox import Sandbox, check_render
+
+    config = ctx.config()
+    ident = S.sandbox_id(args.user if args.user is not None else default_user(), args.branch)
+    region = S.region(config, args.region)
+    check_render(config, ident, region)
+    factory = SessionFactory(profile=args.profile, region=region)
+    return Sandbox.open(config, factory, region, ident, ctx.out.progress)
+
+
+def _up(ctx: Context, args: argparse.Namespace) -> int:
+    box = _open(ctx, args)
+    results = box.up(renew=args.renew)
+    status = box.status()
+    ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in results],
+                  title=f"{box.sbx.label}: function {box.sbx.function}, bucket {box.sbx.bucket}")
+    ctx.out.text(f"owner {status.get('owner')}, created {status.get('created')}, expires {status.get('expires')}")
+    ctx.out.document("sandbox", action="up", changes=[r.as_dict() for r in results], **status)
+    return 0
+
+
+def _deploy(ctx: Context, args: argparse.Namespace) -> int:
+    box = _open(ctx, args)
+    go_dir = args.go_dir or Path(ctx.config().directory).resolve().parent / "go-function"
+    result = box.deploy(go_dir, args.dist, run_tests=not args.skip_tests)
+    ctx.out.table(["smoke", "status", "result", "ms"],
+                  [[r.name, r.status, "PASS" if r.passed else f"FAIL: {r.reason}", f"{r.duration_ms:.0f}"]
+                   for r in result.smoke],
+                  title=f"{box.sbx.function} v{result.version} = {result.manifest.sha256[:12]} "
+                        f"(smoke from {result.smoke_source})")
+    verdict = "passed" if result.passed else "FAILED"
+    ctx.out.text(f"uploaded: {'yes' if result.uploaded else 'no'}, code updated: "
+                 f"{'yes' if result.code_updated else 'no'}, smoke {verdict}, {result.timings['total']:.1f} s")
+    ctx.out.document("sandbox", ok=result.passed, action="deploy", sandbox=box.sbx.id, function=box.sbx.function,
+                     sha256=result.manifest.sha256, zip=str(result.zip_path), version=result.version,
+                     uploaded=result.uploaded, runtime_switched=result.runtime_switched,
+                     code_updated=result.code_updated, alias_moved=result.alias_moved,
+                     smoke=[r.to_dict() for r in result.smoke], smoke_source=result.smoke_source,
+                     timings=result.timings)
+    return 0 if result.passed else 1
+
+
+def _event(args: argparse.Namespace) -> dict[str, Any]:
+    from pipeline.core.http import http_event
+
+    if args.event is None:
+        path = args.path or "/health"
+        if not path.startswith("/"):
+            raise InputError(f"--path must start with '/', got {path!r}")
+        return http_event(path)
+    try:
+        data = json.loads(args.event.read_text())
+    except FileNotFoundError:
+        raise InputError(f"--event {args.event}: file not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"--event {args.event}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"--event {args.event}: must be a JSON object")
+    return data
+
+
+def _invoke(ctx: Context, args: argparse.Namespace) -> int:
+    from pipeline.core.http import BadResponse, parse_response
+
+    event = _event(args)  # bad input is exit 2 before any AWS call
+    box = _open(ctx, args)
+    inv, tail = box.invoke(event, args.qualifier)
+    status, body = None, inv.payload.decode("utf-8", "replace")
+    if not inv.function_error:
+        try:
+            response = parse_response(inv.payload)
+            status, body = response.status, response.body
+        except BadResponse:
+            pass
+    ctx.out.text(f"status: {status if status is not None else inv.function_error}  "
+                 f"version: {inv.executed_version}  duration: {inv.duration_ms:.1f} ms")
+    ctx.out.text(body)
+    if args.tail:
+        ctx.out.text("-- log tail (LogResult) --\n" + (tail.rstrip() or "(empty)"))
+    ctx.out.document("sandbox", ok=inv.function_error is None, action="invoke", status=status, body=body,
+                     function_error=inv.function_error, executed_version=inv.executed_version,
+                     duration_ms=round(inv.duration_ms, 1), **({"log_tail": tail} if args.tail else {}))
+    return 1 if inv.function_error else 0
+
+
+def _logs(ctx: Context, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    if args.since < 1 or args.limit < 1:
+        raise InputError("--since and --limit must be at least 1")
+    box = _open(ctx, args)
+    events = box.logs(args.since, args.limit)
+    group = box.sbx.log_group
+    saved = None
+    if events is None:
+        ctx.out.text(f"log group {group} does not exist (yet): the function has not logged anything")
+    elif not events:
+        ctx.out.text(f"no CloudWatch Logs events in {group} in the last {args.since} min")
+    for event in events or []:
+        when = dt.datetime.fromtimestamp(event["timestamp"] / 1000, dt.timezone.utc)
+        ctx.out.text(f"{when:%Y-%m-%d %H:%M:%S} {event.get('logStreamName', '')} {event['message'].rstrip()}")
+    if not events:
+        saved = box.saved_tail()
+        if saved:
+            ctx.out.text(f"the last invoke's log tail from this machine ({box.tail_file}):\n{saved.rstrip()}")
+        else:
+            ctx.out.text("for an invocation's own log, run `pipeline sandbox invoke --tail`")
+    ctx.out.document("sandbox", action="logs", log_group=group, group_exists=events is not None,
+                     events=events or [], saved_tail=saved)
+    return 0
+
+
+def _status(ctx: Context, args: argparse.Namespace) -> int:
+    box = _open(ctx, args)
+    status = box.status()
+    if not status["exists"]:
+        ctx.out.text(f"no {box.sbx.label}: `pipeline sandbox up` creates it")
+    else:
+        last = status.get("last_deploy") or {}
+        rows = [["function", status["function"]], ["bucket", status["bucket"]], ["owner", status["owner"]],
+                ["created", status["created"]],
+                ["expires", f"{status['expires']}{' (EXPIRED: gc will delete it)' if status['expired'] else ''}"],
+                ["stacks", ", ".join(f"{k} {v}" for k, v in status["stacks"].items())],
+                ["runtime", status.get("runtime")],
+                ["live", f"v{status['live_version']} {status['live_sha256']}" if status.get("live_version")
+                 else "no live alias (never deployed)"],
+                ["last deploy", f"{(last.get('sha256') or '')[:12]} v{last.get('version')} smoke "
+                                f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None]]
+        ctx.out.table(["", ""], rows, title=box.sbx.label)
+    ctx.out.document("sandbox", action="status", **status)
+    return 0
+
+
+def _down(ctx: Context, args: argparse.Namespace) -> int:
+    box = _open(ctx, args)
+    done = box.down()
+    for line in done or [f"nothing to delete: no {box.sbx.label}"]:
+        ctx.out.text(line)
+    ctx.out.document("sandbox", action="down", sandbox=box.sbx.id, account=box.sbx.account, deleted=done)
+    return 0
+
+
+def _gc(ctx: Context, args: argparse.Namespace) -> int:
+    from pipeline.aws.session import SessionFactory
+    from pipeline.core import sandbox as S
+    from pipeline.engine.sandbox import utcnow
+    from pipeline.engine.sandbox_gc import gc, parse_accounts
+
+    config = ctx.config()
+    accounts = parse_accounts(args.accounts) if args.accounts is not None else None
+    role = args.role or (config.sandbox.deploy_role if config.sandbox else None)
+    if accounts and not role:
+        raise InputError("--accounts needs --role (or deploy_role in sandbox.yml): the role gc assumes in each")
+    region = S.region(config, args.region)
+    factory = SessionFactory(profile=args.profile, region=region)
+    rows = gc(config, factory, region, accounts, role, args.dry_run, utcnow(), ctx.out.progress)
+    ctx.out.table(["account", "region", "sandbox", "owner", "expires", "action"], [r.row() for r in rows],
+                  title="sandbox gc" + (" (dry run: nothing deleted)" if args.dry_run else ""))
+    failed = [r for r in rows if r.action.startswith("failed")]
+    ctx.out.document("sandbox", ok=not failed, action="gc", dry_run=args.dry_run,
+                     sandboxes=[r.__dict__ for r in rows])
+    return 1 if failed else 0
+
+
+_ACTIONS = {"up": _up, "deploy": _deploy, "invoke": _invoke, "logs": _logs, "status": _status, "down": _down,
+            "gc": _gc}

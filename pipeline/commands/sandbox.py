@@ -94,12 +94,14 @@ def _open(ctx: Context, args: argparse.Namespace) -> Any:
 
 def _up(ctx: Context, args: argparse.Namespace) -> int:
     box = _open(ctx, args)
-    results = box.up(renew=args.renew)
-    status = box.status()
-    ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in results],
-                  title=f"{box.sbx.label}: function {box.sbx.function}, bucket {box.sbx.bucket}")
-    ctx.out.text(f"owner {status.get('owner')}, created {status.get('created')}, expires {status.get('expires')}")
-    ctx.out.document("sandbox", action="up", changes=[r.as_dict() for r in results], **status)
+    result = box.up(renew=args.renew)
+    sbx = box.sbx
+    ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in result.stacks],
+                  title=f"{sbx.label}: function {sbx.function}, bucket {sbx.bucket}")
+    ctx.out.text(f"owner {result.owner}, created {result.created}, expires {result.expires}")
+    ctx.out.document("sandbox", action="up", sandbox=sbx.id, account=sbx.account, region=sbx.region,
+                     function=sbx.function, bucket=sbx.bucket, owner=result.owner, created=result.created,
+                     expires=result.expires, changes=[r.as_dict() for r in result.stacks])
     return 0
 
 

@@ -65,6 +65,14 @@ def check_render(config: PipelineConfig, ident: str, region: str) -> None:
     render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder)
 
 
+@dataclass(frozen=True)
+class UpResult:
+    stacks: list[StackResult]
+    owner: str
+    created: str
+    expires: str
+
+
 @dataclass
 class DeployResult:
     manifest: Manifest
@@ -119,7 +127,7 @@ class Sandbox:
         return root / ".pipeline" / "sandbox" / f"{self.sbx.account}-{self.sbx.region}-{self.sbx.id}.log"
 
     # -- up ---------------------------------------------------------------------------------
-    def up(self, renew: bool = False) -> list[StackResult]:
+    def up(self, renew: bool = False) -> UpResult:
         fn_state, bucket_state = self.stacks()
         self.require_own(fn_state, S.KIND_FUNCTION)
         self.require_own(bucket_state, S.KIND_BUCKET)
@@ -148,7 +156,7 @@ class Sandbox:
         missing = {k: v for k, v in fn_tags.items() if after.tags.get(k) != v}
         if missing:
             self.aws.tag_function(after.arn, missing)
-        return results
+        return UpResult(results, owner, created, expires)
 
     def _code_parameters(self, live: LiveFunction | None) -> dict[str, str]:
         """The code the function runs now (so `up` never reverts a deploy), else the stub (staged once)."""

@@ -145,3 +145,15 @@ def test_templates_render_lint_and_tag_every_resource(config):
             assert {"owner", "created", "expires"} <= set(got), logical
     assert "PermissionsBoundary" not in function.body  # the caller's account has no pipeline boundary policy
     assert "ENVIRONMENT: \"sandbox\"" in function.body
+
+
+def test_sandbox_help_does_not_import_boto3():
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pipeline.cli import main\n"
+             "try: main(['sandbox', 'deploy', '--help'])\n"
+             "except SystemExit: pass\n"
+             "print('boto3' in sys.modules or 'botocore' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

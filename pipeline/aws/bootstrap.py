@@ -27,7 +27,7 @@ from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, s
 from pipeline.core.stacks import StackSpec
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered, render_function, render_target, render_tooling
+from pipeline.infra.render import Rendered, render_function, render_pipeline, render_target, render_tooling
 
 Progress = Callable[[str], None]
 FRESH_ROLE_WAIT = 30.0  # IAM: a role created seconds ago may not be assumable yet
@@ -106,6 +106,16 @@ class Bootstrapper:
         # The tooling stack holds the artifact bucket and the ledger: always protected.
         result = self.engine(session, rendered.region).deploy(stack_spec(rendered, protect=True), dry_run=dry_run,
                                                               force=force)
+        return _outcome(rendered, result)
+
+    def pipeline(self, *, dry_run: bool = False, force: bool = False) -> StackOutcome:
+        """The CodePipeline stack, after the tooling stack (it uses the artifact bucket and key).
+
+        Not termination-protected: it holds no data and is recreated from config at will.
+        """
+        rendered = render_pipeline(self.config)
+        result = self.engine(self.tooling_session(), rendered.region).deploy(stack_spec(rendered, protect=False),
+                                                                             dry_run=dry_run, force=force)
         return _outcome(rendered, result)
 
     def environment(self, env: Environment, *, dry_run: bool = False, force: bool = False) -> list[StackOutcome]:

@@ -9,7 +9,7 @@ from pipeline.commands.context import Context
 
 def configure(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--tooling", action="store_true", help="the tooling account's stack")
+    which.add_argument("--tooling", action="store_true", help="the tooling account's stacks (artifacts + pipeline)")
     which.add_argument("--env", help="one environment: its target stack, the stub, its function stack")
     which.add_argument("--all", action="store_true", help="tooling, then every environment in order")
     parser.add_argument("--dry-run", action="store_true", help="show each change set's diff; change nothing")
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes = []
     if args.tooling or args.all:
         outcomes.append(boot.tooling(dry_run=args.dry_run, force=args.force))
+        outcomes.append(boot.pipeline(dry_run=args.dry_run, force=args.force))
     for env in envs:
         outcomes += boot.environment(env, dry_run=args.dry_run, force=args.force)
 

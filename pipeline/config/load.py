@@ -226,4 +226,4 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
                              pipeline.tooling.role, pipeline.tooling.external_id)
     return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
                           order=tuple(pipeline.order), environments=environments, sandbox=sandbox,
-                          function_defaults=function_defaults)
+                          function_defaults=function_defaults, source=pipeline.source)

@@ -6,7 +6,15 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config.models import FunctionSettings, Gates, SandboxFile, SmokeCase, Strategy
+from pipeline.config.models import (
+    CodeConnectionsSource,
+    FunctionSettings,
+    Gates,
+    S3Source,
+    SandboxFile,
+    SmokeCase,
+    Strategy,
+)
 from pipeline.errors import InputError
 
 
@@ -62,6 +70,7 @@ class PipelineConfig:
     environments: dict[str, Environment]
     sandbox: SandboxFile | None = None
     function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
+    source: S3Source | CodeConnectionsSource | None = None  # the CodePipeline's source (None: S3 default)
 
     @property
     def artifact_bucket(self) -> str:

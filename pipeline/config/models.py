@@ -215,6 +215,29 @@ class EnvironmentDefaults(Strict):
     promoters: list[RoleArn] | None = None
 
 
+class S3Source(Strict):
+    """The pipeline's source: a zip of the repository (with its .git) in S3. Default: the artifact bucket."""
+
+    type: Literal["s3"]
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = Field(
+        None, description="versioned bucket with EventBridge notifications (default: the artifact bucket)")
+    key: Annotated[str, Field(pattern=r"^[^\s*?]{1,1024}$")] | None = Field(
+        None, description="object key of the source zip (default: source/<name>.zip)")
+
+
+class CodeConnectionsSource(Strict):
+    """The pipeline's source: a repository through an AWS CodeConnections connection (full clone)."""
+
+    type: Literal["codeconnections"]
+    connection_arn: Annotated[str, Field(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$")]
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")]
+    branch: Annotated[str, Field(pattern=r"^[^\s~^:?*\[\\]{1,255}$")] = "main"
+
+
+PipelineSource = Annotated[S3Source | CodeConnectionsSource, Field(discriminator="type")]
+
+
 class PipelineFile(Strict):
     """`environments/pipeline.yml`: the global settings."""
 
@@ -225,6 +248,10 @@ class PipelineFile(Strict):
     function: FunctionDefaults = Field(default_factory=FunctionDefaults)
     defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
     timezone: TimeZone = "UTC"
+    source: PipelineSource | None = Field(
+        None, description="what the CodePipeline builds: {type: s3, bucket, key} or "
+                          "{type: codeconnections, connection_arn, repository, branch} (default: s3 in the artifact "
+                          "bucket, key source/<name>.zip)")
 
     @field_validator("order")
     @classmethod

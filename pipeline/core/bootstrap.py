@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pipeline.config.model import Environment, PipelineConfig
 from pipeline.core.stacks import StackSpec, stack_tags
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered, function_parameters, render_function, render_target, render_tooling
+from pipeline.infra.render import (
+    Rendered,
+    function_parameters,
+    render_function,
+    render_pipeline,
+    render_target,
+    render_tooling,
+)
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
 
 GO_RUNTIME = "provided.al2023"
@@ -114,7 +121,7 @@ def stack_spec(rendered: Rendered, *, protect: bool, parameters: Mapping[str, st
 def render_scope(config: PipelineConfig, envs: list[Environment], tooling: bool) -> list[Rendered]:
     """Every template a bootstrap run will deploy, rendered up front: a render error is exit 2
     before any AWS call (invariant 8), not after the first stacks were written."""
-    out = [render_tooling(config)] if tooling else []
+    out = [render_tooling(config), render_pipeline(config)] if tooling else []
     for env in envs:
         for target in env.targets:
             out += [render_target(config, env, target), render_function(config, env, target)]

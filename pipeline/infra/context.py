@@ -54,10 +54,16 @@ def tooling_context(config: PipelineConfig) -> dict[str, Any]:
                         _role(target.account, naming.cfn_exec_role_name(config, env))):
                 if arn not in roles:
                     roles.append(arn)
+    pipeline = _pipeline_roles(config)
+    service_roles = [_role(config.tooling.account, name) for name in
+                     (naming.codebuild_role_name(config), naming.codepipeline_role_name(config))]
     return {
         **_common(config),
         "kms_alias": naming.kms_alias_name(config),
-        "pipeline_roles": _pipeline_roles(config),
+        "pipeline_roles": pipeline,
+        # with exact pipeline roles, the key names its users: those plus CodeBuild and CodePipeline
+        "key_user_roles": pipeline + service_roles if pipeline else [],
+        "source_events": _source(config).get("bucket") == config.artifact_bucket,
         "reader_accounts": [_root(account) for account in readers],
         "reader_roles": [arn for roles in readers.values() for arn in roles],
     }
@@ -135,4 +141,78 @@ def function_context(config: PipelineConfig, env: Environment, target: Target) -
         "architecture": settings.architecture,
         "variables": {"ENVIRONMENT": env.name, **dict(sorted(settings.environment.items()))},
         "policy_statements": _statements(env),
+    }
+
+
+def _source(config: PipelineConfig) -> dict[str, Any]:
+    source = config.source
+    if source is None or source.type == "s3":
+        return {"type": "s3", "bucket": (source.bucket if source else None) or config.artifact_bucket,
+                "key": (source.key if source else None) or naming.default_source_key(config)}
+    return {"type": "codeconnections", "connection_arn": source.connection_arn, "repository": source.repository,
+            "branch": source.branch}
+
+
+def _variables(**values: str) -> str:
+    """A CodeBuild action's EnvironmentVariables: a JSON string (CodePipeline resolves #{...} in values)."""
+    return json.dumps([{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in values.items()],
+                      separators=(",", ":"))
+
+
+def _stages(config: PipelineConfig) -> list[dict[str, Any]]:
+    """One Deploy-<env> stage per env in `order`; an approval action first where gates.approval is set."""
+    stages = []
+    for i, name in enumerate(config.order):
+        env = config.env(name)
+        approval = None
+        if env.gates.approval:
+            previous = env.gates.requires or (config.order[i - 1] if i else None)
+            smoke = (f" Smoke in {previous}: #{{{naming.promote_action_name(previous)}.SMOKE_SUMMARY}}"
+                     f" (pipeline history --env {previous})." if previous else "")
+            approval = {"action": naming.approval_action_name(env),
+                        "message": f"Promote artifact #{{BuildVariables.ARTIFACT_SHA}} to {name}?{smoke} "
+                                   "Your approval (identity and comment) goes into the ledger."}
+        stages.append({
+            "env": name, "stage": naming.deploy_stage_name(env), "approval": approval,
+            "action": naming.promote_action_name(env),
+            "variables": _variables(PIPELINE_ACTION="promote", PIPELINE_ENV=name,
+                                    ARTIFACT_SHA="#{BuildVariables.ARTIFACT_SHA}",
+                                    CODEPIPELINE_EXECUTION_ID="#{codepipeline.PipelineExecutionId}"),
+        })
+    return stages
+
+
+def pipeline_context(config: PipelineConfig) -> dict[str, Any]:
+    """The CodePipeline stack: Source -> Build -> Deploy-<env> per env in order, all CodeBuild actions."""
+    tooling = config.tooling
+    project = naming.codebuild_project_name(config)
+    pipeline = naming.codepipeline_name(config)
+    direct = tooling.role is None  # no promoter hop: CodeBuild itself writes the ledger and assumes deploy roles
+    deploy_roles = []
+    for name in config.order:
+        env = config.env(name)
+        for target in env.targets:
+            arn = _role(target.account, env.deploy_role)
+            if arn not in deploy_roles:
+                deploy_roles.append(arn)
+    promoter = _pipeline_roles(config)
+    return {
+        **_common(config),
+        "pipeline_name": pipeline,
+        "pipeline_arn": f"arn:{P}:codepipeline:{tooling.region}:{tooling.account}:{pipeline}",
+        "project": project,
+        "project_arn": f"arn:{P}:codebuild:{tooling.region}:{tooling.account}:project/{project}",
+        "log_group": f"/aws/codebuild/{project}",
+        "log_retention_days": config.function_defaults.log_retention_days,
+        "codebuild_role": naming.codebuild_role_name(config),
+        "codepipeline_role": naming.codepipeline_role_name(config),
+        "events_role": f"{config.name}-pipeline-events",
+        "kms_alias": naming.kms_alias_name(config),
+        "kms_alias_arn": f"arn:{P}:kms:{tooling.region}:{tooling.account}:{naming.kms_alias_name(config)}",
+        "store_prefix": naming.pipeline_store_prefix(config),
+        "source": _source(config),
+        "assume_roles": deploy_roles if direct else promoter,
+        "direct": direct,
+        "build_variables": _variables(PIPELINE_ACTION="build"),
+        "stages": _stages(config),
     }

@@ -12,6 +12,7 @@ from pipeline.config.model import Environment, PipelineConfig, Target
 ARTIFACT_PREFIX = "artifacts/"
 LEDGER_PREFIX = "ledger/"
 LOCK_PREFIX = "locks/"
+SOURCE_PREFIX = "source/"
 BOOTSTRAP_VERSION_TAG = "pipeline:bootstrap-version"
 
 
@@ -115,12 +116,77 @@ def promoter_role_arn(config: PipelineConfig) -> str | None:
 
 
 def pipeline_role_arns(config: PipelineConfig) -> list[str]:
-    """The pipeline's own roles in the tooling account: the only writers of ledger/ and locks/.
+    """The pipeline's own roles in the tooling account: the only writers of ledger/ and locks/,
+    and the principals every deploy role trusts.
 
-    Data-driven so a CodeBuild role can join the list when the CI stack defines one.
+    The CodeBuild role is not one of them: in CodeBuild the same code path runs, so with
+    `tooling.role` set CodeBuild assumes the promoter and acts as it (ledger writes, deploy
+    roles); without it, the tooling account as a whole is trusted, CodeBuild included. Its own
+    key use is admitted separately (pipeline_service_role_arns).
     """
     promoter = promoter_role_arn(config)
     return [promoter] if promoter else []
+
+
+# -- the CodePipeline (tooling account, its own stack) ------------------------------------------
+
+def pipeline_stack_name(config: PipelineConfig) -> str:
+    return f"{config.name}-pipeline"
+
+
+def codepipeline_name(config: PipelineConfig) -> str:
+    return f"{config.name}-pipeline"
+
+
+def codebuild_project_name(config: PipelineConfig) -> str:
+    return f"{config.name}-pipeline"
+
+
+def codebuild_role_name(config: PipelineConfig) -> str:
+    return f"{config.name}-codebuild"
+
+
+def codepipeline_role_name(config: PipelineConfig) -> str:
+    return f"{config.name}-codepipeline"
+
+
+def codebuild_role_arn(config: PipelineConfig) -> str:
+    return role_arn(config.tooling.account, codebuild_role_name(config), config.tooling.region)
+
+
+def codepipeline_role_arn(config: PipelineConfig) -> str:
+    return role_arn(config.tooling.account, codepipeline_role_name(config), config.tooling.region)
+
+
+def pipeline_service_role_arns(config: PipelineConfig) -> list[str]:
+    """CodeBuild's and CodePipeline's roles: they use the artifact key for the pipeline's own artifacts.
+
+    Not ledger writers and not trusted by deploy roles: with `tooling.role` set, CodeBuild acts
+    through the promoter role like a laptop does (see pipeline_role_arns).
+    """
+    return [codebuild_role_arn(config), codepipeline_role_arn(config)]
+
+
+def pipeline_store_prefix(config: PipelineConfig) -> str:
+    """Where CodePipeline keeps its artifacts in the artifact bucket: the first 20 characters of its name."""
+    return f"{codepipeline_name(config)[:20]}/"
+
+
+def default_source_key(config: PipelineConfig) -> str:
+    return f"{SOURCE_PREFIX}{config.name}.zip"
+
+
+def deploy_stage_name(env: Environment | str) -> str:
+    return f"Deploy-{_env(env)}"
+
+
+def approval_action_name(env: Environment | str) -> str:
+    return f"Approve-{_env(env)}"
+
+
+def promote_action_name(env: Environment | str) -> str:
+    """Also the action's variable namespace (its exported SMOKE_SUMMARY feeds the next approval)."""
+    return f"Promote-{_env(env)}"
 
 
 def home_target(env: Environment, target: Target) -> Target:

@@ -25,7 +25,7 @@ from pipeline.config.yamlsource import display_path
 from pipeline.errors import InputError
 from pipeline.infra import naming
 from pipeline.infra.cfnyaml import load_template
-from pipeline.infra.context import function_context, target_context, tooling_context
+from pipeline.infra.context import function_context, pipeline_context, target_context, tooling_context
 from pipeline.infra.policylint import policy_problems
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -33,11 +33,12 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TOOLING_TEMPLATE = "tooling.yml.j2"
 TARGET_TEMPLATE = "target.yml.j2"
 FUNCTION_TEMPLATE = "function.yml.j2"
+PIPELINE_TEMPLATE = "pipeline.yml.j2"
 
 
 @dataclass(frozen=True)
 class Rendered:
-    kind: str  # "tooling" | "target" | "function"
+    kind: str  # "tooling" | "pipeline" | "target" | "function"
     stack_name: str
     body: str  # CloudFormation YAML
     version: str  # first 16 hex chars of sha256(body): the bootstrap version tag
@@ -49,6 +50,13 @@ class Rendered:
 def render_tooling(config: PipelineConfig, templates_dir: Path | None = None) -> Rendered:
     body = _render(templates_dir, TOOLING_TEMPLATE, tooling_context(config))
     return _rendered("tooling", naming.tooling_stack_name(config), body, config.tooling.account,
+                     config.tooling.region, None)
+
+
+def render_pipeline(config: PipelineConfig, templates_dir: Path | None = None) -> Rendered:
+    """The CodePipeline + CodeBuild stack, in the tooling account beside the tooling stack."""
+    body = _render(templates_dir, PIPELINE_TEMPLATE, pipeline_context(config))
+    return _rendered("pipeline", naming.pipeline_stack_name(config), body, config.tooling.account,
                      config.tooling.region, None)
 
 
@@ -66,8 +74,8 @@ def render_function(config: PipelineConfig, env: Environment, target: Target,
 
 
 def render_all(config: PipelineConfig, templates_dir: Path | None = None) -> list[Rendered]:
-    """Tooling, then each env's target and function stack for every target, in stage order."""
-    out = [render_tooling(config, templates_dir)]
+    """Tooling and pipeline, then each env's target and function stack for every target, in stage order."""
+    out = [render_tooling(config, templates_dir), render_pipeline(config, templates_dir)]
     for name in config.order:
         env = config.env(name)
         for target in env.targets:

@@ -21,7 +21,7 @@ def _errors(rendered: Rendered) -> list[str]:
 def test_every_rendered_template_passes_cfn_lint(which, request):
     config = request.getfixturevalue(which)
     rendered = render_all(config)
-    assert {r.kind for r in rendered} == {"tooling", "target", "function"}
+    assert {r.kind for r in rendered} == {"tooling", "pipeline", "target", "function"}
     problems = [p for r in rendered for p in _errors(r)]
     assert problems == []
 

@@ -36,6 +36,7 @@ def test_render_all_repo_config(repo_config):
     rendered = render_all(repo_config)
     assert [(r.kind, r.stack_name, r.account, r.env) for r in rendered] == [
         ("tooling", "greeter-tooling", "444444444444", None),
+        ("pipeline", "greeter-pipeline", "444444444444", None),
         ("target", "greeter-dev-target", "111111111111", "dev"),
         ("function", "greeter-dev-function", "111111111111", "dev"),
         ("target", "greeter-test-target", "222222222222", "test"),

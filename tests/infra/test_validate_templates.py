@@ -12,14 +12,14 @@ from pipeline.infra import render
 def test_validate_reports_rendered_templates(envdir, capsys):
     assert main(["validate"]) == 0
     out = capsys.readouterr().out
-    assert "templates: 7 rendered" in out
+    assert "templates: 8 rendered" in out
 
 
 def test_validate_json_lists_templates_and_versions(envdir, capsys):
     assert main(["validate", "--output", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [t["stack"] for t in doc["templates"]][:3] == ["greeter-tooling", "greeter-dev-target",
-                                                          "greeter-dev-function"]
+    assert [t["stack"] for t in doc["templates"]][:4] == ["greeter-tooling", "greeter-pipeline",
+                                                          "greeter-dev-target", "greeter-dev-function"]
     assert all(len(t["version"]) == 16 for t in doc["templates"])
 
 

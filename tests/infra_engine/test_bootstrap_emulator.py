@@ -71,7 +71,8 @@ def test_unknown_env_is_exit_2(aws, envdir, capsys):
 def test_all_then_again_is_a_no_op(aws, envdir, capsys):
     code, doc = run_json(envdir, capsys, "bootstrap", "--all")
     assert code == 0 and doc["ok"] and doc["changed"]
-    assert actions(doc) == {"greeter-tooling": "created", "greeter-dev-target": "created",
+    assert actions(doc) == {"greeter-tooling": "created", "greeter-pipeline": "created",
+                            "greeter-dev-target": "created",
                             "greeter-dev-function": "created", "greeter-test-target": "created",
                             "greeter-test-function": "created", "greeter-prod-target": "created",
                             "greeter-prod-function": "created"}
@@ -110,7 +111,8 @@ def test_stacks_carry_version_kind_env_tags_and_prod_is_protected(aws, envdir, c
         assert tags["pipeline:bootstrap-version"] == stack["version"]
         assert tags["pipeline:kind"] == stack["kind"]
         assert tags.get("pipeline:env") == stack["env"]
-        protected = stack["env"] in ("prod", None)  # prod has protect: true; tooling is always protected
+        # prod has protect: true; tooling is always protected; the pipeline stack holds no data
+        protected = stack["env"] == "prod" or stack["stack"] == "greeter-tooling"
         assert described["EnableTerminationProtection"] is protected, stack["stack"]
 
 

@@ -138,12 +138,13 @@ def _describe_unexpected(exc: Exception) -> str:
 
 
 def _report(message: str, details: list[str], verbose: int, output: str, command: str, code: int) -> None:
-    sys.stderr.write(f"pipeline: error: {message}\n")
-    if output == "json":
-        from pipeline.output import Output
+    from pipeline.output import Output  # stdlib only: keeps the error path light
 
-        Output("json").document(command, ok=False, error=message, details=details, exit_code=code)
-    if len(details) > 1:
+    out = Output(output, command=command)
+    out.error(message, details if len(details) > 1 else ())  # in CodeBuild: one JSON record, details inside
+    if output == "json":
+        out.document(command, ok=False, error=message, details=details, exit_code=code)
+    if len(details) > 1 and not out.build_id:
         for line in details:
             sys.stderr.write(f"  {line}\n")
     if verbose:

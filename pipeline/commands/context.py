@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.out = Output(getattr(args, "output", "text"))
+        self.out = Output(getattr(args, "output", "text"), command=getattr(args, "command", None))
         self._config: PipelineConfig | None = None
 
     def config(self) -> PipelineConfig:

@@ -13,6 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--artifact", metavar="SHA256", help="artifact digest (default: what passed in the "
                         "predecessor; for the first stage, the newest staged)")
     parser.add_argument("--approve", action="store_true", help="approve (recorded with your STS identity)")
+    parser.add_argument("--approval-from-pipeline", action="store_true",
+                        help="in CodeBuild: the approval is the pipeline's manual approval action for this env "
+                             "(approver ARN and comment recorded); needs --artifact and CODEPIPELINE_EXECUTION_ID")
     parser.add_argument("--reason", help="why (recorded with the approval)")
     parser.add_argument("--dry-run", action="store_true", help="print gates and plan; write nothing")
 
@@ -25,16 +28,27 @@ def run(args: argparse.Namespace) -> int:
         from pipeline.errors import InputError
 
         raise InputError("--reason goes with --approve")
+    approver, reason = None, args.reason
+    if args.approval_from_pipeline:
+        import os
+
+        from pipeline.engine.pipeline_approval import approval_from_pipeline
+        from pipeline.errors import InputError
+
+        if args.approve:
+            raise InputError("--approve and --approval-from-pipeline exclude each other: one approval, one approver")
+        pipeline_approval = approval_from_pipeline(ctx.sessions, config, env, args.artifact, os.environ,
+                                                   ctx.out.progress)
+        if pipeline_approval is not None:
+            approver, reason = pipeline_approval
     from pipeline.engine.promote import Promotion
 
     result = Promotion(config, ctx.accounts, ctx.out).promote(
-        env.name, args.artifact, approve=args.approve, reason=args.reason, dry_run=args.dry_run)
+        env.name, args.artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,
+        approver=approver)
     ctx.out.document("promote", ok=result.ok, dry_run=args.dry_run, **result.to_dict())
     if not result.ok:
         failed = [f"{r.label}: {r.outcome}: {r.reason}" for r in result.runs if r.outcome != "PASSED"]
-        import sys
-
-        sys.stderr.write(f"pipeline: error: promotion of {result.artifact[:12]} to {env.name} failed: "
-                         f"{'; '.join(failed)}\n")
+        ctx.out.error(f"promotion of {result.artifact[:12]} to {env.name} failed: {'; '.join(failed)}")
         return EXIT_FAILED
     return EXIT_OK

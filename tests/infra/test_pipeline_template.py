@@ -156,6 +156,8 @@ def test_codebuild_acts_through_the_promoter_when_one_is_configured(repo_config)
         "greeter-artifacts-444444444444-us-east-1/greeter-pipeline/*")
     assert _sub(codebuild["ReadApproval"]["Resource"]) == \
         "arn:${AWS::Partition}:codepipeline:us-east-1:444444444444:greeter-pipeline"
+    assert codebuild["ReadApproval"]["Action"] == ["codepipeline:GetPipelineState",
+                                                   "codepipeline:ListActionExecutions"]
     # the tooling key admits CodeBuild and CodePipeline by exact ARN; deploy roles still trust only the promoter
     key = load_template(render_tooling(repo_config).body)["Resources"]["ArtifactKey"]["Properties"]["KeyPolicy"]
     users = next(s for s in key["Statement"] if s["Sid"] == "PipelineEncryptsAndDecrypts")

@@ -49,6 +49,8 @@ def build_artifact(
         raise InputError(f"version {version!r} must be 1-64 characters of letters, digits, '.', '_', '+' or '-'")
     if not (go_dir / "go.mod").is_file():
         raise InputError(f"{go_dir}: no go.mod (not a Go module)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: output directory is a file")  # before minutes of go test and build
     go = find_go()
 
     commit, dirty = git_state(go_dir)

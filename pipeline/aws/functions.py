@@ -6,6 +6,7 @@ CloudFormation. Waits poll with a short, growing interval (never a fixed long sl
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -104,15 +105,20 @@ class FunctionAdapter:
                     exists: bool = True) -> None:
         """`alias` -> `version`, optionally sending a weight to an `extra` version (canary)."""
         routing = {"AdditionalVersionWeights": {extra[0]: extra[1]}} if extra else {"AdditionalVersionWeights": {}}
-        try:
-            if exists:
-                self.client.update_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
-                                         RoutingConfig=routing)
-            else:
+        if not exists:
+            try:
                 self.client.create_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
                                          **({"RoutingConfig": routing} if extra else {}))
+                return
+            except ClientError as exc:
+                # A retried create whose first answer was lost finds the alias it made: move it instead.
+                if _code(exc) not in ("ResourceConflictException", "ConflictException"):
+                    raise self._error(exc, "create_alias") from None
+        try:
+            self.client.update_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
+                                     RoutingConfig=routing)
         except ClientError as exc:
-            raise self._error(exc, "update_alias" if exists else "create_alias") from None
+            raise self._error(exc, "update_alias") from None
 
     def delete_alias(self, alias: str) -> None:
         try:
@@ -149,5 +155,17 @@ def _code(exc: ClientError) -> str:
 
 
 def _version(resp: dict[str, Any]) -> FunctionVersion:
-    return FunctionVersion(str(resp.get("Version", "$LATEST")), resp.get("CodeSha256", ""), resp.get("Runtime"),
+    # CodeSha256 is what every decision rests on (no-op, drift, the deploy check): never guess it.
+    code_sha256 = resp["CodeSha256"]
+    if not _is_sha256_b64(code_sha256):
+        raise PipelineError(f"AWS answered lambda with CodeSha256 {str(code_sha256)[:60]!r}, which is not a base64 "
+                            "sha256 (a malformed or partial response)")
+    return FunctionVersion(str(resp.get("Version", "$LATEST")), code_sha256, resp.get("Runtime"),
                            resp.get("Handler"), resp.get("LastUpdateStatus"), tuple(resp.get("Architectures", ())))
+
+
+def _is_sha256_b64(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False

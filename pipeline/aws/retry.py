@@ -6,6 +6,8 @@ AccessDenied, validation errors and every other 4xx fail at once (retrying canno
 
 from __future__ import annotations
 
+import functools
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +15,10 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.response import StreamingBody
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from pipeline.aws.answers import MalformedAnswer, wrap
 
 log = logging.getLogger("pipeline.aws")
 T = TypeVar("T")
@@ -73,8 +78,11 @@ class RetryingClient:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
         if name in self._client.meta.method_to_api_mapping:
+            attr = _reading_streams(attr)
+            what = f"{self._client.meta.service_model.service_name} {self._client.meta.method_to_api_mapping[name]}"
+
             def call(*args: Any, **kwargs: Any) -> Any:
-                return self._policy.call(attr, *args, **kwargs)
+                return wrap(self._policy.call(attr, *args, **kwargs), what)
 
             call.__name__ = name
             return call
@@ -86,6 +94,27 @@ class RetryingClient:
         return self._client
 
 
+def _reading_streams(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, with any streamed answer (S3 Body, Lambda Payload) read before it returns.
+
+    A connection that breaks while the body is read raises from `.read()`, after the call
+    returned: outside the retry. Reading inside it makes that a retried call like any other;
+    the caller gets the bytes in an in-memory StreamingBody (our answers are small).
+    """
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        response = method(*args, **kwargs)
+        if isinstance(response, dict):
+            for key, value in response.items():
+                if isinstance(value, StreamingBody):
+                    data = value.read()
+                    response[key] = StreamingBody(io.BytesIO(data), len(data))
+        return response
+
+    return call
+
+
 def paginate(client: Any, method: str, result_key: str, token_in: str, token_out: str,
              **params: Any) -> list[Any]:
     """All items of a paginated call, each page through the client's retry policy.
@@ -93,12 +122,16 @@ def paginate(client: Any, method: str, result_key: str, token_in: str, token_out
     (botocore's paginators call the raw client, so a throttled second page would not be retried.)
     """
     items: list[Any] = []
+    seen: set[str] = set()
     while True:
         page = getattr(client, method)(**params)
         items += page.get(result_key, [])
         token = page.get(token_out)
         if not token or not page.get("IsTruncated", True):
             return items
+        if token in seen:  # a service that hands back a token it gave before would keep us here forever
+            raise MalformedAnswer(f"AWS answered {method} with a continuation token it already gave: stopping")
+        seen.add(token)
         params[token_in] = token
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from pipeline.commands.context import Context
+from pipeline.inputs import positive_int
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="one environment (default: all)")
-    parser.add_argument("--limit", type=int, default=20, help="records per environment (default 20)")
+    parser.add_argument("--limit", type=positive_int, default=20, help="records per environment (default 20)")
 
 
 def run(args: argparse.Namespace) -> int:

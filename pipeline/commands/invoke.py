@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 from pipeline.commands.context import Context
 from pipeline.errors import InputError
+from pipeline.inputs import read_event
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,15 +27,7 @@ def _event(args: argparse.Namespace) -> dict:
         if not path.startswith("/"):
             raise InputError(f"--path must start with '/', got {path!r}")
         return http_event(path)
-    try:
-        data = json.loads(args.event.read_text())
-    except FileNotFoundError:
-        raise InputError(f"--event {args.event}: file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--event {args.event}: not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"--event {args.event}: must be a JSON object")
-    return data
+    return read_event(args.event)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,17 +43,33 @@ def run(args: argparse.Namespace) -> int:
     fn = FunctionAdapter(ctx.accounts.target(env, target), target.region, naming.function_name(config, env))
     inv = fn.invoke(args.qualifier, event)
     payload = inv.payload.decode("utf-8", "replace")
-    status, body = None, payload
-    if not inv.function_error:
+    status, body, problem = None, payload, None
+    if inv.function_error:
+        problem = f"a function error ({_one_line(inv.function_error)}): {_error_message(inv.payload)}"
+    else:
         try:
             response = parse_response(inv.payload)
             status, body = response.status, response.body
-        except BadResponse:
-            pass
+        except BadResponse as exc:
+            problem = f"something that is not an HTTP (payload v2) response: {_one_line(str(exc))}"
     ctx.out.text(f"status: {status if status is not None else inv.function_error}  "
                  f"version: {inv.executed_version}  duration: {inv.duration_ms:.1f} ms")
     ctx.out.text(body)
-    ctx.out.document("invoke", ok=inv.function_error is None, status=status, body=body,
+    ctx.out.document("invoke", ok=problem is None, status=status, body=body,
                      function_error=inv.function_error, executed_version=inv.executed_version,
-                     duration_ms=round(inv.duration_ms, 1))
-    return 1 if inv.function_error else 0
+                     duration_ms=round(inv.duration_ms, 1), **({"error": problem} if problem else {}))
+    if problem:
+        sys.stderr.write(f"pipeline: error: {fn.name}:{args.qualifier} answered {problem}\n")
+        return 1
+    return 0
+
+
+def _error_message(payload: bytes) -> str:
+    from pipeline.core.smoke import error_message
+
+    return _one_line(error_message(payload))
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -50,6 +50,17 @@ Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
 RoleName = Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,64}$", description="IAM role name (not an ARN)")]
 RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,128}$")]
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
+# STS's own rule for ExternalId: checked here so a newline or a space is exit 2, not a failed AssumeRole.
+ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", min_length=2, max_length=1224,
+                                  description="sts:ExternalId (2-1224 characters of [A-Za-z0-9_+=,.@:/-])")]
+# Lambda refuses these as function environment variables (it sets them itself).
+RESERVED_VARIABLES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
 
 
 class Strict(BaseModel):
@@ -80,6 +91,14 @@ class FunctionSettings(Strict):
     log_retention_days: int = 14
     policy_statements: list[PolicyStatement] = Field(default_factory=list)
 
+    @field_validator("environment")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(set(value) & RESERVED_VARIABLES)
+        if reserved:
+            raise ValueError(f"{reserved[0]} is reserved: Lambda sets it itself")
+        return value
+
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
@@ -103,7 +122,7 @@ class Tooling(Strict):
     account: AccountId
     region: Region | None = None
     role: RoleName | None = Field(None, description="role to assume in the tooling account first (optional hop)")
-    external_id: str | None = None
+    external_id: ExternalId | None = None
 
 
 class Gates(Strict):
@@ -179,7 +198,7 @@ class EnvironmentFile(Strict):
     admin_role: RoleName = Field("OrganizationAccountAccessRole",
                                  description="role `pipeline bootstrap` assumes to deploy the account's target stack "
                                              "(which creates deploy_role)")
-    external_id: str | None = None
+    external_id: ExternalId | None = None
     protect: bool = False
     timezone: TimeZone = "UTC"
     gates: Gates = Field(default_factory=Gates)
@@ -205,7 +224,7 @@ class EnvironmentDefaults(Strict):
 
     deploy_role: RoleName | None = None
     admin_role: RoleName | None = None
-    external_id: str | None = None
+    external_id: ExternalId | None = None
     protect: bool | None = None
     timezone: str | None = None
     gates: dict[str, Any] | None = None

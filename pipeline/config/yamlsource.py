@@ -8,6 +8,7 @@ very deep nesting, huge files, non-UTF-8 bytes.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,18 @@ def load_file(path: Path) -> Located:
     """Read and parse one YAML file; every failure is a YamlProblem naming the file."""
     name = display_path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise YamlProblem(name, 1, f"file is too large ({size / 1e6:.1f} MB; the limit is "
-                                       f"{MAX_FILE_BYTES // 1024} KiB)")
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(str(path))
+        if not stat.S_ISREG(info.st_mode):
+            # a FIFO, socket or device (e.g. a link to /dev/zero) would block or never end
+            raise YamlProblem(name, 1, "is not a regular file (a device, FIFO or socket?)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise YamlProblem(name, 1, _too_large(info.st_size))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+        if len(raw) > MAX_FILE_BYTES:
+            raise YamlProblem(name, 1, _too_large(len(raw)))
     except FileNotFoundError:
         raise YamlProblem(name, 1, "file not found") from None
     except IsADirectoryError:
@@ -71,6 +79,10 @@ def load_file(path: Path) -> Located:
     except PermissionError:
         raise YamlProblem(name, 1, "cannot read file (permission denied)") from None
     return parse_text(name, raw)
+
+
+def _too_large(size: int) -> str:
+    return f"file is too large ({size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 1024} KiB)"
 
 
 def parse_text(name: str, raw: bytes) -> Located:
@@ -82,19 +94,32 @@ def parse_text(name: str, raw: bytes) -> Located:
                                       f"{exc.start})") from None
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise YamlProblem(name, 1, "file is empty")
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters right here
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and exc.problem_mark and exc.problem_mark.line >= len(text.splitlines()):
             mark = exc.context_mark  # the file ended: point at what was left open
         line = mark.line + 1 if mark else 1
-        raise YamlProblem(name, line, f"YAML syntax error: {exc.problem or exc.context}") from None
+        what = exc.problem or exc.context
+        if exc.context and exc.problem and exc.problem.startswith("but "):  # "expected X" + "but found Y"
+            what = f"{exc.context}, {exc.problem}"
+        raise YamlProblem(name, line, f"YAML syntax error: {what}") from None
+    except yaml.reader.ReaderError as exc:  # e.g. a NUL or other control character; str(exc) spans two lines
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise YamlProblem(name, line, f"control character #x{code:04x} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(name, 1, f"YAML error: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise YamlProblem(name, 1, f"YAML error: {first}") from None
+    except RecursionError:
+        # PyYAML composes recursively: thousands of nested [ or { exhaust the stack before our depth check
+        raise YamlProblem(name, 1, f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise YamlProblem(name, 1, "file is empty")
     walker = _Walker(name, loader)

@@ -51,6 +51,8 @@ def parse_response(payload: bytes) -> HttpResponse:
         data = json.loads(payload.decode("utf-8") or "null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadResponse(f"response is not JSON: {exc}") from None
+    except RecursionError:  # a function can answer [[[[...]]]] deeper than Python's stack
+        raise BadResponse("response is JSON nested too deeply to read") from None
     if not (isinstance(data, dict) and "statusCode" in data):
         return HttpResponse(200, {"content-type": "application/json"}, json.dumps(data))
     status = data.get("statusCode")
@@ -64,7 +66,7 @@ def parse_response(payload: bytes) -> HttpResponse:
         raise BadResponse("body must be a string")
     if data.get("isBase64Encoded"):
         try:
-            body = base64.b64decode(body).decode("utf-8", "replace")
+            body = base64.b64decode(body, validate=True).decode("utf-8", "replace")
         except ValueError:
             raise BadResponse("body is marked base64 but is not") from None
     return HttpResponse(status, {str(k).lower(): str(v) for k, v in headers.items()}, body)

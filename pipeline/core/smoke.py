@@ -46,10 +46,13 @@ def evaluate(case: SmokeCase, qualifier: str, inv: Invocation) -> SmokeResult:
     excerpt = inv.payload[:500].decode("utf-8", "replace")
 
     def result(passed: bool, reason: str, status: int | None = None) -> SmokeResult:
-        return SmokeResult(case.name, qualifier, passed, reason, status, round(inv.duration_ms, 1), excerpt)
+        # one line, bounded: the reason goes into the ledger, tables and the command's error line
+        flat = " ".join(reason.split())
+        flat = flat if len(flat) <= 300 else flat[:297] + "..."
+        return SmokeResult(case.name, qualifier, passed, flat, status, round(inv.duration_ms, 1), excerpt)
 
     if inv.function_error:
-        return result(False, f"function error ({inv.function_error}): {_error_message(inv.payload)}")
+        return result(False, f"function error ({inv.function_error}): {error_message(inv.payload)}")
     try:
         response = parse_response(inv.payload)
     except BadResponse as exc:
@@ -68,8 +71,8 @@ def expectation_failures(case: SmokeCase, response: Any, duration_ms: float) -> 
     if expect.body_json is not None:
         try:
             body = response.json()
-        except ValueError:
-            problems.append("body is not JSON")
+        except (ValueError, RecursionError):
+            problems.append("body is not JSON (or nested too deeply)")
         else:
             missing = subset_mismatch(expect.body_json, body)
             if missing:
@@ -102,10 +105,10 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "") -> str | None:
     return None
 
 
-def _error_message(payload: bytes) -> str:
+def error_message(payload: bytes) -> str:
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return payload[:200].decode("utf-8", "replace")
     if isinstance(data, dict):
         return str(data.get("errorMessage") or data)[:200]

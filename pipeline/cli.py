@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pipeline import __version__
 from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError
+from pipeline.inputs import region_arg
 
 # verb -> (module under pipeline.commands, one-line help). Order is the help order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,7 +53,7 @@ class _Parser(argparse.ArgumentParser):
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--profile", default=default, help="AWS profile for the base credentials")
-    parser.add_argument("--region", default=default, help="override the configured region")
+    parser.add_argument("--region", default=default, type=region_arg, help="override the configured region")
     parser.add_argument(
         "--output", choices=("text", "json"), default=argparse.SUPPRESS if suppress else "text",
         help="text for people, json (one document on stdout) for scripts",
@@ -139,6 +140,9 @@ def _describe_unexpected(exc: Exception) -> str:
 
 def _report(message: str, details: list[str], verbose: int, output: str, command: str, code: int) -> None:
     from pipeline.output import Output  # stdlib only: keeps the error path light
+    from pipeline.redact import redact
+
+    message, details = redact(message), [redact(line) for line in details]
 
     out = Output(output, command=command)
     out.error(message, details if len(details) > 1 else ())  # in CodeBuild: one JSON record, details inside
@@ -148,7 +152,8 @@ def _report(message: str, details: list[str], verbose: int, output: str, command
         for line in details:
             sys.stderr.write(f"  {line}\n")
     if verbose:
-        traceback.print_exc(file=sys.stderr)
+        # the exception's text may quote a request, a response or a credential: same redaction as above
+        sys.stderr.write(redact(traceback.format_exc()))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ import argparse
 
 from pipeline.commands.context import Context
 from pipeline.errors import EXIT_FAILED, EXIT_OK
+from pipeline.inputs import require_sha256
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", required=True, metavar="ENV", help="environment to promote into")
-    parser.add_argument("--artifact", metavar="SHA256", help="artifact digest (default: what passed in the "
-                        "predecessor; for the first stage, the newest staged)")
+    parser.add_argument("--artifact", metavar="SHA256",
+                        help="artifact digest (default: what passed in the predecessor; for the first stage, "
+                             "the newest staged)")
     parser.add_argument("--approve", action="store_true", help="approve (recorded with your STS identity)")
     parser.add_argument("--approval-from-pipeline", action="store_true",
                         help="in CodeBuild: the approval is the pipeline's manual approval action for this env "
@@ -24,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     env = config.env(args.to)  # exit 2 before any AWS call
+    artifact = require_sha256(args.artifact, "--artifact") if args.artifact is not None else None
     if args.reason and not args.approve:
         from pipeline.errors import InputError
 
@@ -37,14 +40,14 @@ def run(args: argparse.Namespace) -> int:
 
         if args.approve:
             raise InputError("--approve and --approval-from-pipeline exclude each other: one approval, one approver")
-        pipeline_approval = approval_from_pipeline(ctx.sessions, config, env, args.artifact, os.environ,
+        pipeline_approval = approval_from_pipeline(ctx.sessions, config, env, artifact, os.environ,
                                                    ctx.out.progress)
         if pipeline_approval is not None:
             approver, reason = pipeline_approval
     from pipeline.engine.promote import Promotion
 
     result = Promotion(config, ctx.accounts, ctx.out).promote(
-        env.name, args.artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,
+        env.name, artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,
         approver=approver)
     ctx.out.document("promote", ok=result.ok, dry_run=args.dry_run, **result.to_dict())
     if not result.ok:

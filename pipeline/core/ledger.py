@@ -113,6 +113,31 @@ def verify_chain(env: str, records: list[Record]) -> list[str]:
     return problems
 
 
+def window_problems(env: str, keys: list[str], fetched: dict[str, Record]) -> list[str]:
+    """Tampering visible in what a command already read, without reading more.
+
+    `keys` is the whole listing (so a deleted record shows as a gap); `fetched` the records read so far
+    (usually the newest few). Each fetched record must sit under its own seq, be canonical, and be
+    what the next fetched record's `prev` hashes. `verify` checks every record; this is its cheap cousin
+    that every promotion runs on the chains it relies on.
+    """
+    problems: list[str] = []
+    numbered = sorted(s for s in (seq_of(k) for k in keys) if s is not None)
+    if numbered and numbered != list(range(numbered[-1] + 1)):
+        missing = next(i for i, s in enumerate(numbered) if s != i)
+        problems.append(f"{key_for(env, missing)}: missing (deleted?)")
+    by_seq: dict[int, Record] = {s: r for k, r in fetched.items() if (s := seq_of(k)) is not None}
+    for seq, record in sorted(by_seq.items()):
+        if not record.data or record.seq != seq or record.get("env") != env:
+            problems.append(f"{record.key}: not the record for seq {seq} of {env} (edited, moved or reordered?)")
+        elif encode(record.data) != record.raw:
+            problems.append(f"{record.key}: bytes are not canonical (edited by hand?)")
+        after = by_seq.get(seq + 1)
+        if after is not None and after.get("prev") != record.hash:
+            problems.append(f"{after.key}: prev hash does not match {record.key} (edited, deleted or reordered)")
+    return problems
+
+
 @dataclass(frozen=True)
 class LockState:
     """The open `started` record (the lock) if any, and its lease."""

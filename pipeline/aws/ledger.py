@@ -18,7 +18,7 @@ from pipeline.aws.artifacts import encryption_args
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.model import PipelineConfig
-from pipeline.core.ledger import Record, new_record, seq_of
+from pipeline.core.ledger import Record, new_record, seq_of, window_problems
 from pipeline.errors import PipelineError
 
 
@@ -60,6 +60,7 @@ class LedgerStore:
         self.bucket = config.artifact_bucket
         self.s3 = session.client("s3", config.tooling.region)
         self._encryption = encryption_args(config)
+        self.views: list[LedgerView] = []
 
     def view(self, env: str) -> LedgerView:
         prefix = f"ledger/{env}/"
@@ -67,7 +68,18 @@ class LedgerStore:
             keys = [obj["Key"] for obj in list_objects(self.s3, self.bucket, prefix)]
         except ClientError as exc:
             raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
-        return LedgerView(self, env, sorted(keys, key=lambda k: (seq_of(k) is None, seq_of(k) or 0, k)))
+        view = LedgerView(self, env, sorted(keys, key=lambda k: (seq_of(k) is None, seq_of(k) or 0, k)))
+        self.views.append(view)
+        return view
+
+    def tampering(self) -> list[str]:
+        """What every view read so far shows of tampering (no extra call; see core.ledger.window_problems)."""
+        problems: list[str] = []
+        for view in self.views:
+            with view._lock:
+                fetched = dict(view._cache)
+            problems += [p for p in window_problems(view.env, view.keys, fetched) if p not in problems]
+        return problems
 
     def get(self, key: str) -> Record:
         try:

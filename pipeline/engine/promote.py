@@ -98,6 +98,7 @@ class Promotion:
 
         runs = self._observe_all(env, view, digest)
         result.runs = runs
+        self.refuse_tampered_ledger(f"promotion of {digest[:12]} to {env.name}")  # before trusting a no-op
         if not lock.held and all(not target_steps(r.state, digest, None, 0, 0) for r in runs):
             result.noop, result.runs = True, []
             self.out.progress(f"{env.name}: {digest[:12]} is already live and passed smoke: nothing to do")
@@ -105,6 +106,7 @@ class Promotion:
 
         staged = self.store.head(digest)
         result.gates = self._gates(env, digest, staged, lock, approve, reason, approver)
+        self.refuse_tampered_ledger(f"promotion of {digest[:12]} to {env.name}")
         self.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
                                                       for g in result.gates], title=f"gates for {env.name}")
         failed = G.failing(result.gates)
@@ -204,6 +206,14 @@ class Promotion:
         results.append(G.lock(holder.get("actor") if lock.held else None, age,
                               lock.started.key if lock.started else ""))
         return results
+
+    def refuse_tampered_ledger(self, what: str) -> None:
+        """Gates and no-op decisions rest on ledger records: refuse (exit 3) when those show tampering."""
+        problems = self.ledger.tampering()
+        if problems:
+            raise RefusedError(f"{what} refused: the ledger was tampered with: {problems[0]}"
+                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+                               + "; run `pipeline verify`", details=problems)
 
     def _stale(self, lock: LockState) -> bool:
         assert lock.started is not None

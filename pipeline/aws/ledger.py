@@ -97,9 +97,20 @@ class LedgerStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict") \
                     or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+                if self._already_written(record):
+                    return record
                 raise LedgerConflict(record.key) from None
             raise self._error(exc, f"s3://{self.bucket}/{record.key}") from None
         return record
+
+    def _already_written(self, record: Record) -> bool:
+        """After a 412: is the record at that key byte for byte ours?
+
+        A put whose answer was lost (timeout, reset, 500) may have landed; the retry then gets 412
+        from our own record. That is success, not a conflict: no one else can write these bytes
+        (a started record carries this run's id). Anything else there is someone else's record.
+        """
+        return self.get(record.key).raw == record.raw
 
     def append_after_tip(self, env: str, fields: dict[str, Any], now: dt.datetime, prev: Record | None,
                          attempts: int = 5) -> Record:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from typing import Any
 
 
 def holder_info(actor: str) -> dict[str, Any]:
-    info: dict[str, Any] = {"actor": actor, "host": socket.gethostname(), "pid": os.getpid()}
+    # `run` tells two holders apart even in one process (threads), so no two started records are equal.
+    info: dict[str, Any] = {"actor": actor, "host": socket.gethostname(), "pid": os.getpid(),
+                            "run": uuid.uuid4().hex}
     if os.environ.get("CODEBUILD_BUILD_ID"):
         info["build_id"] = os.environ["CODEBUILD_BUILD_ID"]
     return info

@@ -260,12 +260,12 @@ class Promotion:
             try:
                 deploy(run, env, self.config.artifact_bucket, key, staged.version_id, digest, self.out.progress,
                        lambda r, s: self.bake(env, r, s, recorder, started_seq))
-            except PipelineError as exc:
-                run.reason = exc.message
+            except Exception as exc:  # not only PipelineError: whatever broke, the alias goes back
+                run.reason = _message(exc)
                 try:
-                    roll_back(run, exc.message, self.out.progress)
-                except PipelineError as again:
-                    run.reason += f"; rollback failed too: {again.message}"
+                    roll_back(run, run.reason, self.out.progress)
+                except Exception as again:
+                    run.reason += f"; rollback failed too: {_message(again)}"
                 run.outcome = "FAILED"
 
         pending = [r for r in runs if target_steps(r.state, digest, None, 0, 0)]
@@ -315,7 +315,14 @@ class Promotion:
                          gate_results: list[G.GateResult]) -> None:
         for run in runs:
             if run.outcome is None:
-                run.outcome, run.reason = "FAILED", run.reason or "interrupted"
+                run.reason = run.reason or "interrupted"
+                if run.published is not None:  # the alias may be on unverified code, and this record closes the lock
+                    try:
+                        roll_back(run, run.reason, self.out.progress)
+                        run.reason += "; alias rolled back"
+                    except Exception as exc:
+                        run.reason += f"; rollback failed: {_message(exc)}"
+                run.outcome = "FAILED"
         for i, run in enumerate(runs):
             recorder.append({
                 "type": "outcome", "action": "promote", "started_seq": started_seq, "target": run.as_target(),
@@ -337,6 +344,12 @@ class Promotion:
                                    [[r.label, r.outcome, r.published.version if r.published else None,
                                      r.previous.version if r.previous else None, r.reason] for r in runs],
                                    title=f"{env.name}: {digest[:12]}"))
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, PipelineError):
+        return exc.message
+    return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 def _window(view: LedgerView) -> Any:

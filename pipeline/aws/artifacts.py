@@ -140,7 +140,9 @@ class ArtifactStore:
                                  f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
         if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
             return InputError(f"{what}: S3 rejected the upload: the bytes do not match their sha256 ({code})")
-        return PipelineError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
+        # The operation too: "s3://b/k: AccessDenied" does not say whether reading or writing was denied.
+        message = exc.response.get("Error", {}).get("Message", "")
+        return PipelineError(f"{what}: {exc.operation_name}: {code}: {message}")
 
 
 def _hex(code_sha256: str) -> str:

@@ -127,4 +127,6 @@ class LedgerStore:
         if code == "NoSuchBucket":
             return PipelineError(f"artifact bucket {self.bucket} not found in tooling account "
                                  f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
-        return PipelineError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
+        # The operation too: "s3://b/k: AccessDenied" does not say whether reading or writing was denied.
+        message = exc.response.get("Error", {}).get("Message", "")
+        return PipelineError(f"{what}: {exc.operation_name}: {code}: {message}")

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint pytest gotest bench schema clean
+.PHONY: setup demo test proof lint pytest gotest bench schema clean
 
 $(STAMP): setup.cfg pyproject.toml go-function/go.mod
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ gotest: setup
 
 # pytest exits 5 when it collects no test: make treats that as a failure.
 test: lint pytest gotest
+
+# The long reliability suites (tests marked `proof`): 50 full promotions under 20% injected faults,
+# SIGKILL at every step boundary, 10 concurrent promoters as threads and as processes.
+proof: setup
+	$(BIN)/pytest -q -m proof
 
 bench: setup
 	$(BIN)/python bench/startup.py

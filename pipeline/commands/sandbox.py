@@ -7,7 +7,6 @@ uses (invariant 9); no flag changes that. AWS imports stay inside `run`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -134,15 +133,9 @@ def _event(args: argparse.Namespace) -> dict[str, Any]:
         if not path.startswith("/"):
             raise InputError(f"--path must start with '/', got {path!r}")
         return http_event(path)
-    try:
-        data = json.loads(args.event.read_text())
-    except FileNotFoundError:
-        raise InputError(f"--event {args.event}: file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--event {args.event}: not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"--event {args.event}: must be a JSON object")
-    return data
+    from pipeline.inputs import read_event
+
+    return read_event(args.event)  # a directory, /dev/zero, >6 MB or 100k-deep JSON: one line, exit 2
 
 
 def _invoke(ctx: Context, args: argparse.Namespace) -> int:

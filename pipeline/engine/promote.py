@@ -271,7 +271,8 @@ class Promotion:
         pending = [r for r in runs if target_steps(r.state, digest, None, 0, 0)]
         for run in runs:
             if run not in pending:
-                run.outcome, run.reason = "PASSED", "already live and passed"
+                # its record names the live version too: a later rollback to this release looks it up there
+                run.outcome, run.reason, run.published = "PASSED", "already live and passed", run.previous
         by_state = {id(r.state): r for r in pending}
         for wave in waves([r.state for r in pending], env.wave_size):
             members = [by_state[id(s)] for s in wave]

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test proof lint pytest gotest bench schema clean
+.PHONY: setup demo test proof lint pytest gotest bench compare schema clean
 
 $(STAMP): setup.cfg pyproject.toml go-function/go.mod
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,19 @@ proof: setup
 bench: setup
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/artifact.py
+
+# One code change deployed by `pipeline promote`, by `aws cloudformation deploy` and by `sceptre launch`
+# on one emulator, plus wave scaling and start-up (figures in bench/RESULTS.md). The AWS CLI and Sceptre
+# get their own venv so they never touch the product's pinned dependencies.
+COMPARE_VENV := bench/.venv-compare
+
+$(COMPARE_VENV)/.stamp: bench/requirements-compare.txt
+	$(PYTHON) -m venv $(COMPARE_VENV)
+	$(COMPARE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-compare.txt
+	touch $@
+
+compare: setup $(COMPARE_VENV)/.stamp
+	$(BIN)/python bench/compare.py --tools-venv $(COMPARE_VENV) --json bench/results-compare.json
 
 # Regenerate environments/schema.json from the config models (a test fails when it is stale).
 schema: setup

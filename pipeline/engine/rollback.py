@@ -37,6 +37,7 @@ def rollback(promotion: Promotion, env: Environment, to: str | None) -> Result:
         chosen = find_outcome(view.newest_first(), outcome="PASSED", exclude_artifact=current)
         if chosen is None:
             raise PipelineError(f"{env.name}: no earlier artifact passed smoke here: nothing to roll back to")
+    promotion.refuse_tampered_ledger(f"rollback of {env.name}")  # `chosen` must not be a forged PASSED record
     digest = str(chosen.get("artifact"))
     result = Result(env.name, digest, runs=runs)
     recorder = Recorder(promotion.ledger, view, promotion.now)

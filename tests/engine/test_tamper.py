@@ -87,3 +87,18 @@ def test_a_forged_pass_in_the_predecessor_does_not_open_the_next_gate(world, bui
     assert world.ledger("test") == []
     code, out, _ = world.cli("verify")
     assert code == 1 and "ledger/dev/00000004.json: prev hash does not match" in out
+
+
+def test_rollback_to_a_forged_pass_is_refused(world, built, built2, crash_artifact):
+    """`rollback --to` trusts a PASSED record of this env: a forged one must not send the alias to bad code."""
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    bad = world.stage(crash_artifact)
+    assert world.cli("promote", "--to", "dev", "--artifact", bad)[0] == 1  # 2 started, 3 ROLLED_BACK
+    world.ok("promote", "--to", "dev", "--artifact", world.stage(built2))  # 4, 5
+    key = "ledger/dev/00000003.json"
+    _put(key, encode({**json.loads(_body(key)), "outcome": "PASSED", "smoke": []}))
+    live = world.live("dev", "111111111111")["Version"]
+    code, _, err = world.cli("rollback", "--env", "dev", "--to", bad)
+    assert code == 3 and "rollback of dev refused: the ledger was tampered with" in err
+    assert world.live("dev", "111111111111")["Version"] == live and len(world.ledger("dev")) == 6

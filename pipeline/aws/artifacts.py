@@ -80,7 +80,7 @@ class ArtifactStore:
                     f"s3://{self.bucket}/{existing.key}: staged object has sha256 {_hex(existing.code_sha256)}, "
                     f"expected {manifest.sha256}: its bytes were replaced after staging")
             return existing
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
         key = naming.artifact_key(self.config, manifest.sha256)
         metadata = {"sha256": manifest.sha256, "commit": manifest.commit, "dirty": str(manifest.dirty).lower(),
                     "staged-at": now, "staged-by": self.actor, "version": manifest.version}
@@ -117,7 +117,7 @@ class ArtifactStore:
         return sorted(found, key=lambda a: a.staged_at or "", reverse=True)
 
     def newest_sha256(self) -> str | None:
-        """The most recently staged artifact's sha256, from one LIST (no manifest reads).
+        """The most recently staged artifact's sha256, from one LIST (manifests read only to break a tie).
 
         Only zips staged with a manifest count: the bootstrap stub shares the prefix but is no release.
         """
@@ -130,8 +130,24 @@ class ArtifactStore:
         zips = [obj for obj in objects if obj["Key"].endswith(".zip") and obj["Key"].removesuffix(".zip") in manifests]
         if not zips:
             return None
-        newest = max(zips, key=lambda obj: (obj["LastModified"], obj["Key"]))
-        return newest["Key"].rsplit("/", 1)[-1].removesuffix(".zip")
+        latest = max(obj["LastModified"] for obj in zips)
+        tied = [obj for obj in zips if obj["LastModified"] == latest]
+        if len(tied) > 1:
+            # S3 keeps LastModified to the second: artifacts staged within one second are told apart
+            # by the millisecond `staged_at` in their manifests (one GET each, only for a tie).
+            tied.sort(key=lambda obj: self._staged_at(obj["Key"].removesuffix(".zip") + ".json"))
+        return tied[-1]["Key"].rsplit("/", 1)[-1].removesuffix(".zip")
+
+    def _staged_at(self, manifest_key: str) -> str:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=manifest_key)["Body"].read()
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{manifest_key}") from None
+        try:
+            value = json.loads(body).get("staged_at")
+        except (ValueError, AttributeError):
+            value = None
+        return value if isinstance(value, str) else ""
 
     def _error(self, exc: ClientError, what: str) -> PipelineError:
         code = exc.response.get("Error", {}).get("Code", "")

@@ -201,3 +201,17 @@ def test_dry_run_prints_gates_and_plan_and_writes_nothing(world, built, calls):
     assert all(g["passed"] for g in doc["gates"])
     assert calls.writes == []
     assert world.ledger("dev") == []
+
+
+def test_newest_staged_wins_even_within_the_same_second(world, built, built2):
+    """S3's LastModified has one-second resolution; staging order still decides the first stage's default."""
+    for first, second in ((built, built2), (built2, built)):
+        world.stage(first)
+        digest = world.stage(second)
+        code, doc = world.json("promote", "--to", "dev", "--dry-run")
+        assert code == 0 and doc["artifact"] == digest, doc
+        s3 = client("s3", "444444444444")
+        for artifact in (first, second):  # the next round stages them again in the other order
+            for suffix in ("zip", "json"):
+                s3.delete_object(Bucket="greeter-artifacts-444444444444-us-east-1",
+                                 Key=f"artifacts/greeter/{artifact[1].sha256}.{suffix}")

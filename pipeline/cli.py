@@ -16,8 +16,8 @@ import traceback
 from collections.abc import Sequence
 
 from pipeline import __version__
+from pipeline.commands.options import global_options
 from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError
-from pipeline.inputs import region_arg
 
 # verb -> (module under pipeline.commands, one-line help). Order is the help order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -50,39 +50,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--profile", default=default, help="AWS profile for the base credentials")
-    parser.add_argument("--region", default=default, type=region_arg, help="override the configured region")
-    parser.add_argument(
-        "--output", choices=("text", "json"), default=argparse.SUPPRESS if suppress else "text",
-        help="text for people, json (one document on stdout) for scripts",
-    )
-    parser.add_argument(
-        "--local", action="store_true", default=argparse.SUPPRESS if suppress else False,
-        help="run against the embedded AWS emulator (started in-process)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
-        help="more detail; tracebacks on errors",
-    )
-    parser.add_argument(
-        "--config-dir", default=argparse.SUPPRESS if suppress else "environments",
-        help="directory holding pipeline.yml and the env files (default: environments)",
-    )
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser. With `only`, just that verb's module is imported (fast path)."""
     parser = _Parser(prog="pipeline", description="Promote one Go Lambda artifact through accounts.")
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
-    _global_options(parser, suppress=False)
+    global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         if importlib.util.find_spec(f"pipeline.commands.{module_name}") is None:
             continue  # verb not built yet: not offered
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        _global_options(sp, suppress=True)
+        global_options(sp, suppress=True)
         if only is None or name == only:
             module = importlib.import_module(f"pipeline.commands.{module_name}")
             module.configure(sp)

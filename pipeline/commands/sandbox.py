@@ -26,12 +26,12 @@ ACTIONS = {
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from pipeline.cli import _global_options
+    from pipeline.commands.options import global_options
 
     sub = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
     for name, help_text in ACTIONS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        _global_options(sp, suppress=True)
+        global_options(sp, suppress=True)
         if name != "gc":
             sp.add_argument("--user", help="whose sandbox (default: $USER); sanitized to [a-z0-9-]")
             sp.add_argument("--branch", help="a second sandbox per branch; sanitized like --user")

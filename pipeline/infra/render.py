@@ -48,28 +48,28 @@ class Rendered:
 
 
 def render_tooling(config: PipelineConfig, templates_dir: Path | None = None) -> Rendered:
-    body = _render(templates_dir, TOOLING_TEMPLATE, tooling_context(config))
-    return _rendered("tooling", naming.tooling_stack_name(config), body, config.tooling.account,
+    body = expand_template(templates_dir, TOOLING_TEMPLATE, tooling_context(config))
+    return make_rendered("tooling", naming.tooling_stack_name(config), body, config.tooling.account,
                      config.tooling.region, None)
 
 
 def render_pipeline(config: PipelineConfig, templates_dir: Path | None = None) -> Rendered:
     """The CodePipeline + CodeBuild stack, in the tooling account beside the tooling stack."""
-    body = _render(templates_dir, PIPELINE_TEMPLATE, pipeline_context(config))
-    return _rendered("pipeline", naming.pipeline_stack_name(config), body, config.tooling.account,
+    body = expand_template(templates_dir, PIPELINE_TEMPLATE, pipeline_context(config))
+    return make_rendered("pipeline", naming.pipeline_stack_name(config), body, config.tooling.account,
                      config.tooling.region, None)
 
 
 def render_target(config: PipelineConfig, env: Environment, target: Target,
                   templates_dir: Path | None = None) -> Rendered:
-    body = _render(templates_dir, TARGET_TEMPLATE, target_context(config, env, target))
-    return _rendered("target", naming.target_stack_name(config, env), body, target.account, target.region, env.name)
+    body = expand_template(templates_dir, TARGET_TEMPLATE, target_context(config, env, target))
+    return make_rendered("target", naming.target_stack_name(config, env), body, target.account, target.region, env.name)
 
 
 def render_function(config: PipelineConfig, env: Environment, target: Target,
                     templates_dir: Path | None = None) -> Rendered:
-    body = _render(templates_dir, FUNCTION_TEMPLATE, function_context(config, env, target))
-    return _rendered("function", naming.function_stack_name(config, env), body, target.account, target.region,
+    body = expand_template(templates_dir, FUNCTION_TEMPLATE, function_context(config, env, target))
+    return make_rendered("function", naming.function_stack_name(config, env), body, target.account, target.region,
                      env.name)
 
 
@@ -96,7 +96,7 @@ def version_of(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-def _rendered(kind: str, stack: str, body: str, account: str, region: str, env: str | None) -> Rendered:
+def make_rendered(kind: str, stack: str, body: str, account: str, region: str, env: str | None) -> Rendered:
     return Rendered(kind=kind, stack_name=stack, body=body, version=version_of(body), account=account,
                     region=region, env=env)
 
@@ -119,7 +119,7 @@ _UNDEFINED = (re.compile(r"'([^']+)' is undefined"), re.compile(r"has no attribu
               re.compile(r"no element '?([^']+)'?"))
 
 
-def _render(templates_dir: Path | None, name: str, context: dict[str, Any]) -> str:
+def expand_template(templates_dir: Path | None, name: str, context: dict[str, Any]) -> str:
     directory = Path(templates_dir) if templates_dir is not None else TEMPLATES_DIR
     path = directory / name
     shown = display_path(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.config.models import FunctionSettings
 from pipeline.core.sandbox import KIND_BUCKET, KIND_FUNCTION, SANDBOX_ENVIRONMENT, SandboxNames
-from pipeline.infra.render import Rendered, _render, _rendered
+from pipeline.infra.render import Rendered, expand_template, make_rendered
 
 BUCKET_TEMPLATE = "sandbox-bucket.yml.j2"
 FUNCTION_TEMPLATE = "sandbox-function.yml.j2"
@@ -20,8 +20,8 @@ FUNCTION_TEMPLATE = "sandbox-function.yml.j2"
 def render_sandbox_bucket(config_name: str, sbx: SandboxNames, tags: Mapping[str, str],
                           templates_dir: Path | None = None) -> Rendered:
     context = {"name": config_name, "sandbox": sbx.id, "bucket": sbx.bucket, "tags": dict(tags)}
-    body = _render(templates_dir, BUCKET_TEMPLATE, context)
-    return _rendered(KIND_BUCKET, sbx.bucket_stack, body, sbx.account, sbx.region, None)
+    body = expand_template(templates_dir, BUCKET_TEMPLATE, context)
+    return make_rendered(KIND_BUCKET, sbx.bucket_stack, body, sbx.account, sbx.region, None)
 
 
 def render_sandbox_function(config_name: str, sbx: SandboxNames, settings: FunctionSettings,
@@ -40,5 +40,5 @@ def render_sandbox_function(config_name: str, sbx: SandboxNames, settings: Funct
                               for s in settings.policy_statements],
         "tags": dict(tags),
     }
-    body = _render(templates_dir, FUNCTION_TEMPLATE, context)
-    return _rendered(KIND_FUNCTION, sbx.function_stack, body, sbx.account, sbx.region, None)
+    body = expand_template(templates_dir, FUNCTION_TEMPLATE, context)
+    return make_rendered(KIND_FUNCTION, sbx.function_stack, body, sbx.account, sbx.region, None)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from pipeline import __version__
 from pipeline.commands.options import global_options
-from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError
+from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError, one_line
 
 # verb -> (module under pipeline.commands, one-line help). Order is the help order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -120,7 +120,7 @@ def _report(message: str, details: list[str], verbose: int, output: str, command
     from pipeline.output import Output  # stdlib only: keeps the error path light
     from pipeline.redact import redact
 
-    message, details = redact(message), [redact(line) for line in details]
+    message, details = one_line(redact(message)), [redact(line) for line in details]
 
     out = Output(output, command=command)
     out.error(message, details if len(details) > 1 else ())  # in CodeBuild: one JSON record, details inside

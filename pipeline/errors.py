@@ -6,10 +6,17 @@ Every layer raises these; only the CLI turns them into a stderr line and an exit
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks folded: an error is one line, whatever an AWS message or exception held."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
 
 
 class PipelineError(Exception):
@@ -18,6 +25,7 @@ class PipelineError(Exception):
     exit_code = EXIT_FAILED
 
     def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.details = details or []

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -39,7 +40,9 @@ def is_retryable(exc: BaseException) -> bool:
         code = str(error.get("Code", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
-    return isinstance(exc, (BotoConnectionError, HTTPClientError))
+    # A 5xx page from a proxy or load balancer (HTML, not the service's XML/JSON) cannot be parsed:
+    # botocore raises ResponseParserError ("Further retries may succeed") instead of a ClientError.
+    return isinstance(exc, (BotoConnectionError, HTTPClientError, ResponseParserError))
 
 
 @dataclass(frozen=True)

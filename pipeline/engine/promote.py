@@ -27,7 +27,7 @@ from pipeline.core.plan import Step, target_steps, waves
 from pipeline.engine.holder import holder_info, holder_is_dead
 from pipeline.engine.recorder import Recorder
 from pipeline.engine.targets import TargetRun, deploy, observe, roll_back
-from pipeline.errors import InputError, PipelineError, RefusedError
+from pipeline.errors import InputError, PipelineError, RefusedError, one_line
 from pipeline.infra import naming
 from pipeline.output import Output, render_table
 
@@ -350,7 +350,7 @@ class Promotion:
 def _message(exc: Exception) -> str:
     if isinstance(exc, PipelineError):
         return exc.message
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+    return one_line(f"unexpected error: {type(exc).__name__}: {exc}")
 
 
 def _window(view: LedgerView) -> Any:

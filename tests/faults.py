@@ -7,6 +7,8 @@ Faults come in two timings, as they do on a real network:
 - `after`: the service carried the request out, then the answer was lost (connection reset,
   read timeout, 500). The client cannot tell this from `before`; a retry repeats a call that
   already took effect. This is what finds non-idempotent writes.
+- `html`: a 5xx whose body is an HTML page (a proxy or load balancer answered, not the
+  service): botocore cannot parse it and raises ResponseParserError.
 - `body`: the connection breaks while a streamed answer (S3 GetObject's Body, Lambda Invoke's
   Payload) is being read: the call "succeeded", reading its body raises. (On calls without a
   streamed answer it is a connection reset after the call.)
@@ -27,12 +29,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
 from urllib3.exceptions import ProtocolError
 
-KINDS = ("throttling", "internal", "reset", "refused", "timeout", "body")
+KINDS = ("throttling", "internal", "reset", "refused", "timeout", "body", "html")
 # Which kinds can also strike after the service did the work (the answer is what got lost).
-AFTER_KINDS = frozenset({"internal", "reset", "timeout", "body"})
+AFTER_KINDS = frozenset({"internal", "reset", "timeout", "body", "html"})
 ENDPOINT = "https://aws.invalid"
 
 
@@ -52,6 +55,10 @@ def fault(kind: str, operation: str) -> Exception:
         return ReadTimeoutError(endpoint_url=ENDPOINT)
     if kind == "body":
         return ConnectionClosedError(endpoint_url=ENDPOINT)
+    if kind == "html":
+        return ResponseParserError("Unable to parse response (syntax error: line 1, column 0), invalid XML "
+                                   "received. Further retries may succeed:\nb'<!doctype html>\\n<title>502 Bad "
+                                   "Gateway</title>' (injected)")
     raise ValueError(f"unknown fault kind {kind!r}")
 
 

@@ -41,9 +41,15 @@ def signature(world) -> dict:
     return state
 
 
-def full_promotions(world, artifacts: list, rounds: int, timings: list[float] | None = None) -> list[tuple]:
-    """Stage every artifact, then `rounds` times dev -> test -> prod with the next one; exit codes."""
+def full_promotions(world, artifacts: list, rounds: int, timings: list[float] | None = None,
+                    broken: object | None = None) -> list[tuple]:
+    """Stage every artifact, then `rounds` times dev -> test -> prod with the next one; exit codes.
+
+    With `broken`, every 5th round (from the 2nd) also tries the broken release in dev (smoke
+    fails, the alias goes back: exit 1) and then runs `rollback --env dev` (exit 0).
+    """
     digests = [world.stage(a) for a in artifacts]
+    bad = world.stage(broken) if broken is not None else None
     codes = []
     for i in range(rounds):
         digest = digests[i % len(digests)]
@@ -56,11 +62,18 @@ def full_promotions(world, artifacts: list, rounds: int, timings: list[float] | 
             assert code == 0, f"round {i}: promote --to {env} exited {code}: {err.strip().splitlines()[-1:]}"
         if timings is not None:
             timings.append(time.perf_counter() - start)
+        if bad is not None and i % 5 == 1:
+            code, _, err = world.cli("promote", "--to", "dev", "--artifact", bad)
+            assert code == 1 and "ROLLED_BACK" in err, f"round {i}: broken release: exit {code}: {err}"
+            row.append(code)
+            code, _, err = world.cli("rollback", "--env", "dev")
+            assert code == 0, f"round {i}: rollback exited {code}: {err}"
+            row.append(code)
         codes.append(tuple(row))
     return codes
 
 
-def run_and_compare(world, aws, built, built2, monkeypatch, rounds: int, seed: int) -> FaultInjector:
+def run_and_compare(world, aws, built, built2, broken, monkeypatch, rounds: int, seed: int) -> FaultInjector:
     # prod as the world has it (approval, canary, no freeze), without the 1 s bake: the canary steps stay
     world.edit("prod.yml", """\
         account: "333333333333"
@@ -70,12 +83,12 @@ def run_and_compare(world, aws, built, built2, monkeypatch, rounds: int, seed: i
         """)
     world.bootstrap("prod")
     clean: list[float] = []
-    reference_codes = full_promotions(world, [built, built2], rounds, clean)
+    reference_codes = full_promotions(world, [built, built2], rounds, clean, broken)
     reference = signature(world)
     fresh(world, aws)
     injector = FaultInjector(rate=0.2, seed=seed).install(monkeypatch)
     timings: list[float] = []
-    codes = full_promotions(world, [built, built2], rounds, timings)
+    codes = full_promotions(world, [built, built2], rounds, timings, broken)
     code, _, err = world.cli("verify")
     injector.enabled = False
     assert code == 0, err
@@ -89,14 +102,15 @@ def run_and_compare(world, aws, built, built2, monkeypatch, rounds: int, seed: i
     return injector
 
 
-def test_full_promotions_under_20_percent_faults_end_like_fault_free_runs(world, aws, built, built2, monkeypatch):
-    injector = run_and_compare(world, aws, built, built2, monkeypatch, rounds=3, seed=7)
+def test_full_promotions_under_20_percent_faults_end_like_fault_free_runs(world, aws, built, built2, crash_artifact,
+                                                                         monkeypatch):
+    injector = run_and_compare(world, aws, built, built2, crash_artifact, monkeypatch, rounds=3, seed=7)
     assert injector.total >= 20 and injector.injected.keys() >= {("after", "timeout"), ("before", "throttling")}
 
 
 @pytest.mark.proof
-def test_fifty_full_promotions_under_faults(world, aws, built, built2, monkeypatch):
-    injector = run_and_compare(world, aws, built, built2, monkeypatch, rounds=50, seed=2024)
+def test_fifty_full_promotions_under_faults(world, aws, built, built2, crash_artifact, monkeypatch):
+    injector = run_and_compare(world, aws, built, built2, crash_artifact, monkeypatch, rounds=50, seed=2024)
     assert injector.total >= 500
 
 
@@ -154,6 +168,15 @@ def test_lost_answer_to_a_smoke_invoke_runs_it_again(world, built, monkeypatch):
     code, _, err = world.cli("promote", "--to", "dev")
     assert injector.total == 1 and code == 0, err
     assert all(s["passed"] for s in world.ledger("dev")[-1]["smoke"])
+
+
+def test_a_5xx_html_page_from_a_proxy_is_retried(world, built, monkeypatch):
+    """botocore cannot parse it (ResponseParserError, "Further retries may succeed"): retry it."""
+    digest = world.stage(built)
+    injector = lost_answer(monkeypatch, "UpdateFunctionCode", kind="html")
+    code, _, err = world.cli("promote", "--to", "dev")
+    assert injector.total == 1 and code == 0, err
+    assert base64.b64decode(world.live("dev", ACCOUNTS["dev"])["CodeSha256"]).hex() == digest
 
 
 def test_connection_broken_while_reading_a_ledger_record_is_retried(world, built, monkeypatch):
@@ -254,7 +277,7 @@ def test_errors_that_must_not_be_retried_fail_fast_with_one_line(world, built, m
     def deny(model, **_):
         if model.service_model.service_name == service and model.name == operation:
             tries.append(model.name)
-            raise client_error(code, status, operation, "injected: not allowed")
+            raise client_error(code, status, operation, "injected:\nnot allowed")  # a message of two lines
 
     install_hooks(monkeypatch, [("before-call", deny)])
     exit_code, _, err = world.cli("promote", "--to", "dev")
@@ -262,4 +285,5 @@ def test_errors_that_must_not_be_retried_fail_fast_with_one_line(world, built, m
     assert len(tries) == 1  # one call: not retried
     errors = [line for line in err.splitlines() if line.startswith("pipeline: error:")]
     assert len(errors) == 1 and named in errors[0] and code in errors[0], err
+    assert "injected: not allowed" in errors[0], err  # one line, even when AWS's message has two
     assert "Traceback" not in err

@@ -10,6 +10,7 @@ so is a rendered IAM policy that fails the least-privilege checks (policylint).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -107,7 +108,10 @@ def _cfn(value: str) -> str:
     return f"!Sub {quoted}" if "${" in value else quoted
 
 
+@functools.cache
 def _environment(templates_dir: Path) -> jinja2.Environment:
+    """One Jinja environment per templates directory: it caches compiled templates (auto_reload keeps
+    a changed file fresh), so rendering every env's stacks compiles each template once."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters["q"] = lambda value: json.dumps(value)

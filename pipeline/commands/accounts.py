@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     tooling = accounts.tooling()
     rows = [["tooling", config.tooling.account, config.tooling.region, config.tooling.role or "(base)",
              tooling.identity.arn]]
-    envs = [config.env(args.env)] if args.env else list(config.environments.values())
+    envs = config.select(args.env)
     for env in envs:
         for target in env.targets:
             session = accounts.target(env, target)

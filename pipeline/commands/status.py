@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     promotion = Promotion(config, ctx.accounts, ctx.out)
-    envs = [config.env(args.env)] if args.env else list(config.environments.values())
+    envs = config.select(args.env)
     statuses = []
     for env in envs:
         view = promotion.ledger.view(env.name)

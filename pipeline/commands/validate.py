@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     rendered = render_all(config)  # every template, every env: a render error is exit 2 before any output
-    envs = [config.env(args.env)] if args.env else list(config.environments.values())
+    envs = config.select(args.env)
     rows = []
     for env in envs:
         strategy = (f"canary {env.strategy.canary.percent}% / {env.strategy.canary.bake_seconds}s"

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     promotion = Promotion(config, ctx.accounts, ctx.out)
-    envs = [config.env(args.env)] if args.env else list(config.environments.values())
+    envs = config.select(args.env)
     problems: list[str] = []
     rows = []
     for env in envs:

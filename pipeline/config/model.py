@@ -86,6 +86,10 @@ class PipelineConfig:
             extra = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(self.order)})"
             raise InputError(f"unknown environment {name!r}{extra}") from None
 
+    def select(self, name: str | None) -> list[Environment]:
+        """The named environment (exit 2 when unknown), or every environment in stage order."""
+        return [self.env(name)] if name else [self.environments[n] for n in self.order]
+
     def predecessor(self, name: str) -> str | None:
         """The env whose smoke record gates `name`: gates.requires (None for the first stage)."""
         return self.env(name).gates.requires

@@ -70,10 +70,7 @@ def test_out_of_band_deploy_is_drift(world, built, built2):
     first = world.stage(built)
     world.ok("promote", "--to", "dev")
     world.stage(built2)
-    lam = client("lambda", "111111111111")
-    version = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
-                                       S3Key=f"artifacts/greeter/{built2[1].sha256}.zip", Publish=True)["Version"]
-    lam.update_alias(FunctionName="greeter-dev", Name="live", FunctionVersion=version)
+    world.deploy_out_of_band("dev", "111111111111", built2[1].sha256)
     code, doc = world.json("status")
     dev = next(r for r in doc["environments"] if r["env"] == "dev")
     assert dev["drift"] is True and "out-of-band" in dev["drift_reason"]

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pipeline.aws.accounts import Accounts
     from pipeline.aws.session import SessionFactory
     from pipeline.config.model import PipelineConfig
+    from pipeline.engine.promote import Promotion
 
 
 class Context:
@@ -32,6 +33,13 @@ class Context:
         from pipeline.aws.session import SessionFactory
 
         return SessionFactory(profile=self.args.profile, region=self.args.region or self.config().region)
+
+    @cached_property
+    def promotion(self) -> Promotion:
+        """The promotion engine bound to this command's config, sessions and output."""
+        from pipeline.engine.promote import Promotion
+
+        return Promotion(self.config(), self.accounts, self.out)
 
     @cached_property
     def accounts(self) -> Accounts:

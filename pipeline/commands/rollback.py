@@ -18,10 +18,9 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     env = ctx.config().env(args.env)
     to = require_sha256(args.to, "--to") if args.to is not None else None  # exit 2 before any AWS call
-    from pipeline.engine.promote import Promotion
     from pipeline.engine.rollback import rollback
 
-    result = rollback(Promotion(ctx.config(), ctx.accounts, ctx.out), env, to)
+    result = rollback(ctx.promotion, env, to)
     ctx.out.document("rollback", ok=result.ok, **result.to_dict())
     if not result.ok:
         sys.stderr.write(f"pipeline: error: rollback of {env.name} failed: "

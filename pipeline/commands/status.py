@@ -12,13 +12,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.engine.promote import Promotion
     from pipeline.engine.state import HEADERS, target_status
 
     ctx = Context(args)
     config = ctx.config()
-    promotion = Promotion(config, ctx.accounts, ctx.out)
-    envs = config.select(args.env)
+    promotion, envs = ctx.promotion, config.select(args.env)
     statuses = []
     for env in envs:
         view = promotion.ledger.view(env.name)

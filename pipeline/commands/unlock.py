@@ -19,10 +19,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.force:
         raise InputError("unlock breaks a lock that may still be in use: add --force to confirm")
     from pipeline.core.ledger import lock_state
-    from pipeline.engine.promote import Promotion
     from pipeline.engine.reconcile import reconcile
 
-    promotion = Promotion(ctx.config(), ctx.accounts, ctx.out)
+    promotion = ctx.promotion
     view = promotion.ledger.view(env.name)
     lock = lock_state(view.newest_first())
     if not lock.held:

@@ -16,14 +16,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.core.ledger import verify_chain
-    from pipeline.engine.promote import Promotion
     from pipeline.engine.state import target_status
     from pipeline.engine.targets import hex_sha
 
     ctx = Context(args)
     config = ctx.config()
-    promotion = Promotion(config, ctx.accounts, ctx.out)
-    envs = config.select(args.env)
+    promotion, envs = ctx.promotion, config.select(args.env)
     problems: list[str] = []
     rows = []
     for env in envs:

@@ -25,6 +25,20 @@ def lambda_sha256(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
 
 
+def hex_sha256(code_sha256: str | None) -> str | None:
+    """The inverse: Lambda's (or S3's) base64 CodeSha256 as the hex digest artifacts are named by.
+
+    None when there is no value or it is not base64 of 32 bytes.
+    """
+    if not code_sha256:
+        return None
+    try:
+        raw = base64.b64decode(code_sha256, validate=True)
+    except ValueError:
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
 @dataclass(frozen=True)
 class Manifest:
     """Facts about one artifact zip. `sha256` (hex) is its identity everywhere."""

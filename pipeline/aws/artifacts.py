@@ -6,7 +6,6 @@ checksum, so S3 rejects bytes that differ from what we hashed. Re-staging costs 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline.artifact.manifest import Manifest
+from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.model import PipelineConfig
@@ -76,8 +75,9 @@ class ArtifactStore:
         existing = self.head(manifest.sha256)
         if existing is not None:
             if existing.code_sha256 != manifest.code_sha256:
+                found = hex_sha256(existing.code_sha256) or "(none recorded)"
                 raise PipelineError(
-                    f"s3://{self.bucket}/{existing.key}: staged object has sha256 {_hex(existing.code_sha256)}, "
+                    f"s3://{self.bucket}/{existing.key}: staged object has sha256 {found}, "
                     f"expected {manifest.sha256}: its bytes were replaced after staging")
             return existing
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
@@ -159,13 +159,6 @@ class ArtifactStore:
         # The operation too: "s3://b/k: AccessDenied" does not say whether reading or writing was denied.
         message = exc.response.get("Error", {}).get("Message", "")
         return PipelineError(f"{what}: {exc.operation_name}: {code}: {message}")
-
-
-def _hex(code_sha256: str) -> str:
-    """Lambda/S3's base64 sha256 as hex (or a marker when S3 has no checksum for the object)."""
-    if not code_sha256:
-        return "(none recorded)"
-    return base64.b64decode(code_sha256).hex()
 
 
 def _status(exc: ClientError) -> int:

@@ -6,7 +6,6 @@ CloudFormation. Waits poll with a short, growing interval (never a fixed long sl
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pipeline.artifact.manifest import hex_sha256
 from pipeline.aws.session import AccountSession
 from pipeline.core.smoke import Invocation
 from pipeline.errors import PipelineError
@@ -165,7 +165,4 @@ def _version(resp: dict[str, Any]) -> FunctionVersion:
 
 
 def _is_sha256_b64(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
-    except ValueError:
-        return False
+    return isinstance(value, str) and hex_sha256(value) is not None

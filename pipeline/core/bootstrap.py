@@ -8,10 +8,10 @@ invariant 1 makes equal to the artifact's sha256).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pipeline.artifact.manifest import hex_sha256
 from pipeline.config.model import Environment, PipelineConfig
 from pipeline.core.stacks import StackSpec, stack_tags
 from pipeline.infra import naming
@@ -31,11 +31,6 @@ TAG_ARTIFACT = "pipeline:artifact-sha256"
 TAG_COMMIT = "pipeline:commit"
 
 
-def hex_of_code_sha256(code_sha256: str) -> str:
-    """Lambda's base64 CodeSha256 as the hex digest artifacts are keyed by."""
-    return base64.b64decode(code_sha256).hex()
-
-
 @dataclass(frozen=True)
 class LiveFunction:
     """What GetFunction says about a deployed function."""
@@ -51,7 +46,7 @@ class LiveFunction:
 
     @property
     def sha256(self) -> str:
-        return hex_of_code_sha256(self.code_sha256)
+        return hex_sha256(self.code_sha256) or ""
 
     @property
     def promoted(self) -> bool:

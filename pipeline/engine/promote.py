@@ -22,11 +22,11 @@ from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.ledger import LedgerConflict, LedgerStore, LedgerView
 from pipeline.config.model import Environment, PipelineConfig
 from pipeline.core import gates as G
-from pipeline.core.ledger import LockState, find_outcome, lock_state, target_key
+from pipeline.core.ledger import LockState, find_outcome, lock_state
 from pipeline.core.plan import Step, target_steps, waves
 from pipeline.engine.holder import holder_info, holder_is_dead
 from pipeline.engine.recorder import Recorder
-from pipeline.engine.targets import TargetRun, deploy, observe, roll_back
+from pipeline.engine.targets import TargetRun, deploy, hex_sha, observe, roll_back
 from pipeline.errors import InputError, PipelineError, RefusedError, one_line
 from pipeline.infra import naming
 from pipeline.output import Output, render_table
@@ -89,7 +89,7 @@ class Promotion:
         result = Result(env.name, digest)
         view = self.ledger.view(env.name)
         lock = lock_state(view.newest_first())
-        if lock.held and self._stale(lock) and not dry_run:
+        if lock.held and self.is_stale(lock) and not dry_run:
             from pipeline.engine.reconcile import reconcile
 
             reconcile(self, env, view, lock)
@@ -105,7 +105,11 @@ class Promotion:
             return result
 
         staged = self.store.head(digest)
-        result.gates = self._gates(env, digest, staged, lock, approve, reason, approver)
+        if env.gates.approval and approve and approver is None:
+            approver = self.accounts.factory.base().identity.arn  # who really runs this: never a typed name
+        if not env.gates.approval:
+            approver = None  # nothing to approve here: nothing recorded
+        result.gates = self._gates(env, digest, staged, lock, approver, reason)
         self.refuse_tampered_ledger(f"promotion of {digest[:12]} to {env.name}")
         self.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
                                                       for g in result.gates], title=f"gates for {env.name}")
@@ -127,7 +131,7 @@ class Promotion:
             return result
 
         recorder = Recorder(self.ledger, view, self.now)
-        approval = self._approval_record(env, result.gates, approver, reason)
+        approval = {"approver": approver, "reason": reason} if env.gates.approval else None
         started = self._acquire(recorder, env, digest, staged, runs, result.gates, approval)
         self.out.progress(f"lock taken: {started.key} (lease until {started.get('lease_expires')[:19]}Z); "
                           f"deploying {digest[:12]} to {len(runs)} target(s), waves of {env.wave_size}")
@@ -136,7 +140,7 @@ class Promotion:
         finally:
             self._record_outcomes(recorder, env, digest, staged, runs, started.seq, approval, result.gates)
             result.ledger = [r.key for r in recorder.written]
-        self._summary(env, digest, runs)
+        self.print_summary(env, digest, runs)
         return result
 
     # -- artifact -------------------------------------------------------------------------------
@@ -165,11 +169,11 @@ class Promotion:
     def _observe_all(self, env: Environment, view: LedgerView, digest: str) -> list[TargetRun]:
         """Every target's live state; targets are read in parallel (each is its own account/region)."""
         if len(env.targets) == 1:
-            return [self._observe(env, env.targets[0], view, digest)]
+            return [self.observe_target(env, env.targets[0], view, digest)]
         with ThreadPoolExecutor(max_workers=min(len(env.targets), env.wave_size)) as pool:
-            return list(pool.map(lambda t: self._observe(env, t, view, digest), env.targets))
+            return list(pool.map(lambda t: self.observe_target(env, t, view, digest), env.targets))
 
-    def _observe(self, env: Environment, target: Any, view: LedgerView, digest: str) -> TargetRun:
+    def observe_target(self, env: Environment, target: Any, view: LedgerView, digest: str) -> TargetRun:
         # Failed, rolled-back and aborted runs put the alias back, so what runs here by the ledger's
         # account is the newest PASSED outcome; the live alias is checked against it separately.
         newest = find_outcome(view.newest_first(), target={"account": target.account, "region": target.region},
@@ -177,16 +181,14 @@ class Promotion:
         passed_here = bool(newest and newest.get("artifact") == digest)
         return observe(self.function(env, target), target, passed_here)
 
-    def _gates(self, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState, approve: bool,
-               reason: str | None, approver: str | None) -> list[G.GateResult]:
+    def _gates(self, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState,
+               approver: str | None, reason: str | None) -> list[G.GateResult]:
         results = []
         requires = env.gates.requires
         passed_before = bool(requires) and find_outcome(
             _window(self.ledger.view(requires)), outcome="PASSED", artifact=digest) is not None
         results.append(G.predecessor(requires, digest, passed_before))
-        if env.gates.approval and approve and approver is None:
-            approver = self.accounts.factory.base().identity.arn  # who really runs this: never a typed name
-        results.append(G.approval(env.gates.approval, approver if env.gates.approval else None, reason,
+        results.append(G.approval(env.gates.approval, approver, reason,
                                   bool(staged and staged.dirty)))
         results.append(G.freeze(env.gates.freeze, env.timezone, self.now()))
         states: dict[str, str | None] = {}
@@ -197,8 +199,6 @@ class Promotion:
         where = f"s3://{self.config.artifact_bucket}/{naming.artifact_key(self.config, digest)}"
         staged_hex = None
         if staged is not None:
-            from pipeline.engine.targets import hex_sha
-
             staged_hex = hex_sha(staged.code_sha256) or "(no checksum recorded)"
         results.append(G.integrity(digest, staged_hex, where))
         holder = lock.started.get("holder", {}) if lock.started else {}
@@ -215,20 +215,11 @@ class Promotion:
                                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
                                + "; run `pipeline verify`", details=problems)
 
-    def _stale(self, lock: LockState) -> bool:
+    def is_stale(self, lock: LockState) -> bool:
         assert lock.started is not None
         expired = lock.lease_expires is not None and lock.lease_expires < self.now()
         return expired or holder_is_dead(lock.started.get("holder", {}))
 
-    def _approval_record(self, env: Environment, gates: list[G.GateResult], approver: str | None,
-                         reason: str | None) -> dict[str, Any] | None:
-        if not env.gates.approval:
-            return None
-        gate = next(g for g in gates if g.name == "approval")
-        who = approver or gate.reason.removeprefix("approved by ").split(": ", 1)[0]
-        return {"approver": who, "reason": reason}
-
-    # -- writes ----------------------------------------------------------------------------------
     def lease_seconds(self, env: Environment) -> int:
         canary = env.strategy.canary
         return 300 + (canary.bake_seconds if canary else 0) + 60 * len(env.smoke)
@@ -336,7 +327,7 @@ class Promotion:
                 "timings": run.timings, "closes": i == len(runs) - 1,
             })
 
-    def _summary(self, env: Environment, digest: str, runs: list[TargetRun]) -> None:
+    def print_summary(self, env: Environment, digest: str, runs: list[TargetRun]) -> None:
         rows = [[s.name, s.qualifier, "pass" if s.passed else "FAIL", s.status, f"{s.duration_ms:.0f}", s.reason]
                 for r in runs for s in r.smoke]
         if rows:
@@ -360,4 +351,3 @@ def _window(view: LedgerView) -> Any:
         yield record
 
 
-__all__ = ["Promotion", "Result", "target_key"]

@@ -6,6 +6,9 @@ the smoke tests, an outcome record.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pipeline.aws.ledger import LedgerView
 from pipeline.config.model import Environment
 from pipeline.core.ledger import find_outcome, lock_state
 from pipeline.core.plan import LIVE_ALIAS
@@ -20,14 +23,14 @@ def rollback(promotion: Promotion, env: Environment, to: str | None) -> Result:
     view = promotion.ledger.view(env.name)
     lock = lock_state(view.newest_first())
     if lock.held:
-        if not promotion._stale(lock):
+        if not promotion.is_stale(lock):
             holder = (lock.started.get("holder") or {}).get("actor") if lock.started else "?"
             raise RefusedError(f"{env.name} is locked by {holder} ({lock.started.key if lock.started else ''})")
         from pipeline.engine.reconcile import reconcile
 
         reconcile(promotion, env, view, lock)
         view = promotion.ledger.view(env.name)
-    runs = [promotion._observe(env, target, view, "") for target in env.targets]
+    runs = [promotion.observe_target(env, target, view, "") for target in env.targets]
     current = runs[0].state.alias_sha256
     if to:
         chosen = find_outcome(view.newest_first(), outcome="PASSED", artifact=to.lower())
@@ -45,7 +48,7 @@ def rollback(promotion: Promotion, env: Environment, to: str | None) -> Result:
         "type": "started", "action": "rollback", "artifact": digest, "commit": chosen.get("commit"),
         "actor": promotion.actor, "holder": holder_info(promotion.actor),
         "targets": [r.as_target() for r in runs],
-        "lease_expires": (promotion.now() + _lease(promotion, env)).isoformat(),
+        "lease_expires": (promotion.now() + dt.timedelta(seconds=promotion.lease_seconds(env))).isoformat(),
         "previous": {r.label: {"version": r.previous.version if r.previous else None, "sha256": r.state.alias_sha256}
                      for r in runs}})
     try:
@@ -61,14 +64,11 @@ def rollback(promotion: Promotion, env: Environment, to: str | None) -> Result:
                 "previous_version": run.previous.version if run.previous else None, "actor": promotion.actor,
                 "smoke": [s.to_dict() for s in run.smoke], "timings": run.timings, "closes": i == len(runs) - 1})
         result.ledger = [r.key for r in recorder.written]
-    promotion._summary(env, digest, runs)
+    promotion.print_summary(env, digest, runs)
     return result
 
 
-def _move(promotion: Promotion, env: Environment, run: TargetRun, view: object, digest: str) -> None:
-    from pipeline.aws.ledger import LedgerView
-
-    assert isinstance(view, LedgerView)
+def _move(promotion: Promotion, env: Environment, run: TargetRun, view: LedgerView, digest: str) -> None:
     record = find_outcome(view.newest_first(), target=run.as_target(), outcome="PASSED", artifact=digest)
     version = record.get("version") if record else None
     if not version:
@@ -88,9 +88,3 @@ def _move(promotion: Promotion, env: Environment, run: TargetRun, view: object, 
         roll_back(run, f"smoke {failed[0].name!r} failed after rollback: {failed[0].reason}", promotion.out.progress)
     else:
         run.outcome, run.reason = "PASSED", f"rolled back to {digest[:12]}"
-
-
-def _lease(promotion: Promotion, env: Environment) -> object:
-    import datetime as dt
-
-    return dt.timedelta(seconds=promotion.lease_seconds(env))

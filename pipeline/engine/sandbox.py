@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.artifact.build import build_artifact
-from pipeline.artifact.manifest import Manifest
+from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.cloudformation import StackResult, StackState
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.model import PipelineConfig
 from pipeline.core import sandbox as S
-from pipeline.core.bootstrap import GO_HANDLER, GO_RUNTIME, LiveFunction, hex_of_code_sha256
+from pipeline.core.bootstrap import GO_HANDLER, GO_RUNTIME, LiveFunction
 from pipeline.core.plan import LIVE_ALIAS
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
@@ -213,7 +213,7 @@ class Sandbox:
             _require_sha(published.code_sha256, sha, f"published version {published.version}")
             version = published.version
         alias = fn.version(LIVE_ALIAS)
-        if version is None and (alias is None or hex_of_code_sha256(alias.code_sha256 or "") != sha):
+        if version is None and (alias is None or hex_sha256(alias.code_sha256) != sha):
             version, code = self.aws.publish(self.sbx.function, manifest.code_sha256)
             _require_sha(code, sha, f"published version {version}")
         moved = version is not None
@@ -271,7 +271,7 @@ class Sandbox:
             alias = FunctionAdapter(self.caller.session, self.sbx.region, self.sbx.function).version(LIVE_ALIAS)
             out.update(runtime=live.runtime, latest_sha256=live.sha256,
                        live_version=alias.version if alias else None,
-                       live_sha256=hex_of_code_sha256(alias.code_sha256) if alias and alias.code_sha256 else None,
+                       live_sha256=hex_sha256(alias.code_sha256) if alias else None,
                        last_deploy={"sha256": live.tags.get(S.TAG_DEPLOYED_SHA),
                                     "version": live.tags.get(S.TAG_DEPLOYED_VERSION),
                                     "smoke": live.tags.get(S.TAG_DEPLOYED_SMOKE),
@@ -333,6 +333,6 @@ def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackStat
 
 
 def _require_sha(code_sha256: str, sha: str, what: str) -> None:
-    got = hex_of_code_sha256(code_sha256) if code_sha256 else None
+    got = hex_sha256(code_sha256)
     if got != sha:
         raise PipelineError(f"{what} has CodeSha256 {got}, expected {sha}: the alias was not moved")

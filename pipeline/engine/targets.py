@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.functions import FunctionAdapter, FunctionVersion
 from pipeline.config.model import Environment, Target
 from pipeline.config.models import SmokeCase
 from pipeline.core.plan import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS, TargetState
 from pipeline.core.smoke import SmokeResult, case_event, evaluate
 from pipeline.errors import PipelineError
-
-
-def hex_sha(code_sha256: str | None) -> str | None:
-    """Lambda's base64 CodeSha256 as the hex digest artifacts are named by."""
-    if not code_sha256:
-        return None
-    try:
-        return base64.b64decode(code_sha256).hex()
-    except ValueError:
-        return None
 
 
 @dataclass

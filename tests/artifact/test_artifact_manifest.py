@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.artifact.manifest import Manifest, lambda_sha256, manifest_path_for
+from pipeline.artifact.manifest import Manifest, hex_sha256, lambda_sha256, manifest_path_for
 from pipeline.errors import InputError
 
 SHA = hashlib.sha256(b"zip bytes").hexdigest()
@@ -143,3 +143,11 @@ def test_long_bad_value_is_shortened(tmp_path):
     with pytest.raises(InputError) as exc:
         Manifest.load(p)
     assert len(str(exc.value)) < 300
+
+
+def test_hex_sha256_inverts_lambda_sha256_and_refuses_what_is_not_a_digest():
+    digest = hashlib.sha256(b"bootstrap").hexdigest()
+    assert hex_sha256(lambda_sha256(digest)) == digest
+    assert hex_sha256(None) is None and hex_sha256("") is None
+    assert hex_sha256("not base64!") is None
+    assert hex_sha256(base64.b64encode(b"short").decode()) is None  # base64, but not 32 bytes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.aws.session import AccountSession, SessionFactory
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 
 
 class Accounts:

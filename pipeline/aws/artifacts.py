@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 from pipeline.errors import InputError, PipelineError
 from pipeline.infra import naming
 

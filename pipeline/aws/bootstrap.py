@@ -22,7 +22,7 @@ from pipeline.aws.cloudformation import Poll, StackEngine, StackResult
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.aws.stubstage import StubObject, ensure_stub
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, stack_spec
 from pipeline.core.stacks import StackSpec
 from pipeline.errors import PipelineError

@@ -15,7 +15,7 @@ from pipeline.aws.accounts import Accounts
 from pipeline.aws.cloudformation import StackEngine
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import function_code
 from pipeline.core.doctor import (
     Check,

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from pipeline.aws.artifacts import encryption_args
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 from pipeline.core.ledger import Record, new_record, seq_of, window_problems
 from pipeline.errors import PipelineError
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from pipeline.aws.session import AccountSession
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.stub import stub_zip

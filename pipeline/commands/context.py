@@ -11,7 +11,7 @@ from pipeline.output import Output
 if TYPE_CHECKING:
     from pipeline.aws.accounts import Accounts
     from pipeline.aws.session import SessionFactory
-    from pipeline.config.model import PipelineConfig
+    from pipeline.config.merged import PipelineConfig
     from pipeline.engine.promote import Promotion
 
 

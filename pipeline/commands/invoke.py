@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline.commands.context import Context
+from pipeline.core.function import LIVE_ALIAS
 from pipeline.errors import InputError
 from pipeline.inputs import read_event
 
@@ -16,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--path", default=None, help="GET this path (default /health)")
     source.add_argument("--event", type=Path, help="JSON event file")
-    parser.add_argument("--qualifier", default="live", help="alias or version (default: live)")
+    parser.add_argument("--qualifier", default=LIVE_ALIAS, help=f"alias or version (default: {LIVE_ALIAS})")
 
 
 def _event(args: argparse.Namespace) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.commands.context import Context
+from pipeline.core.function import LIVE_ALIAS
 from pipeline.errors import InputError
 
 ACTIONS = {
@@ -45,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
             source = sp.add_mutually_exclusive_group()
             source.add_argument("--path", help="GET this path (default /health)")
             source.add_argument("--event", type=Path, help="JSON event file")
-            sp.add_argument("--qualifier", default="live", help="alias or version (default: live)")
+            sp.add_argument("--qualifier", default=LIVE_ALIAS, help=f"alias or version (default: {LIVE_ALIAS})")
             sp.add_argument("--tail", action="store_true", help="print the invocation's log tail (LogResult)")
         if name == "logs":
             sp.add_argument("--since", type=int, default=60, metavar="MINUTES", help="look back this far (default 60)")

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipeline.config.errors import format_errors
+from pipeline.config.files import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
 from pipeline.config.merge import deep_merge
-from pipeline.config.model import Environment, PipelineConfig, Target, ToolingAccount
-from pipeline.config.models import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
+from pipeline.config.merged import Environment, PipelineConfig, Target, ToolingAccount
 from pipeline.config.yamlsource import KeyPath, Located, YamlProblem, display_path, load_file
 from pipeline.errors import ConfigError
 

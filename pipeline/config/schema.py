@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from pipeline.config.models import EnvironmentFile, PipelineFile, SandboxFile
+from pipeline.config.files import EnvironmentFile, PipelineFile, SandboxFile
 
 SCHEMA_FILE = "schema.json"
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipeline.artifact.manifest import hex_sha256
-from pipeline.config.model import Environment, PipelineConfig
+from pipeline.config.merged import Environment, PipelineConfig
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME
 from pipeline.core.stacks import StackSpec, stack_tags
 from pipeline.infra import naming
 from pipeline.infra.render import (
@@ -25,8 +26,6 @@ from pipeline.infra.render import (
 )
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
 
-GO_RUNTIME = "provided.al2023"
-GO_HANDLER = "bootstrap"
 TAG_ARTIFACT = "pipeline:artifact-sha256"
 TAG_COMMIT = "pipeline:commit"
 

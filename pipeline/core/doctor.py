@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.core.bootstrap import GO_HANDLER, GO_RUNTIME, TAG_ARTIFACT, LiveFunction
+from pipeline.core.bootstrap import TAG_ARTIFACT, LiveFunction
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME
 from pipeline.core.stacks import Health, classify
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
 

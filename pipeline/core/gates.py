@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.config.models import FREEZE_RE
+from pipeline.config.files import FREEZE_RE
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK = 7 * 24 * 60

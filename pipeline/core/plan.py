@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GO_RUNTIME = "provided.al2023"
-GO_HANDLER = "bootstrap"
-LIVE_ALIAS = "live"
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pipeline.config.model import PipelineConfig
-from pipeline.config.models import FunctionSettings, SmokeCase
+from pipeline.config.files import FunctionSettings, SmokeCase
+from pipeline.config.merged import PipelineConfig
 from pipeline.errors import InputError, RefusedError
 
 MAX_ID = 24  # keeps <name>-sbx-<id>-<hash8> a valid bucket name (<= 63) for names up to 24 chars

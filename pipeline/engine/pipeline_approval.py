@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from pipeline.aws.codepipeline import read_approval
 from pipeline.aws.session import SessionFactory
-from pipeline.config.model import Environment, PipelineConfig
+from pipeline.config.merged import Environment, PipelineConfig
 from pipeline.core.approval import approval_decision
 from pipeline.errors import InputError
 from pipeline.infra import naming

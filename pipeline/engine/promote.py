@@ -20,7 +20,7 @@ from pipeline.aws.alarms import alarm_states
 from pipeline.aws.artifacts import ArtifactStore, StagedArtifact
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.ledger import LedgerConflict, LedgerStore, LedgerView
-from pipeline.config.model import Environment, PipelineConfig
+from pipeline.config.merged import Environment, PipelineConfig
 from pipeline.core import gates as G
 from pipeline.core.ledger import LockState, find_outcome, lock_state
 from pipeline.core.plan import Step, target_steps, waves

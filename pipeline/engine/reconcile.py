@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline.aws.ledger import LedgerView
-from pipeline.config.model import Environment, Target
+from pipeline.config.merged import Environment, Target
+from pipeline.core.function import LIVE_ALIAS
 from pipeline.core.ledger import LockState, target_key
-from pipeline.core.plan import LIVE_ALIAS
 from pipeline.engine.recorder import Recorder
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.aws.ledger import LedgerView
-from pipeline.config.model import Environment
+from pipeline.config.merged import Environment
 from pipeline.core.ledger import find_outcome, lock_state
 from pipeline.core.plan import LIVE_ALIAS
 from pipeline.engine.holder import holder_info

@@ -20,10 +20,10 @@ from pipeline.aws.cloudformation import StackResult, StackState
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.session import AccountSession, SessionFactory
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
-from pipeline.core.bootstrap import GO_HANDLER, GO_RUNTIME, LiveFunction
-from pipeline.core.plan import LIVE_ALIAS
+from pipeline.core.bootstrap import LiveFunction
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
 from pipeline.errors import PipelineError, RefusedError

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.session import SessionFactory
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.engine.sandbox import open_caller, remove
 from pipeline.errors import InputError, PipelineError

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.aws.ledger import LedgerView
-from pipeline.config.model import Environment, Target
+from pipeline.config.merged import Environment, Target
+from pipeline.core.function import LIVE_ALIAS
 from pipeline.core.ledger import Record, find_outcome
-from pipeline.core.plan import LIVE_ALIAS
 from pipeline.engine.promote import Promotion
 from pipeline.engine.targets import hex_sha
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.functions import FunctionAdapter, FunctionVersion
-from pipeline.config.model import Environment, Target
-from pipeline.config.models import SmokeCase
-from pipeline.core.plan import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS, TargetState
+from pipeline.config.files import SmokeCase
+from pipeline.config.merged import Environment, Target
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
+from pipeline.core.plan import TargetState
 from pipeline.core.smoke import SmokeResult, case_event, evaluate
 from pipeline.errors import PipelineError
 

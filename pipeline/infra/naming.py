@@ -7,7 +7,7 @@ per-region resources (the function's execution role) carry the region in their n
 
 from __future__ import annotations
 
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 
 ARTIFACT_PREFIX = "artifacts/"
 LEDGER_PREFIX = "ledger/"

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.config.yamlsource import display_path
 from pipeline.errors import InputError
 from pipeline.infra import naming

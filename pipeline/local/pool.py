@@ -14,9 +14,9 @@ import threading
 import uuid
 from pathlib import Path
 
+from pipeline.local.execenv import Result, Sandbox, SandboxGone
 from pipeline.local.resolve import FunctionCode, Target
 from pipeline.local.runtime_api import Invocation, error_outcome
-from pipeline.local.sandbox import Result, Sandbox, SandboxGone
 
 
 class Pool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config.load import load_config
-from pipeline.config.model import PipelineConfig
+from pipeline.config.merged import PipelineConfig
 
 REPO = Path(__file__).resolve().parents[2]
 

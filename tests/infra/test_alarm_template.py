@@ -6,7 +6,7 @@ from typing import Any
 
 from cfnlint.api import lint
 
-from pipeline.config.model import Environment, PipelineConfig, Target
+from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.infra import naming
 from pipeline.infra.cfnyaml import load_template
 from pipeline.infra.render import render_function, render_target

@@ -214,7 +214,7 @@ def _arguments(fn, config) -> list[dict]:
     """Calls of `fn` over every env and target of `config`, arguments made from parameter names."""
     import inspect
 
-    from pipeline.config.models import FunctionSettings
+    from pipeline.config.files import FunctionSettings
     from pipeline.core.sandbox import names as sandbox_names
 
     params = inspect.signature(fn).parameters

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline.local import sandbox
+from pipeline.local import execenv
 
 from .helpers import make_zip
 
@@ -54,7 +54,7 @@ def test_killed_by_signal(lam, role):
 
 
 def test_runtime_that_never_polls_times_out_in_init(lam, role, monkeypatch):
-    monkeypatch.setattr(sandbox, "INIT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(execenv, "INIT_TIMEOUT_S", 0.5)
     script = "#!/bin/sh\necho waiting forever\nexec sleep 60\n"
     resp, body, log = _invoke(lam, _create(lam, role, make_zip({"bootstrap": script})))
     assert resp["FunctionError"] == "Unhandled"

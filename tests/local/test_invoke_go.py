@@ -109,10 +109,10 @@ def test_log_tail_has_output_and_lambda_report_lines(lam, role, go_bootstrap):
 
 
 def test_captured_output_file_is_cut_back_on_long_lived_processes(lam, role, go_bootstrap, monkeypatch):
-    from pipeline.local import sandbox
+    from pipeline.local import execenv
     from pipeline.local.pool import POOL
 
-    monkeypatch.setattr(sandbox, "MAX_LOG_FILE_BYTES", 8000)
+    monkeypatch.setattr(execenv, "MAX_LOG_FILE_BYTES", 8000)
     name = _create(lam, role, _go_zip(go_bootstrap, "trunc"))
     _invoke(lam, name)
     (box,) = [s for s in POOL.sandboxes() if s.code.name == name]

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config.models import (
+from pipeline.config.files import (
     CodeConnectionsSource,
     FunctionSettings,
     Gates,

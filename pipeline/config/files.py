@@ -1,4 +1,6 @@
-"""Typed models of the environment files; the JSON Schema is generated from these.
+"""Typed models of the environment files as written (pydantic); the JSON Schema is generated from these.
+
+The merged configuration the product reads is `pipeline.config.merged` (plain dataclasses).
 
 Models are strict (no silent type coercion, unknown keys rejected) because a deploy tool
 must not guess: `memory: "128"` or `account: 111111111111` are mistakes to report.
@@ -184,7 +186,9 @@ class SmokeCase(Strict):
         return self
 
 
-class Target(Strict):
+class TargetEntry(Strict):
+    """One `targets:` entry of an env file (the merged config turns it into a `merged.Target`)."""
+
     account: AccountId
     region: Region | None = None
 
@@ -205,7 +209,7 @@ class EnvironmentFile(Strict):
     strategy: Strategy = Field(default_factory=Strategy)
     smoke: list[SmokeCase] = Field(default_factory=list)
     function: FunctionSettings = Field(default_factory=FunctionSettings)
-    targets: list[Target] = Field(default_factory=list, description="several account/region targets (a wave)")
+    targets: list[TargetEntry] = Field(default_factory=list, description="several account/region targets (a wave)")
     wave_size: int = Field(5, ge=1, le=100)
     promoters: list[RoleArn] = Field(default_factory=list,
                                      description="extra role ARNs allowed to assume the deploy role")

@@ -15,12 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline.aws.cloudformation import Poll, StackEngine, StackState
+from pipeline.aws.cloudformation import Stacks, StackState
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.retry import paginate
 from pipeline.aws.session import AccountSession
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.smoke import Invocation
+from pipeline.core.stacks import Poll
 from pipeline.errors import PipelineError
 
 Progress = Callable[[str], None]
@@ -51,12 +52,13 @@ class SandboxAWS:
         return self.session.client(service, self.region)
 
     # -- stacks -----------------------------------------------------------------------------
-    def engine(self) -> StackEngine:
-        return StackEngine(self.client("cloudformation"), self.progress, poll=self.poll)
+    def stacks_client(self) -> Any:
+        """The CloudFormation client a `StackEngine` deploys this sandbox's stacks with."""
+        return self.client("cloudformation")
 
     def stack(self, name: str) -> StackState | None:
         try:
-            return self.engine().describe(name)
+            return Stacks(self.client("cloudformation")).describe(name)
         except ClientError as exc:
             raise aws_error(exc, f"stack {name}") from None
 
@@ -77,10 +79,10 @@ class SandboxAWS:
             cfn.delete_stack(StackName=state.stack_id)
         except ClientError as exc:
             raise aws_error(exc, f"stack {state.name}: delete_stack") from None
-        engine, delay = self.engine(), self.poll.first
+        stacks, delay = Stacks(cfn), self.poll.first
         deadline = time.monotonic() + self.poll.timeout
         while True:
-            current = engine.describe(state.stack_id)
+            current = stacks.describe(state.stack_id)
             if current is None:
                 return
             if current.status == "DELETE_FAILED":

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     render_scope(config, envs, args.tooling or args.all)  # bad templates/config: exit 2 before any AWS call
 
-    from pipeline.aws.bootstrap import Bootstrapper
+    from pipeline.engine.bootstrap import Bootstrapper
 
     boot = Bootstrapper(config, ctx.sessions, ctx.accounts, ctx.out.progress, role=args.role)
     outcomes = []

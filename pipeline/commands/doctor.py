@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     config = ctx.config()
     env = config.env(args.env)
 
-    from pipeline.aws.doctor import Doctor
+    from pipeline.engine.doctor import Doctor
 
     checks = Doctor(config, ctx.sessions, ctx.accounts).run(env)
     failures = [c for c in checks if c.failed]

@@ -1,7 +1,7 @@
 """Pure CloudFormation knowledge: what a stack should look like, and what its status means.
 
-No AWS calls here: the adapter (`pipeline.aws.cloudformation`) feeds in describe results and
-decides what to do from the classification.
+No AWS calls here: the adapter (`pipeline.aws.cloudformation`) reads stacks and the engine
+(`pipeline.engine.stacks`) decides what to do from the classification.
 """
 
 from __future__ import annotations
@@ -20,6 +20,16 @@ GUARDED_TYPES = ("AWS::Lambda::Function",)
 
 # The two messages CloudFormation uses for "this change set changes nothing".
 _EMPTY_REASONS = ("didn't contain changes", "did not contain changes", "no updates are to be performed")
+
+
+@dataclass(frozen=True)
+class Poll:
+    """Poll interval: `first`, multiplied by `factor` after each look, capped at `cap` seconds."""
+
+    first: float = 0.2
+    factor: float = 1.5
+    cap: float = 5.0
+    timeout: float = 3600.0
 
 
 class Health(str, enum.Enum):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.artifact.build import build_artifact
 from pipeline.artifact.manifest import Manifest, hex_sha256
-from pipeline.aws.cloudformation import StackResult, StackState
+from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.session import AccountSession, SessionFactory
@@ -26,6 +26,7 @@ from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
+from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError, RefusedError
 from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256, stub_zip
@@ -136,7 +137,7 @@ class Sandbox:
         owner, ident = self.caller.owner, self.sbx.id
         bucket_tags = S.tags(ident, owner, created, expires, S.KIND_BUCKET)
         fn_tags = S.tags(ident, owner, created, expires, S.KIND_FUNCTION)
-        engine = self.aws.engine()
+        engine = StackEngine(self.aws.stacks_client(), self.progress, poll=self.aws.poll)
 
         rendered = render_sandbox_bucket(self.config.name, self.sbx, bucket_tags)
         results = [engine.deploy(StackSpec(rendered.stack_name, rendered.body,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.aws.accounts import Accounts
-from pipeline.aws.bootstrap import Bootstrapper
 from pipeline.aws.session import SessionFactory
 from pipeline.cli import main
 from pipeline.config.load import load_config
+from pipeline.engine.bootstrap import Bootstrapper
 from pipeline.infra import naming
 from pipeline.infra.stub import STUB_RUNTIME, stub_sha256
 

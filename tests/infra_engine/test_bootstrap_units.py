@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.aws.bootstrap import Bootstrapper
 from pipeline.config.load import load_config
 from pipeline.core.bootstrap import LiveFunction, function_code, stack_spec
+from pipeline.engine.bootstrap import Bootstrapper
 from pipeline.errors import PipelineError
 from pipeline.infra.render import render_function
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256

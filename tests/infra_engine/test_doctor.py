@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.aws.accounts import Accounts
-from pipeline.aws.doctor import Doctor
 from pipeline.aws.session import SessionFactory
 from pipeline.cli import main
 from pipeline.config.load import load_config
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.doctor import bucket_region_check, function_check, stack_check
+from pipeline.engine.doctor import Doctor
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.stub import stub_sha256

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.aws.cloudformation import StackEngine
 from pipeline.aws.session import SessionFactory
 from pipeline.core.stacks import StackSpec
+from pipeline.engine.stacks import StackEngine
 
 pytestmark = pytest.mark.emulator
 
@@ -63,13 +63,13 @@ def test_dry_run_writes_nothing(engine):
     assert engine.describe("engine-test") is None  # the review stack is gone too
 
     engine.deploy(spec())
-    before = {s["ChangeSetName"] for s in engine.client.list_change_sets(StackName="engine-test")["Summaries"]}
+    before = {s["ChangeSetName"] for s in engine.stacks.client.list_change_sets(StackName="engine-test")["Summaries"]}
     planned = engine.deploy(spec("30"), dry_run=True)
     assert planned.action == "would update"
     # (moto lists no Changes for a parameter-only change; the diff itself is covered by the Stubber tests)
     state = engine.describe("engine-test")
     assert state is not None and state.parameters["Retention"] == "7" and state.status == "CREATE_COMPLETE"
-    after = {s["ChangeSetName"] for s in engine.client.list_change_sets(StackName="engine-test")["Summaries"]}
+    after = {s["ChangeSetName"] for s in engine.stacks.client.list_change_sets(StackName="engine-test")["Summaries"]}
     assert after == before  # the dry run's change set was deleted
 
 
@@ -95,4 +95,4 @@ def test_protected_stack_gets_termination_protection(engine):
     assert state is not None and state.termination_protection
     assert not any("warning" in line for line in engine.lines)
     with pytest.raises(Exception, match="TerminationProtection is enabled"):
-        engine.client.delete_stack(StackName="engine-protected")
+        engine.stacks.client.delete_stack(StackName="engine-protected")

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from pipeline.aws.cloudformation import Poll, StackEngine
 from pipeline.aws.retry import RetryingClient, RetryPolicy
-from pipeline.core.stacks import StackSpec
+from pipeline.core.stacks import Poll, StackSpec
+from pipeline.engine.stacks import StackEngine
 from pipeline.errors import EXIT_FAILED, EXIT_REFUSED, PipelineError, RefusedError
 
 NAME = "greeter-prod-function"

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.aws.accounts import Accounts
-from pipeline.aws.cloudformation import StackEngine
+from pipeline.aws.cloudformation import Stacks
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.merged import Environment, PipelineConfig, Target
@@ -133,7 +133,7 @@ class Doctor:
     def _stack(self, name: str, where: str, session: AccountSession, region: str, stack: str, expected: str,
                fix: str) -> None:
         try:
-            state = StackEngine(session.client("cloudformation", region)).describe(stack)
+            state = Stacks(session.client("cloudformation", region)).describe(stack)
         except ClientError as exc:
             self.checks.append(failed(name, where, f"{stack}: {_aws_error(exc)}", f"check the role's rights ({fix})"))
             return

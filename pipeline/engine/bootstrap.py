@@ -18,13 +18,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.aws.accounts import Accounts
-from pipeline.aws.cloudformation import Poll, StackEngine, StackResult
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.aws.stubstage import StubObject, ensure_stub
 from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, stack_spec
-from pipeline.core.stacks import StackSpec
+from pipeline.core.stacks import Poll, StackSpec
+from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.render import Rendered, render_function, render_pipeline, render_target, render_tooling

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
@@ -18,14 +17,6 @@ from pipeline.infra import naming
 from pipeline.infra.stub import stub_zip
 
 
-@dataclass(frozen=True)
-class StubObject:
-    bucket: str
-    key: str
-    sha256: str
-    action: str  # "present" | "uploaded" | "would upload"
-
-
 def kms_args(config: PipelineConfig) -> dict[str, str]:
     """SSE-KMS with the tooling stack's customer key (by alias), as every artifact object uses."""
     region = config.tooling.region
@@ -33,29 +24,31 @@ def kms_args(config: PipelineConfig) -> dict[str, str]:
     return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}
 
 
-def ensure_stub(tooling: AccountSession, config: PipelineConfig, *, dry_run: bool = False) -> StubObject:
-    """HEAD the stub's key; upload it (SHA-256 checked by S3, SSE-KMS) when absent. One call when present."""
+def object_present(tooling: AccountSession, config: PipelineConfig, key: str) -> bool:
+    """One HEAD in the artifact bucket: False on 404 (also what a missing bucket answers)."""
+    bucket = config.artifact_bucket
+    try:
+        tooling.client("s3", config.tooling.region).head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) == 404:
+            return False
+        raise _error(exc, bucket, key, config) from None
+    return True
+
+
+def stage_stub(tooling: AccountSession, config: PipelineConfig) -> None:
+    """Upload the stub zip (SHA-256 checked by S3, SSE-KMS) under its sha256."""
     data = stub_zip()
     digest = hashlib.sha256(data)
     sha = digest.hexdigest()
     bucket, key = config.artifact_bucket, naming.artifact_key(config, sha)
-    s3 = tooling.client("s3", config.tooling.region)
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return StubObject(bucket, key, sha, "present")
-    except ClientError as exc:
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if status != 404:
-            raise _error(exc, bucket, key, config) from None
-    if dry_run:
-        return StubObject(bucket, key, sha, "would upload")
-    try:
-        s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256",
-                      ChecksumSHA256=base64.b64encode(digest.digest()).decode(), ContentType="application/zip",
-                      Metadata={"sha256": sha, "kind": "bootstrap-stub"}, **kms_args(config))
+        tooling.client("s3", config.tooling.region).put_object(
+            Bucket=bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=base64.b64encode(digest.digest()).decode(), ContentType="application/zip",
+            Metadata={"sha256": sha, "kind": "bootstrap-stub"}, **kms_args(config))
     except ClientError as exc:
         raise _error(exc, bucket, key, config) from None
-    return StubObject(bucket, key, sha, "uploaded")
 
 
 def _error(exc: ClientError, bucket: str, key: str, config: PipelineConfig) -> PipelineError:

@@ -31,12 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.engine.bootstrap import Bootstrapper
 
     boot = Bootstrapper(config, ctx.sessions, ctx.accounts, ctx.out.progress, role=args.role)
-    outcomes = []
-    if args.tooling or args.all:
-        outcomes.append(boot.tooling(dry_run=args.dry_run, force=args.force))
-        outcomes.append(boot.pipeline(dry_run=args.dry_run, force=args.force))
-    for env in envs:
-        outcomes += boot.environment(env, dry_run=args.dry_run, force=args.force)
+    plan = boot.plan(tooling=args.tooling or args.all, envs=envs)  # observe, then decide
+    ctx.out.progress("plan:" + ("" if plan.steps else " nothing to deploy"))
+    for line in plan.lines():
+        ctx.out.progress(f"  {line}")
+    outcomes = boot.execute(plan, dry_run=args.dry_run, force=args.force)  # the same plan, previewed or run
 
     title = "bootstrap (dry run: nothing changed)" if args.dry_run else "bootstrap"
     ctx.out.table(["stack", "account", "region", "action", "version"], [o.row() for o in outcomes], title=title)
@@ -46,5 +45,6 @@ def run(args: argparse.Namespace) -> int:
     changed = any(o.changed for o in outcomes)
     if not changed:
         ctx.out.text("no changes")
-    ctx.out.document("bootstrap", dry_run=args.dry_run, changed=changed, stacks=[o.as_dict() for o in outcomes])
+    ctx.out.document("bootstrap", dry_run=args.dry_run, changed=changed, plan=plan.as_list(),
+                     stacks=[o.as_dict() for o in outcomes])
     return 0

@@ -1,4 +1,4 @@
-"""Bootstrap the accounts: tooling stack; per env target the stub, the target stack, the function stack.
+"""Bootstrap the accounts: observe, plan (`pipeline.core.bootstrap_plan`), execute, record the outcomes.
 
 Which credentials deploy what:
 - tooling stack: the tooling session (or `role` when given);
@@ -6,28 +6,40 @@ Which credentials deploy what:
   (default OrganizationAccountAccessRole; `role` overrides), assumed from the base credentials;
 - function stack: the env's deploy role, with the target stack's CloudFormation role as RoleARN,
   and code/runtime parameters that describe the LIVE function so nothing is reverted.
+
+`--dry-run` is the same plan through the same executor, each change set previewed and discarded.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from pipeline.aws.accounts import Accounts
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
-from pipeline.aws.stubstage import StubObject, ensure_stub
+from pipeline.aws.stubstage import object_present, stage_stub
 from pipeline.config.merged import Environment, PipelineConfig, Target
-from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, stack_spec
-from pipeline.core.stacks import Poll, StackSpec
+from pipeline.core.bootstrap import FunctionCode, LiveFunction
+from pipeline.core.bootstrap_plan import (
+    BootstrapPlan,
+    DeployStack,
+    FunctionAfterTarget,
+    Observed,
+    StageStub,
+    TargetSeen,
+    function_step,
+    plan_bootstrap,
+    target_key,
+)
+from pipeline.core.stacks import Health, Poll, StackSpec
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered, render_function, render_pipeline, render_target, render_tooling
+from pipeline.infra.render import Rendered
+from pipeline.infra.stub import stub_sha256
 
 Progress = Callable[[str], None]
 FRESH_ROLE_WAIT = 30.0  # IAM: a role created seconds ago may not be assumable yet
@@ -99,81 +111,104 @@ class Bootstrapper:
     def engine(self, session: AccountSession, region: str) -> StackEngine:
         return StackEngine(session.client("cloudformation", region), self.progress, poll=self.poll)
 
-    # -- stacks -----------------------------------------------------------------------------
-    def tooling(self, *, dry_run: bool = False, force: bool = False) -> StackOutcome:
-        rendered = render_tooling(self.config)
-        session = self.tooling_session()
-        # The tooling stack holds the artifact bucket and the ledger: always protected.
-        result = self.engine(session, rendered.region).deploy(stack_spec(rendered, protect=True), dry_run=dry_run,
-                                                              force=force)
-        return _outcome(rendered, result)
+    # -- observe ----------------------------------------------------------------------------
+    def observe(self, envs: Sequence[Environment]) -> Observed:
+        """One read phase: the stub object, each target stack, and (through the deploy role, when the
+        target stack is healthy) each live function and its artifact object."""
+        if not envs:
+            return Observed()
+        stub_present = object_present(self.tooling_session(), self.config, naming.artifact_key(
+            self.config, stub_sha256()))
+        seen: dict[tuple[str, str, str], TargetSeen] = {}
+        for env in envs:
+            for target in env.targets:
+                state = self.engine(self.admin_session(env, target), target.region).describe(
+                    naming.target_stack_name(self.config, env))
+                health = state.health if state is not None else Health.ABSENT
+                if health is not Health.HEALTHY:
+                    seen[target_key(env, target)] = TargetSeen(health)
+                    continue
+                live, present = self.read_function(env, target, fresh=False)
+                seen[target_key(env, target)] = TargetSeen(health, live, present)
+        return Observed(stub_present, seen)
 
-    def pipeline(self, *, dry_run: bool = False, force: bool = False) -> StackOutcome:
-        """The CodePipeline stack, after the tooling stack (it uses the artifact bucket and key).
-
-        Not termination-protected: it holds no data and is recreated from config at will.
-        """
-        rendered = render_pipeline(self.config)
-        result = self.engine(self.tooling_session(), rendered.region).deploy(stack_spec(rendered, protect=False),
-                                                                             dry_run=dry_run, force=force)
-        return _outcome(rendered, result)
-
-    def environment(self, env: Environment, *, dry_run: bool = False, force: bool = False) -> list[StackOutcome]:
-        """Per target: stub staged (fails early when the tooling bucket is missing), target, function."""
-        outcomes: list[StackOutcome] = []
-        stub = ensure_stub(self.tooling_session(), self.config, dry_run=dry_run)
-        if stub.action != "present":
-            self.progress(f"stub s3://{stub.bucket}/{stub.key}: {stub.action}")
-        for target in env.targets:
-            rendered = render_target(self.config, env, target)
-            admin = self.admin_session(env, target)
-            result = self.engine(admin, target.region).deploy(stack_spec(rendered, protect=env.protect),
-                                                              dry_run=dry_run, force=force)
-            outcomes.append(_outcome(rendered, result))
-            if dry_run and result.action == "would create":
-                fn = render_function(self.config, env, target)
-                outcomes.append(StackOutcome("function", fn.stack_name, env.name, target.account, target.region,
-                                             "would create", fn.version, notes=(
-                                                 "planned after the target stack (its deploy role does not "
-                                                 "exist yet)",)))
-                continue
-            fresh = result.action in ("created", "recreated")
-            outcomes.append(self.function(env, target, stub, dry_run=dry_run, force=force, fresh=fresh))
-        return outcomes
-
-    def function(self, env: Environment, target: Target, stub: StubObject | None = None, *,
-                 dry_run: bool = False, force: bool = False, fresh: bool = False) -> StackOutcome:
+    def read_function(self, env: Environment, target: Target, *, fresh: bool) -> tuple[LiveFunction | None, bool]:
+        """The live function through the deploy role, and whether its artifact object is still staged."""
         session = self.deploy_session(env, target, fresh=fresh)
         live = read_live_function(session, target.region, naming.function_name(self.config, env))
-        rendered, spec, code = self.function_spec(env, target, live)
-        for note in code.notes:
-            self.progress(f"warning: {note}")
-        if not code.is_stub:
-            self.require_artifact(code)
-        result = self.engine(session, target.region).deploy(spec, dry_run=dry_run, force=force)
-        source = "stub" if code.is_stub else f"live artifact {code.sha256[:12]} ({code.runtime})"
-        return _outcome(rendered, result, notes=(f"code: {source}", *code.notes))
+        if live is None or not live.promoted:
+            return live, True
+        return live, object_present(self.tooling_session(), self.config, naming.artifact_key(self.config, live.sha256))
+
+    # -- decide -----------------------------------------------------------------------------
+    def plan(self, *, tooling: bool, envs: Sequence[Environment]) -> BootstrapPlan:
+        return plan_bootstrap(self.config, envs, tooling, self.observe(envs))
+
+    # -- act and record ---------------------------------------------------------------------
+    def run(self, *, tooling: bool = False, envs: Sequence[Environment] = (), dry_run: bool = False,
+            force: bool = False) -> list[StackOutcome]:
+        return self.execute(self.plan(tooling=tooling, envs=envs), dry_run=dry_run, force=force)
+
+    def execute(self, plan: BootstrapPlan, *, dry_run: bool = False, force: bool = False) -> list[StackOutcome]:
+        """Run every step in order; one outcome per stack step."""
+        outcomes: list[StackOutcome] = []
+        targets: dict[tuple[str, str, str], StackResult] = {}
+        for step in plan.steps:
+            if isinstance(step, StageStub):
+                self.progress(f"stub s3://{step.bucket}/{step.key}: " + ("would upload" if dry_run else "uploading"))
+                if not dry_run:
+                    stage_stub(self.tooling_session(), self.config)
+            elif isinstance(step, DeployStack):
+                outcome = self.deploy(step, dry_run=dry_run, force=force)
+                if step.rendered.kind == "target" and step.env is not None and step.target is not None:
+                    assert outcome.result is not None
+                    targets[target_key(step.env, step.target)] = outcome.result
+                outcomes.append(outcome)
+            else:
+                outcomes.append(self.function_after_target(step, targets[target_key(step.env, step.target)],
+                                                           dry_run=dry_run, force=force))
+        return outcomes
+
+    def deploy(self, step: DeployStack, *, dry_run: bool, force: bool) -> StackOutcome:
+        session = self.session_for(step)
+        if step.code is not None:
+            for note in step.code.notes:
+                self.progress(f"warning: {note}")
+        result = self.engine(session, step.rendered.region).deploy(step.spec, dry_run=dry_run, force=force)
+        notes = _code_notes(step.code) if step.code is not None else ()
+        return _outcome(step.rendered, result, notes)
+
+    def function_after_target(self, step: FunctionAfterTarget, target_result: StackResult, *, dry_run: bool,
+                              force: bool) -> StackOutcome:
+        """Decide the function stack now that its target stack ran (the deploy role may be seconds old)."""
+        if dry_run and target_result.action == "would create":
+            r = step.rendered
+            return StackOutcome("function", r.stack_name, r.env, r.account, r.region, "would create", r.version,
+                                notes=("planned after the target stack (its deploy role does not exist yet)",))
+        fresh = target_result.action in ("created", "recreated")
+        live, present = self.read_function(step.env, step.target, fresh=fresh)
+        return self.deploy(function_step(self.config, step.env, step.target, live, present), dry_run=dry_run,
+                           force=force)
+
+    def session_for(self, step: DeployStack) -> AccountSession:
+        if step.via == "tooling":
+            return self.tooling_session()
+        assert step.env is not None and step.target is not None
+        if step.via == "admin":
+            return self.admin_session(step.env, step.target)
+        return self.deploy_session(step.env, step.target)
 
     def function_spec(self, env: Environment, target: Target,
                       live: LiveFunction | None) -> tuple[Rendered, StackSpec, FunctionCode]:
-        """The function stack's desired state given what the function runs now (reused by promote)."""
-        rendered = render_function(self.config, env, target)
-        code = function_code(self.config, live)
-        spec = stack_spec(rendered, protect=env.protect, parameters=code.parameters(),
-                          role_arn=naming.cfn_exec_role_arn(self.config, env, target))
-        return rendered, spec, code
+        """The function stack's desired state given what the function runs now."""
+        step = function_step(self.config, env, target, live)
+        assert step.code is not None
+        return step.rendered, step.spec, step.code
 
-    def require_artifact(self, code: FunctionCode) -> None:
-        """The live artifact must still be in the bucket, or CloudFormation could not name it."""
-        s3 = self.tooling_session().client("s3", self.config.tooling.region)
-        try:
-            s3.head_object(Bucket=code.bucket, Key=code.key)
-        except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-                raise PipelineError(f"the function runs artifact {code.sha256[:12]}, but s3://{code.bucket}/{code.key} "
-                                    "is missing: stage that artifact again (pipeline stage) before bootstrapping, "
-                                    "so the stack update does not revert the code") from None
-            raise
+
+def _code_notes(code: FunctionCode) -> tuple[str, ...]:
+    source = "stub" if code.is_stub else f"live artifact {code.sha256[:12]} ({code.runtime})"
+    return (f"code: {source}", *code.notes)
 
 
 def _outcome(rendered: Rendered, result: StackResult, notes: tuple[str, ...] = ()) -> StackOutcome:

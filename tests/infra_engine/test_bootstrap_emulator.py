@@ -91,10 +91,10 @@ def test_second_env_run_makes_no_write_call(aws, envdir):
     calls: list[str] = []
     hooks = [("before-call", lambda model, **_kw: calls.append(model.name))]
     factory, accounts = sessions(envdir, hooks)
-    Bootstrapper(config, factory, accounts).tooling()
-    Bootstrapper(config, factory, accounts).environment(config.env("dev"))
+    Bootstrapper(config, factory, accounts).run(tooling=True)
+    Bootstrapper(config, factory, accounts).run(envs=[config.env("dev")])
     calls.clear()
-    outcomes = Bootstrapper(config, factory, accounts).environment(config.env("dev"))
+    outcomes = Bootstrapper(config, factory, accounts).run(envs=[config.env("dev")])
     assert [o.action for o in outcomes] == ["unchanged", "unchanged"]
     writes = [c for c in calls if c.startswith(WRITE_PREFIXES)]
     assert writes == []
@@ -126,8 +126,8 @@ def test_role_flag_deploys_the_target_stack_with_that_role(aws, envdir):
 
     factory, accounts = sessions(envdir, [("before-parameter-build.sts", record)])
     boot = Bootstrapper(config, factory, accounts, role="BootstrapAdmin")
-    boot.tooling()
-    boot.environment(config.env("dev"))
+    boot.run(tooling=True)
+    boot.run(envs=[config.env("dev")])
     assert "arn:aws:iam::444444444444:role/BootstrapAdmin" in assumed
     assert "arn:aws:iam::111111111111:role/BootstrapAdmin" in assumed
     assert "arn:aws:iam::111111111111:role/pipeline-deploy" in assumed  # the function stack: deploy role

@@ -127,6 +127,17 @@ class FunctionAdapter:
             if _code(exc) != "ResourceNotFoundException":
                 raise self._error(exc, "delete_alias") from None
 
+    def alias_weights(self, alias: str) -> dict[str, float] | None:
+        """The alias's extra version weights (a canary split: {version: share}); None when there is no alias."""
+        try:
+            resp = self.client.get_alias(FunctionName=self.name, Name=alias)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return None
+            raise self._error(exc, "get_alias") from None
+        weights = (resp.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return {str(v): float(w) for v, w in weights.items()}
+
     def alias_version(self, alias: str) -> str | None:
         try:
             return str(self.client.get_alias(FunctionName=self.name, Name=alias)["FunctionVersion"])

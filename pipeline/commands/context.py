@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from pipeline.aws.accounts import Accounts
     from pipeline.aws.session import SessionFactory
     from pipeline.config.merged import PipelineConfig
-    from pipeline.engine.promote import Promotion
+    from pipeline.engine.context import EngineContext
 
 
 class Context:
@@ -35,11 +35,11 @@ class Context:
         return SessionFactory(profile=self.args.profile, region=self.args.region or self.config().region)
 
     @cached_property
-    def promotion(self) -> Promotion:
-        """The promotion engine bound to this command's config, sessions and output."""
-        from pipeline.engine.promote import Promotion
+    def engine(self) -> EngineContext:
+        """What the engine works with (config, accounts, ledger, artifact store, clock, output), made lazily."""
+        from pipeline.engine.context import EngineContext
 
-        return Promotion(self.config(), self.accounts, self.out)
+        return EngineContext(self.config(), self.accounts, self.out)
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -14,12 +14,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.aws.ledger import LedgerStore
+    from pipeline.core import records as R
 
     ctx = Context(args)
     config = ctx.config()
     names = [config.env(args.env).name] if args.env else list(config.order)
-    store = LedgerStore(ctx.accounts.tooling(), config)
+    store = ctx.engine.ledger
     rows, records = [], []
     for name in names:
         view = store.view(name)
@@ -27,11 +27,9 @@ def run(args: argparse.Namespace) -> int:
             if i >= args.limit:
                 break
             data = record.data
-            smoke = data.get("smoke") or []
-            rows.append([name, record.seq, str(data.get("time", ""))[:19], data.get("type"), data.get("action"),
-                         data.get("outcome"), str(data.get("artifact") or "")[:12], data.get("version"),
-                         f"{sum(1 for s in smoke if s.get('passed'))}/{len(smoke)}" if smoke else None,
-                         _who(data), data.get("reason")])
+            rows.append([name, record.seq, str(data.get("time", ""))[:19], record.type, data.get("action"),
+                         R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record),
+                         R.smoke_summary(record), _who(R.actor(record)), data.get("reason")])
             records.append({"key": record.key, "hash": record.hash, **data})
     ctx.out.table(["env", "seq", "time", "type", "action", "outcome", "artifact", "version", "smoke", "who",
                    "detail"], rows)
@@ -39,6 +37,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _who(data: dict) -> str:
-    actor = str(data.get("actor") or "")
+def _who(actor: str) -> str:
     return actor.rsplit("/", 1)[-1] if "assumed-role" in actor else actor

@@ -44,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
                                                    ctx.out.progress)
         if pipeline_approval is not None:
             approver, reason = pipeline_approval
-    from pipeline.engine.promote import Promotion
+    from pipeline.engine.promote import promote
 
-    result = Promotion(config, ctx.accounts, ctx.out).promote(
-        env.name, artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,
+    result = promote(
+        ctx.engine, env.name, artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,
         approver=approver)
     ctx.out.document("promote", ok=result.ok, dry_run=args.dry_run, **result.to_dict())
     if not result.ok:

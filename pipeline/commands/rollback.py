@@ -1,4 +1,8 @@
-"""`pipeline rollback --env E [--to SHA]`: alias back to the last good (or named) artifact, recorded."""
+"""`pipeline rollback --env E [--artifact SHA]`: alias back to the last good (or named) artifact, recorded.
+
+`--to SHA` is the old name of `--artifact` (it read like `promote --to ENV`); it still works for
+one release, with a deprecation line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,29 @@ import argparse
 import sys
 
 from pipeline.commands.context import Context
+from pipeline.errors import InputError
 from pipeline.inputs import require_sha256
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True)
-    parser.add_argument("--to", metavar="SHA256", help="an artifact that passed smoke in this env")
+    parser.add_argument("--artifact", metavar="SHA256", help="an artifact that passed smoke in this env")
+    parser.add_argument("--to", metavar="SHA256", help=argparse.SUPPRESS)  # deprecated name of --artifact
 
 
 def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     env = ctx.config().env(args.env)
-    to = require_sha256(args.to, "--to") if args.to is not None else None  # exit 2 before any AWS call
+    flag, value = "--artifact", args.artifact
+    if args.to is not None:
+        if args.artifact is not None:
+            raise InputError("--to is the old name of --artifact: give only --artifact")
+        sys.stderr.write("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` (same value)\n")
+        flag, value = "--to", args.to
+    artifact = require_sha256(value, flag) if value is not None else None  # exit 2 before any AWS call
     from pipeline.engine.rollback import rollback
 
-    result = rollback(ctx.promotion, env, to)
+    result = rollback(ctx.engine, env, artifact, flag)
     ctx.out.document("rollback", ok=result.ok, **result.to_dict())
     if not result.ok:
         sys.stderr.write(f"pipeline: error: rollback of {env.name} failed: "

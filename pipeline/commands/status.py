@@ -1,4 +1,5 @@
-"""`pipeline status`: one row per environment target: artifact, commit, version, when, who, smoke, drift."""
+"""`pipeline status`: one row per environment target: artifact, commit, version, when, who, smoke, drift;
+then a line per held lock (holder, age, lease) and per canary split while a promotion runs."""
 
 from __future__ import annotations
 
@@ -12,18 +13,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.engine.state import HEADERS, target_status
+    from pipeline.core.ledger import lock_state
+    from pipeline.core.locks import age_seconds
+    from pipeline.engine.lock import EnvLock
+    from pipeline.engine.state import HEADERS, LockStatus, target_status
 
     ctx = Context(args)
-    config = ctx.config()
-    promotion, envs = ctx.promotion, config.select(args.env)
-    statuses = []
+    engine, envs = ctx.engine, ctx.config().select(args.env)
+    statuses, locks = [], []
     for env in envs:
-        view = promotion.ledger.view(env.name)
-        statuses += [target_status(promotion, env, target, view) for target in env.targets]
+        view = engine.ledger.view(env.name)
+        lock = lock_state(view.newest_first())
+        if lock.held:
+            locks.append(LockStatus(env.name, lock, age_seconds(lock, engine.now()), EnvLock(engine, env).dead(lock)))
+        statuses += [target_status(engine, env, target, view, weights=lock.held) for target in env.targets]
     ctx.out.table(HEADERS, [s.row() for s in statuses])
     for s in statuses:
         if s.drift:
             ctx.out.text(f"drift: {s.env} {s.target.account}/{s.target.region}: {s.drift_reason()}")
-    ctx.out.document("status", environments=[s.to_dict() for s in statuses])
+    for held in locks:
+        ctx.out.text(held.line())
+    for s in statuses:
+        if s.canary:
+            ctx.out.text(f"canary: {s.env} {s.target.account}/{s.target.region}: {s.canary}")
+    ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks])
     return 0

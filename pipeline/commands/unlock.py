@@ -18,20 +18,17 @@ def run(args: argparse.Namespace) -> int:
     env = ctx.config().env(args.env)
     if not args.force:
         raise InputError("unlock breaks a lock that may still be in use: add --force to confirm")
-    from pipeline.core.ledger import lock_state
-    from pipeline.engine.reconcile import reconcile
+    from pipeline.core.records import holder
+    from pipeline.engine.lock import EnvLock
 
-    promotion = ctx.promotion
-    view = promotion.ledger.view(env.name)
-    lock = lock_state(view.newest_first())
-    if not lock.held:
+    lock = EnvLock(ctx.engine, env)
+    view, state = lock.observe()
+    if state.started is None:
         ctx.out.text(f"{env.name}: not locked")
         ctx.out.document("unlock", env=env.name, broken=None)
         return 0
-    assert lock.started is not None
-    holder = (lock.started.get("holder") or {}).get("actor", "unknown")
-    notes = reconcile(promotion, env, view, lock, why=f"lock of {holder} ({lock.started.key}) broken by "
-                                                       f"{promotion.actor} with --force")
-    ctx.out.text(f"{env.name}: lock {lock.started.key} of {holder} broken and recorded")
-    ctx.out.document("unlock", env=env.name, broken=lock.started.key, holder=holder, notes=notes)
+    who = holder(state.started).actor
+    notes = lock.break_lock(view, state)
+    ctx.out.text(f"{env.name}: lock {state.started.key} of {who} broken and recorded")
+    ctx.out.document("unlock", env=env.name, broken=state.started.key, holder=who, notes=notes)
     return 0

@@ -1,6 +1,8 @@
-"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked.
+"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked,
+and what an unfinished run can leave behind: a dead lock (lease expired or holder gone) and a canary
+weight left on the live alias while no promotion holds the lock.
 
-Exit 1 when anything was tampered with or deployed out of band.
+Exit 1 when anything was tampered with, deployed out of band or left behind.
 """
 
 from __future__ import annotations
@@ -15,28 +17,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.core.ledger import verify_chain
+    from pipeline.artifact.manifest import hex_sha256
+    from pipeline.core import records as R
+    from pipeline.core.ledger import lock_state, verify_chain
+    from pipeline.engine.lock import EnvLock
     from pipeline.engine.state import target_status
-    from pipeline.engine.targets import hex_sha
 
     ctx = Context(args)
-    config = ctx.config()
-    promotion, envs = ctx.promotion, config.select(args.env)
+    engine, envs = ctx.engine, ctx.config().select(args.env)
     problems: list[str] = []
     rows = []
     for env in envs:
-        view = promotion.ledger.view(env.name)
+        view = engine.ledger.view(env.name)
         records = view.all()
         chain = verify_chain(env.name, records)
         problems += [f"{env.name}: ledger: {p}" for p in chain]
+        lock = lock_state(view.newest_first())
         live_problems: list[str] = []
+        dead = EnvLock(engine, env).dead(lock) if lock.started else None
+        if lock.started and dead:
+            live_problems.append(f"{env.name}: lock {lock.started.key} of {R.holder(lock.started).actor} is dead "
+                                 f"({dead}): the next promote or rollback reconciles it, or "
+                                 f"`pipeline unlock --env {env.name} --force`")
         for target in env.targets:
-            status = target_status(promotion, env, target, view)
+            status = target_status(engine, env, target, view, weights=True)
+            where = f"{env.name} {target.account}/{target.region}"
             if status.drift:
-                live_problems.append(f"{env.name} {target.account}/{target.region}: {status.drift_reason()}")
+                live_problems.append(f"{where}: {status.drift_reason()}")
+            if status.canary and not lock.held:
+                live_problems.append(f"{where}: a canary weight is left on the alias ({status.canary}) while no "
+                                     "promotion holds the lock")
             if status.live_sha256:
-                staged = promotion.store.head(status.live_sha256)
-                got = hex_sha(staged.code_sha256) if staged else None
+                staged = engine.store.head(status.live_sha256)
+                got = hex_sha256(staged.code_sha256) if staged else None
                 if got != status.live_sha256:
                     live_problems.append(f"{env.name}: staged artifact {status.live_sha256[:12]} "
                                          + ("is missing" if staged is None else f"now has sha256 {got}"))

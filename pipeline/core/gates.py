@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config.files import FREEZE_RE
+from pipeline.core.observed import GateFacts
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK = 7 * 24 * 60
@@ -21,6 +22,25 @@ class GateResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def evaluate(facts: GateFacts) -> list[GateResult]:
+    """Every gate, in the order they are printed: all of them are decided before any write."""
+    return [predecessor(facts.requires, facts.digest, facts.passed_in_requires),
+            approval(facts.approval_required, facts.approver, facts.reason, facts.dirty),
+            freeze(list(facts.freeze), facts.timezone, facts.now),
+            alarms(facts.alarm_states),
+            integrity(facts.digest, facts.staged_sha256, facts.staged_where),
+            lock(facts.lock_holder, facts.lock_age_seconds, facts.lock_key)]
+
+
+def refusal(results: list[GateResult]) -> tuple[str, list[str]] | None:
+    """(one-line message, details) when any gate failed."""
+    failed = failing(results)
+    if not failed:
+        return None
+    return (f"refused by {', '.join(g.name for g in failed)}: " + "; ".join(f"{g.name}: {g.reason}" for g in failed),
+            [f"{g.name}: {g.reason}" for g in failed])
 
 
 def failing(results: list[GateResult]) -> list[GateResult]:

@@ -1,66 +1,168 @@
-"""The promotion plan: from config and observed state, the steps each target needs. Pure.
+"""Plans: from config and observed state, the typed steps each target needs. Pure.
 
-`--dry-run` prints it; the engine executes it. Idempotence lives here: a target already
-running the digest with a passed record needs no step at all.
+Every writer's decisions are made here, once: `promotion_plan` (promote), `rollback_plan`
+(rollback) and `reconcile_plan` (recovery of an unfinished run, `unlock`). The engine's
+executor runs a plan step by step; `--dry-run` hands the same plan to the display executor.
+Idempotence lives here: a target already running the digest with a passed record gets no
+step but its record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from pipeline.core import records as R
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
+from pipeline.core.observed import ObservedTarget, PendingTarget, RollbackCandidate, TargetState
+from pipeline.core.steps import (
+    NEW_VERSION,
+    Bake,
+    DeleteAlias,
+    DeployCode,
+    PointAlias,
+    RecordOutcome,
+    Smoke,
+    Step,
+    SwitchRuntime,
+    VerifyCode,
+)
 
 
 @dataclass(frozen=True)
-class TargetState:
-    """What is observed in one target before anything is written."""
+class TargetPlan:
+    """One target's steps, what undoes them on failure, and its ledger record."""
 
-    account: str
-    region: str
-    runtime: str | None
-    alias_version: str | None
-    alias_sha256: str | None  # hex
-    passed_here: bool  # the ledger's newest outcome for this target is PASSED for the digest
+    target: ObservedTarget | PendingTarget
+    steps: tuple[Step, ...]
+    undo: tuple[Step, ...]
+    record: RecordOutcome
 
     @property
     def label(self) -> str:
-        return f"{self.account}/{self.region}"
+        return self.target.label
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.steps)
 
 
 @dataclass(frozen=True)
-class Step:
-    kind: str
-    target: str
-    detail: str
+class Plan:
+    action: str  # promote | rollback | reconcile
+    env: str
+    digest: str | None
+    targets: tuple[TargetPlan, ...]
+    wave_size: int = 1
+
+    def waves(self) -> list[list[TargetPlan]]:
+        """Targets with steps, in waves of `wave_size` (a failed target rolls back its whole wave)."""
+        return waves([t for t in self.targets if t.writes], self.wave_size)
+
+    def rows(self) -> list[list[str]]:
+        """step, target, detail: what `--dry-run` shows and the executor runs."""
+        return [[s.kind, s.target, s.detail] for t in self.targets if t.writes for s in (*t.steps, t.record)]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [{"kind": s.kind, "target": s.target, "detail": s.detail,
+                 **({"on_failure": [u.detail for u in t.undo]} if s is t.record and t.undo else {})}
+                for t in self.targets if t.writes for s in (*t.steps, t.record)]
 
 
-def target_is_current(state: TargetState, digest: str) -> bool:
-    return state.alias_sha256 == digest and state.passed_here
+def waves(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def target_steps(state: TargetState, digest: str, canary_percent: int | None, bake_seconds: int,
+def is_noop(targets: tuple[ObservedTarget, ...] | list[ObservedTarget], digest: str, lock_held: bool) -> bool:
+    """Re-promoting what already runs everywhere and passed there: nothing to write."""
+    return not lock_held and all(t.is_current(digest) for t in targets)
+
+
+def restore(target: str, previous: str | None, *, alias_exists: bool = True) -> Step:
+    """The step that puts the alias back on `previous` (clearing weights), or removes it."""
+    if previous is None:
+        return DeleteAlias(target)
+    return PointAlias(target, previous, kind="restore-alias", create=not alias_exists)
+
+
+def target_steps(state: ObservedTarget, digest: str, canary_percent: int | None, bake_seconds: int,
                  smoke_cases: int) -> list[Step]:
-    if target_is_current(state, digest):
+    """A promotion's steps for one target (none when it is current)."""
+    if state.is_current(digest):
         return []
-    t = state.label
+    t, previous = state.label, state.alias_version
     steps: list[Step] = []
-    if state.runtime != GO_RUNTIME:
-        steps.append(Step("switch-runtime", t, f"{state.runtime} -> {GO_RUNTIME} (handler {GO_HANDLER})"))
-    steps.append(Step("deploy-code", t, f"update code to {digest[:12]} and publish a version"))
-    steps.append(Step("verify-code", t, "published CodeSha256 must equal the artifact's"))
-    previous = f"v{state.alias_version}" if state.alias_version else "none"
-    if canary_percent and state.alias_version:
-        steps.append(Step("alias-canary", t, f"{LIVE_ALIAS}: {100 - canary_percent}% {previous}, "
-                                             f"{canary_percent}% new"))
-        steps.append(Step("smoke", t, f"{smoke_cases} case(s) against the new version and {LIVE_ALIAS}"))
-        steps.append(Step("bake", t, f"{bake_seconds}s watching alarms"))
-        steps.append(Step("alias-full", t, f"{LIVE_ALIAS}: 100% new"))
+    if state.on_stub:
+        steps.append(SwitchRuntime(t, state.runtime))
+    steps += [DeployCode(t, digest), VerifyCode(t, digest)]
+    if canary_percent and previous:
+        steps += [PointAlias(t, previous, kind="alias-canary", extra=NEW_VERSION, weight=canary_percent / 100),
+                  Smoke(t, (NEW_VERSION, LIVE_ALIAS), smoke_cases), Bake(t, bake_seconds),
+                  PointAlias(t, NEW_VERSION, kind="alias-full")]
     else:
-        steps.append(Step("alias", t, f"{LIVE_ALIAS}: {previous} -> new version"))
-        steps.append(Step("smoke", t, f"{smoke_cases} case(s) against {LIVE_ALIAS}"))
-    steps.append(Step("record", t, "ledger outcome; on failure the alias goes back to " + previous))
+        steps += [PointAlias(t, NEW_VERSION, create=previous is None, previous=previous),
+                  Smoke(t, (LIVE_ALIAS,), smoke_cases)]
     return steps
 
 
-def waves(items: list[TargetState], size: int) -> list[list[TargetState]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def promotion_plan(env: str, digest: str, targets: tuple[ObservedTarget, ...] | list[ObservedTarget], *,
+                   canary_percent: int | None, bake_seconds: int, smoke_cases: int, wave_size: int) -> Plan:
+    plans = []
+    for state in targets:
+        steps = target_steps(state, digest, canary_percent, bake_seconds, smoke_cases)
+        previous = f"v{state.alias_version}" if state.alias_version else "none"
+        if steps:
+            record = RecordOutcome(state.label, None, "smoke passed", previous)
+            plans.append(TargetPlan(state, tuple(steps), (restore(state.label, state.alias_version),), record))
+        else:
+            # its record names the live version too: a later rollback to this release looks it up there
+            plans.append(TargetPlan(state, (), (), RecordOutcome(state.label, R.PASSED, "already live and passed")))
+    return Plan("promote", env, digest, tuple(plans), wave_size)
+
+
+def rollback_plan(env: str, digest: str, candidates: list[RollbackCandidate], smoke_cases: int) -> Plan:
+    """Each target's alias to the version under which `digest` passed there, then smoke; on failure, back."""
+    plans = []
+    for c in candidates:
+        state, label = c.target, c.target.label
+        if not c.version:
+            plans.append(TargetPlan(state, (), (), RecordOutcome(
+                label, R.FAILED, f"no passed version of {digest[:12]} recorded for {label}")))
+        elif c.holds_sha256 != digest:
+            plans.append(TargetPlan(state, (), (), RecordOutcome(
+                label, R.FAILED, f"version {c.version} no longer holds {digest[:12]} "
+                                 f"(has {c.holds_sha256 if c.holds_sha256 else 'nothing'})")))
+        else:
+            steps = (PointAlias(label, c.version, create=state.alias_version is None, previous=state.alias_version),
+                     Smoke(label, (LIVE_ALIAS,), smoke_cases))
+            plans.append(TargetPlan(state, steps, (restore(label, state.alias_version),),
+                                    RecordOutcome(label, None, f"rolled back to {digest[:12]}",
+                                                  f"v{state.alias_version}" if state.alias_version else "none")))
+    return Plan("rollback", env, digest, tuple(plans), wave_size=1)
+
+
+def reconcile_plan(env: str, digest: str | None, pending: list[PendingTarget], reason: str) -> Plan:
+    """Every target an unfinished run left without an outcome goes back to its alias from before; ABORTED."""
+    plans = []
+    for p in pending:
+        if p.before is None:
+            steps: tuple[Step, ...] = (DeleteAlias(p.label),) if p.live is not None else ()
+            note = (f"removed alias {LIVE_ALIAS} (v{p.live}, never verified)" if p.live is not None
+                    else "no alias, nothing to undo")
+        else:
+            steps = (PointAlias(p.label, p.before, kind="restore-alias", previous=p.live),)  # also clears weights
+            note = (f"alias {LIVE_ALIAS} " + (f"moved back v{p.live} -> v{p.before}"
+                                              if p.live is not None and p.live != p.before
+                                              else f"kept at v{p.before} (weights cleared)"))
+        plans.append(TargetPlan(p, steps, (), RecordOutcome(p.label, R.ABORTED, f"{reason}; {p.label}: {note}")))
+    return Plan("reconcile", env, digest, tuple(plans), wave_size=1)
+
+
+def lease_seconds(canary_bake_seconds: int | None, smoke_cases: int) -> int:
+    """How long a lock holds without renewal: the work a run may do, with room to spare."""
+    return 300 + (canary_bake_seconds or 0) + 60 * smoke_cases
+
+
+__all__ = ["GO_HANDLER", "GO_RUNTIME", "LIVE_ALIAS", "NEW_VERSION", "Plan", "Step", "TargetPlan", "TargetState",
+           "is_noop", "lease_seconds", "promotion_plan", "reconcile_plan", "restore", "rollback_plan", "target_steps",
+           "waves"]

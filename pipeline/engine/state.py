@@ -1,16 +1,17 @@
-"""What runs where, and whether the ledger agrees: shared by `status` and `verify`."""
+"""What runs where, and whether the ledger agrees: shared by `status` and `verify` (read-only: no writer here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.ledger import LedgerView
 from pipeline.config.merged import Environment, Target
+from pipeline.core import records as R
 from pipeline.core.function import LIVE_ALIAS
-from pipeline.core.ledger import Record, find_outcome
-from pipeline.engine.promote import Promotion
-from pipeline.engine.targets import hex_sha
+from pipeline.core.ledger import LockState, Record, find_outcome
+from pipeline.engine.context import EngineContext
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class TargetStatus:
     record: Record | None  # the newest PASSED outcome: what should run here
     last: Record | None  # the newest outcome of any kind (a failed attempt shows here)
     expected_sha256: str | None
+    weights: dict[str, float] = field(default_factory=dict)  # a canary split on the live alias: {version: share}
+
+    @property
+    def canary(self) -> str | None:
+        """`live: 90% v1, 10% v2` while the alias splits traffic."""
+        if not self.weights or self.live_version is None:
+            return None
+        extra = ", ".join(f"{round(w * 100)}% v{v}" for v, w in sorted(self.weights.items()))
+        return f"{LIVE_ALIAS}: {round((1 - sum(self.weights.values())) * 100)}% v{self.live_version}, {extra}"
 
     @property
     def drift(self) -> bool:
@@ -37,12 +47,12 @@ class TargetStatus:
 
     def row(self) -> list[Any]:
         data = self.record.data if self.record else {}
-        smoke = data.get("smoke") or []
-        actor = str(data.get("actor") or "")
+        actor = R.actor(self.record) if self.record else ""
+        summary = R.smoke_summary(self.record) if self.record else None
         return [self.env, f"{self.target.account}/{self.target.region}", _short(self.live_sha256),
                 str(data.get("commit") or "")[:12] or None, self.live_version, str(data.get("time", ""))[:19] or None,
                 actor.rsplit("/", 1)[-1] if actor else None,
-                f"{sum(1 for s in smoke if s.get('passed'))}/{len(smoke)} passed" if data else None,
+                (f"{summary or '0/0'} passed") if data else None,
                 self.last_attempt(), "DRIFT" if self.drift else "ok"]
 
     def last_attempt(self) -> str | None:
@@ -60,22 +70,50 @@ class TargetStatus:
                 "drift_reason": self.drift_reason() or None,
                 "last_attempt": ({"outcome": self.last.get("outcome"), "artifact": self.last.get("artifact"),
                                   "reason": self.last.get("reason"), "when": self.last.get("time")}
-                                 if self.last_attempt() else None)}
+                                 if self.last_attempt() else None),
+                "canary": {"weights": self.weights, "split": self.canary} if self.weights else None}
 
 
 HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smoke", "last attempt", "drift"]
 
 
-def target_status(promotion: Promotion, env: Environment, target: Target, view: LedgerView) -> TargetStatus:
-    fn = promotion.function(env, target)
+def target_status(ctx: EngineContext, env: Environment, target: Target, view: LedgerView, *,
+                  weights: bool = False) -> TargetStatus:
+    """The live alias against the ledger; with `weights`, also the alias's canary split (one more call)."""
+    fn = ctx.function(env, target)
     live = fn.version(LIVE_ALIAS)
+    split = (fn.alias_weights(LIVE_ALIAS) or {}) if weights and live else {}
     where = {"account": target.account, "region": target.region}
     # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target.
-    record = find_outcome(view.newest_first(), target=where, outcome="PASSED")
+    record = find_outcome(view.newest_first(), target=where, outcome=R.PASSED)
     newest = find_outcome(view.newest_first(), target=where)
-    expected = str(record.get("artifact")) if record else None
+    expected = R.artifact(record) if record else None
     return TargetStatus(env.name, target, hex_sha(live.code_sha256) if live else None,
-                        live.version if live else None, record, newest, expected)
+                        live.version if live else None, record, newest, expected, split)
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    env: str
+    lock: LockState
+    age_seconds: float | None
+    dead: str | None  # why the holder is gone (None: it may still be working)
+
+    def line(self) -> str:
+        assert self.lock.started is not None
+        holder = R.holder(self.lock.started)
+        lease = self.lock.lease_expires.isoformat()[:19] + "Z" if self.lock.lease_expires else "?"
+        age = f"{self.age_seconds:.0f}s" if self.age_seconds is not None else "?"
+        state = f"; DEAD: {self.dead}" if self.dead else ""
+        return (f"lock: {self.env} held by {holder.actor} for {age} ({R.action(self.lock.started)}, "
+                f"{self.lock.started.key}, lease until {lease}{state})")
+
+    def to_dict(self) -> dict[str, Any]:
+        assert self.lock.started is not None
+        return {"env": self.env, "key": self.lock.started.key, "holder": R.holder(self.lock.started).to_dict(),
+                "action": R.action(self.lock.started), "age_seconds": self.age_seconds,
+                "lease_expires": self.lock.lease_expires.isoformat() if self.lock.lease_expires else None,
+                "dead": self.dead}
 
 
 def _short(sha: str | None) -> str | None:

@@ -43,10 +43,10 @@ def test_alarm_firing_during_the_bake_rolls_the_canary_back(world, built, built2
 
 
 def test_long_bake_renews_the_lease(world, built, built2, monkeypatch):
-    from pipeline.engine.promote import Promotion
+    from pipeline.engine.lock import EnvLock
 
     _prod_ready(world, built, built2)
-    monkeypatch.setattr(Promotion, "lease_seconds", lambda self, env: 2)  # bake (3 s) outlives the lease
+    monkeypatch.setattr(EnvLock, "lease_seconds", lambda self: 2)  # bake (3 s) outlives the lease
     world.ok("promote", "--to", "prod", "--artifact", built2[1].sha256)
     records = world.ledger("prod")
     started = [r for r in records if r["type"] == "started"][-1]

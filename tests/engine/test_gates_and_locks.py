@@ -74,7 +74,8 @@ def test_freeze_window_refuses(world, built):
     from pipeline.aws.accounts import Accounts
     from pipeline.aws.session import SessionFactory
     from pipeline.config.load import load_config
-    from pipeline.engine.promote import Promotion
+    from pipeline.engine.context import EngineContext
+    from pipeline.engine.promote import promote
     from pipeline.errors import RefusedError
     from pipeline.output import Output
 
@@ -86,16 +87,16 @@ def test_freeze_window_refuses(world, built):
     world.stage(built)
     config = load_config(world.envdir)
     friday_evening = dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.timezone.utc)  # 18:30 in Berlin
-    promotion = Promotion(config, Accounts(SessionFactory(region="us-east-1"), config), Output(),
-                          now=lambda: friday_evening)
+    ctx = EngineContext(config, Accounts(SessionFactory(region="us-east-1"), config), Output(),
+                        now=lambda: friday_evening)
     try:
-        promotion.promote("dev")
+        promote(ctx, "dev")
         raise AssertionError("expected a refusal")
     except RefusedError as exc:
         assert "freeze: frozen: Fri 15:00-Mon 08:00 (Europe/Berlin; now Fri 18:30)" in exc.message
     wednesday = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone.utc)
-    promotion.now = lambda: wednesday
-    assert promotion.promote("dev").ok
+    ctx.now = lambda: wednesday
+    assert promote(ctx, "dev").ok
 
 
 def test_alarm_in_alarm_refuses(world, built, calls):

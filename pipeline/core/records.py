@@ -1,0 +1,165 @@
+"""The ledger's record schema: typed constructors and accessors for every record type. Pure.
+
+Four record types exist: `started` (a promotion or rollback takes the env's lock), `lease`
+(the holder renews the lock), `outcome` (one per target; the last one `closes` the lock) and
+`unlock` (closes a lock that has no target left to record). Only this module spells their
+fields; everything else builds records through these functions and reads them through
+the accessors, so the schema has one home.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.core.ledger import Record
+
+STARTED, LEASE, OUTCOME, UNLOCK = "started", "lease", "outcome", "unlock"
+PASSED, FAILED, ROLLED_BACK, ABORTED, SKIPPED = "PASSED", "FAILED", "ROLLED_BACK", "ABORTED", "SKIPPED"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lock: the actor ARN, and where its process runs (host, pid, CodeBuild build id)."""
+
+    actor: str
+    host: str | None = None
+    pid: int | None = None
+    run: str | None = None  # tells two holders apart even in one process (threads)
+    build_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"actor": self.actor, "host": self.host, "pid": self.pid, "run": self.run}
+        if self.build_id:
+            data["build_id"] = self.build_id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Holder:
+        if not isinstance(data, Mapping):
+            return cls("unknown")
+        pid = data.get("pid")
+        return cls(str(data.get("actor") or "unknown"), _str(data.get("host")), pid if isinstance(pid, int) else None,
+                   _str(data.get("run")), _str(data.get("build_id")))
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    account: str
+    region: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"account": self.account, "region": self.region}
+
+
+def started(*, action: str, artifact: str, commit: str | None, actor: str, holder: Holder,
+            targets: Sequence[TargetRef], lease_expires: dt.datetime, previous: Mapping[str, tuple[str | None,
+                                                                                                 str | None]],
+            dirty: bool | None = None, approval: Mapping[str, Any] | None = None,
+            gates: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """A `started` record (the lock). `previous`: per target label, (alias version, its sha256) before."""
+    fields: dict[str, Any] = {
+        "type": STARTED, "action": action, "artifact": artifact, "commit": commit, "actor": actor,
+        "holder": holder.to_dict(), "targets": [t.to_dict() for t in targets],
+        "lease_expires": lease_expires.isoformat(),
+        "previous": {label: {"version": v, "sha256": s} for label, (v, s) in previous.items()}}
+    if action == "promote":
+        fields.update(dirty=dirty, approval=dict(approval) if approval is not None else None,
+                      gates=[dict(g) for g in gates])
+    return fields
+
+
+def lease(*, started_seq: int, lease_expires: dt.datetime, actor: str) -> dict[str, Any]:
+    return {"type": LEASE, "started_seq": started_seq, "lease_expires": lease_expires.isoformat(), "actor": actor}
+
+
+def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str | None, commit: str | None,
+            outcome: str, reason: str, version: str | None, previous_version: str | None, actor: str,
+            closes: bool, build_id: str | None = None, approval: Mapping[str, Any] | None = None,
+            gates: Sequence[Mapping[str, Any]] | None = None, smoke: Sequence[Mapping[str, Any]] | None = None,
+            timings: Mapping[str, float] | None = None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "type": OUTCOME, "action": action, "started_seq": started_seq, "target": target.to_dict(),
+        "account": target.account, "region": target.region, "artifact": artifact, "commit": commit,
+        "outcome": outcome, "reason": reason, "version": version, "previous_version": previous_version,
+        "actor": actor, "closes": closes}
+    if action == "promote" and outcome != ABORTED:
+        fields.update(build_id=build_id, approval=dict(approval) if approval is not None else None,
+                      gates=[dict(g) for g in gates or ()])
+    if smoke is not None:
+        fields["smoke"] = [dict(s) for s in smoke]
+    if timings is not None:
+        fields["timings"] = dict(timings)
+    return fields
+
+
+def unlock(*, started_seq: int, actor: str, reason: str) -> dict[str, Any]:
+    return {"type": UNLOCK, "started_seq": started_seq, "actor": actor, "reason": reason}
+
+
+# -- accessors ---------------------------------------------------------------------------------------
+def holder(record: Record) -> Holder:
+    """The holder of a `started` record (a record without one reads as an unknown holder)."""
+    return Holder.from_dict(record.get("holder"))
+
+
+def action(record: Record) -> str:
+    return str(record.get("action") or "promote")
+
+
+def artifact(record: Record) -> str | None:
+    return _str(record.get("artifact"))
+
+
+def commit(record: Record) -> str | None:
+    return _str(record.get("commit"))
+
+
+def outcome_of(record: Record) -> str | None:
+    return _str(record.get("outcome"))
+
+
+def version(record: Record) -> str | None:
+    value = record.get("version")
+    return str(value) if value not in (None, "") else None
+
+
+def targets(record: Record) -> list[TargetRef]:
+    """The targets a `started` record names."""
+    found = record.get("targets") or []
+    return [TargetRef(str(t.get("account")), str(t.get("region"))) for t in found if isinstance(t, Mapping)]
+
+
+def target_of(record: Record) -> TargetRef | None:
+    value = record.get("target")
+    return TargetRef(str(value.get("account")), str(value.get("region"))) if isinstance(value, Mapping) else None
+
+
+def previous_version(record: Record, label: str) -> str | None:
+    """What a `started` record says the alias pointed at before, for one target (None: no alias)."""
+    entry = (record.get("previous") or {}).get(label) or {}
+    value = entry.get("version") if isinstance(entry, Mapping) else None
+    return str(value) if value not in (None, "") else None
+
+
+def smoke(record: Record) -> list[Mapping[str, Any]]:
+    return [s for s in record.get("smoke") or [] if isinstance(s, Mapping)]
+
+
+def smoke_summary(record: Record) -> str | None:
+    cases = smoke(record)
+    return f"{sum(1 for s in cases if s.get('passed'))}/{len(cases)}" if cases else None
+
+
+def actor(record: Record) -> str:
+    return str(record.get("actor") or "")
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

@@ -1,0 +1,245 @@
+"""The executor: runs a plan's steps through the adapters, one target at a time, waves in parallel.
+
+It decides nothing the plan has not decided: each step is done as written; a failing check
+(VerifyCode, Smoke, Bake) or an error ends the target's steps, and the plan's `undo` steps put
+its alias back. Every step carried out is appended to `TargetRun.executed`, which is how the
+tests show that what runs is what `--dry-run` printed. `DisplayExecutor` is the dry run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.artifact.manifest import hex_sha256 as hex_sha
+from pipeline.aws.functions import FunctionAdapter, FunctionVersion
+from pipeline.config.files import SmokeCase
+from pipeline.config.merged import Target
+from pipeline.core import records as R
+from pipeline.core.plan import Plan, TargetPlan
+from pipeline.core.smoke import SmokeResult, case_event, evaluate
+from pipeline.core.steps import (
+    NEW_VERSION,
+    Bake,
+    DeleteAlias,
+    DeployCode,
+    PointAlias,
+    Smoke,
+    Step,
+    SwitchRuntime,
+    VerifyCode,
+)
+from pipeline.errors import PipelineError, one_line
+from pipeline.output import Output
+
+TIMING = {"switch-runtime": "switch_runtime", "deploy-code": "deploy_code", "alias": "alias",
+          "alias-canary": "alias_canary", "alias-full": "alias_full", "restore-alias": "rollback",
+          "remove-alias": "rollback", "smoke": "smoke", "bake": "bake"}
+
+
+@dataclass
+class TargetRun:
+    """One target's plan while it runs: what it published, how it ended, what it did."""
+
+    target: Target
+    fn: FunctionAdapter
+    plan: TargetPlan
+    previous: FunctionVersion | None  # what the alias pointed at before (None: no alias yet)
+    published: FunctionVersion | None = None
+    outcome: str | None = None
+    reason: str = ""
+    smoke: list[SmokeResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    executed: list[Step] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.plan.label
+
+    @property
+    def ref(self) -> R.TargetRef:
+        return R.TargetRef(self.target.account, self.target.region)
+
+    def as_target(self) -> dict[str, str]:
+        return self.ref.to_dict()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where DeployCode takes the code from."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    architecture: str
+
+
+class StepFailed(Exception):
+    def __init__(self, outcome: str, reason: str, undo: bool) -> None:
+        super().__init__(reason)
+        self.outcome, self.reason, self.undo = outcome, reason, undo
+
+
+def message(exc: BaseException) -> str:
+    if isinstance(exc, PipelineError):
+        return exc.message
+    return one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+class Executor:
+    def __init__(self, progress: Callable[[str], None], *, smoke_cases: tuple[SmokeCase, ...] = (),
+                 source: Source | None = None, bake: Callable[[TargetRun, int], str | None] | None = None) -> None:
+        self.progress = progress
+        self.smoke_cases = smoke_cases
+        self.source = source
+        self.bake = bake
+
+    # -- a whole plan ----------------------------------------------------------------------------------
+    def run_waves(self, plan: Plan, runs: list[TargetRun]) -> None:
+        """Targets in waves; a failed target rolls its whole wave back and skips the later waves."""
+        by_plan = {id(r.plan): r for r in runs}
+        for run in runs:
+            if not run.plan.writes:
+                run.outcome, run.reason = run.plan.record.outcome, run.plan.record.reason
+                if run.outcome == R.PASSED:
+                    run.published = run.previous
+        waves = plan.waves()
+        for n, wave in enumerate(waves):
+            members = [by_plan[id(p)] for p in wave]
+            if len(members) == 1:
+                self.run_target(members[0])
+            else:
+                with ThreadPoolExecutor(max_workers=len(members)) as pool:
+                    list(pool.map(self.run_target, members))
+            if any(r.outcome != R.PASSED for r in members):
+                for run in members:
+                    if run.outcome == R.PASSED:
+                        self.undo(run, "another target of its wave failed")
+                for later in waves[n + 1:]:
+                    for p in later:
+                        by_plan[id(p)].outcome, by_plan[id(p)].reason = R.SKIPPED, "an earlier wave failed"
+                return
+
+    def run_target(self, run: TargetRun) -> None:
+        """The target's steps in order; sets run.outcome and run.reason."""
+        try:
+            for step in run.plan.steps:
+                self.do(run, step)
+        except StepFailed as failed:
+            if failed.undo:
+                self.undo(run, failed.reason)
+            else:
+                run.outcome, run.reason = failed.outcome, failed.reason
+            return
+        except Exception as exc:  # not only PipelineError: whatever broke, the alias goes back
+            reason = message(exc)
+            try:
+                self.undo(run, reason)
+            except Exception as again:
+                reason += f"; rollback failed too: {message(again)}"
+            run.outcome, run.reason = R.FAILED, reason
+            return
+        run.outcome, run.reason = R.PASSED, run.plan.record.reason
+
+    def undo(self, run: TargetRun, why: str) -> None:
+        """The plan's undo steps (alias back to what it was before); the run ends ROLLED_BACK."""
+        for step in run.plan.undo:
+            self.do(run, step, what=f"rolled back: {step.detail} ({why})")
+        run.outcome, run.reason = R.ROLLED_BACK, why
+
+    # -- one step --------------------------------------------------------------------------------------
+    def do(self, run: TargetRun, step: Step, what: str = "") -> None:
+        run.executed.append(step)
+        name = TIMING.get(step.kind, step.kind)
+        start = time.perf_counter()
+        try:
+            detail = self._do(run, step)
+        finally:
+            run.timings[name] = round(time.perf_counter() - start, 3)
+        self.progress(f"  {run.label}: {what or detail or step.detail} ({run.timings[name]:.2f}s)")
+
+    def _do(self, run: TargetRun, step: Step) -> str:
+        fn = run.fn
+        if isinstance(step, SwitchRuntime):
+            fn.switch_runtime(step.runtime, step.handler)
+            return f"runtime {step.current} -> {step.runtime}, waited for the update"
+        if isinstance(step, DeployCode):
+            assert self.source is not None
+            s = self.source
+            run.published = fn.deploy(s.bucket, s.key, s.version_id, s.architecture)
+            return f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
+        if isinstance(step, VerifyCode):
+            got = hex_sha(run.published.code_sha256) if run.published else None
+            if got != step.digest:
+                version = run.published.version if run.published else "?"
+                raise StepFailed(R.FAILED, f"published version {version} has CodeSha256 {got}, "
+                                           f"expected {step.digest}: alias not moved", undo=False)
+            return f"CodeSha256 of v{version_of(run, NEW_VERSION)} matches"
+        if isinstance(step, PointAlias):
+            version = version_of(run, step.version)
+            extra = (version_of(run, step.extra), step.weight) if step.extra else None
+            fn.point_alias(step.alias, version, extra=extra, exists=not step.create)
+            return (f"{step.alias}: {round((1 - step.weight) * 100)}% v{version}, "
+                    f"{round(step.weight * 100)}% v{extra[0]}" if extra else f"{step.alias} -> v{version}")
+        if isinstance(step, DeleteAlias):
+            fn.delete_alias(step.alias)
+            return f"{step.alias} removed"
+        if isinstance(step, Smoke):
+            results: list[SmokeResult] = []
+            for qualifier in step.qualifiers:
+                results += run_smoke(fn, self.smoke_cases, version_of(run, qualifier))
+            run.smoke = results
+            failure = first_failure(results)
+            if failure is not None:
+                raise StepFailed(R.ROLLED_BACK, failure, undo=True)
+            return f"{len(results)} smoke case(s) on {', '.join(version_of(run, q) for q in step.qualifiers)}"
+        if isinstance(step, Bake):
+            assert self.bake is not None
+            self.progress(f"  {run.label}: baking {step.seconds}s, watching alarms ...")
+            failure = self.bake(run, step.seconds)
+            if failure is not None:
+                raise StepFailed(R.ROLLED_BACK, failure, undo=True)
+            return "bake finished"
+        raise TypeError(f"no executor for {step!r}")
+
+
+def version_of(run: TargetRun, version: str) -> str:
+    """NEW_VERSION is the version this run's DeployCode published."""
+    if version != NEW_VERSION:
+        return version
+    if run.published is None:
+        raise PipelineError(f"{run.label}: no version was published yet")
+    return run.published.version
+
+
+def run_smoke(fn: FunctionAdapter, cases: tuple[SmokeCase, ...], qualifier: str) -> list[SmokeResult]:
+    results = []
+    for case in cases:
+        try:
+            inv = fn.invoke(qualifier, case_event(case))
+        except PipelineError as exc:
+            results.append(SmokeResult(case.name, qualifier, False, exc.message, None, 0.0, ""))
+            continue
+        results.append(evaluate(case, qualifier, inv))
+    return results
+
+
+def first_failure(results: list[SmokeResult]) -> str | None:
+    for result in results:
+        if not result.passed:
+            return f"smoke {result.name!r} on {result.qualifier} failed: {result.reason}"
+    return None
+
+
+class DisplayExecutor:
+    """`--dry-run`: the same plan, shown and not run."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+
+    def show(self, plan: Plan, title: str) -> list[dict[str, Any]]:
+        self.out.table(["step", "target", "detail"], plan.rows(), title=title)
+        return plan.to_list()

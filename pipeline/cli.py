@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline import __version__
 from pipeline.commands.options import global_options
 from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError, one_line
+
+COMMANDS_DIR = Path(__file__).resolve().parent / "commands"
 
 # verb -> (module under pipeline.commands, one-line help). Order is the help order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -51,13 +53,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The full parser. With `only`, just that verb's module is imported (fast path)."""
+    """The full parser. With `only`, just that verb's module is imported (fast path); `only=""` imports
+    none (top-level `--help` and usage errors need only the verb names)."""
     parser = _Parser(prog="pipeline", description="Promote one Go Lambda artifact through accounts.")
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
     global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
-        if importlib.util.find_spec(f"pipeline.commands.{module_name}") is None:
+        if not (COMMANDS_DIR / f"{module_name}.py").is_file():
             continue  # verb not built yet: not offered
         sp = sub.add_parser(name, help=help_text, description=help_text)
         global_options(sp, suppress=True)
@@ -77,7 +80,7 @@ def _verb(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = _verb(argv)
-    parser = build_parser(only=verb)
+    parser = build_parser(only=verb or "")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

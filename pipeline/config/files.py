@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
 FREEZE_RE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
     r"([01]\d|2[0-3]):([0-5]\d)$"
@@ -41,16 +41,16 @@ def _account(value: Any) -> Any:
         raise ValueError(f"must be a 12-digit string, got {type(value).__name__}")
     if isinstance(value, int):
         raise ValueError(f"must be a 12-digit string, got int {value} (quote it; YAML drops leading zeros)")
-    if not _ACCOUNT_RE.match(value):
+    if not _ACCOUNT_RE.fullmatch(value):
         raise ValueError(f"must be a 12-digit string, got {value!r}")
     return value
 
 
-AccountId = Annotated[str, BeforeValidator(_account), Field(pattern=r"^\d{12}$",
+AccountId = Annotated[str, BeforeValidator(_account), Field(pattern=r"^[0-9]{12}$",
                                                            description="12-digit AWS account id, quoted")]
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region")]
-RoleName = Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,64}$", description="IAM role name (not an ARN)")]
-RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,128}$")]
+RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$", description="IAM role name (not an ARN)")]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,128}$")]
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 # STS's own rule for ExternalId: checked here so a newline or a space is exit 2, not a failed AssumeRole.
 ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", min_length=2, max_length=1224,
@@ -244,7 +244,7 @@ class S3Source(Strict):
     type: Literal["s3"]
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = Field(
         None, description="versioned bucket with EventBridge notifications (default: the artifact bucket)")
-    key: Annotated[str, Field(pattern=r"^[^\s*?]{1,1024}$")] | None = Field(
+    key: Annotated[str, Field(pattern=r"^[^\s*?]+$", max_length=1024)] | None = Field(
         None, description="object key of the source zip (default: source/<name>.zip)")
 
 
@@ -255,7 +255,7 @@ class CodeConnectionsSource(Strict):
     connection_arn: Annotated[str, Field(
         pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$")]
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")]
-    branch: Annotated[str, Field(pattern=r"^[^\s~^:?*\[\\]{1,255}$")] = "main"
+    branch: Annotated[str, Field(pattern=r"^[^\s~^:?*\[\\]+$", max_length=255)] = "main"
 
 
 PipelineSource = Annotated[S3Source | CodeConnectionsSource, Field(discriminator="type")]

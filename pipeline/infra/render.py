@@ -28,6 +28,7 @@ from pipeline.infra import naming
 from pipeline.infra.cfnyaml import load_template
 from pipeline.infra.context import function_context, pipeline_context, target_context, tooling_context
 from pipeline.infra.policylint import policy_problems
+from pipeline.infra.templatecache import bytecode_cache
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -111,9 +112,11 @@ def _cfn(value: str) -> str:
 @functools.cache
 def _environment(templates_dir: Path) -> jinja2.Environment:
     """One Jinja environment per templates directory: it caches compiled templates (auto_reload keeps
-    a changed file fresh), so rendering every env's stacks compiles each template once."""
+    a changed file fresh), so rendering every env's stacks compiles each template once; the bytecode
+    cache (`templatecache`) keeps them compiled between runs."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False,
+                             bytecode_cache=bytecode_cache())
     env.filters["q"] = lambda value: json.dumps(value)
     env.filters["cfn"] = _cfn
     return env

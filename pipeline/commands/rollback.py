@@ -18,6 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True)
     parser.add_argument("--artifact", metavar="SHA256", help="an artifact that passed smoke in this env")
     parser.add_argument("--to", metavar="SHA256", help=argparse.SUPPRESS)  # deprecated name of --artifact
+    parser.add_argument("--dry-run", action="store_true", help="print the rollback plan; write nothing")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     artifact = require_sha256(value, flag) if value is not None else None  # exit 2 before any AWS call
     from pipeline.engine.rollback import rollback
 
-    result = rollback(ctx.engine, env, artifact, flag)
-    ctx.out.document("rollback", ok=result.ok, **result.to_dict())
+    result = rollback(ctx.engine, env, artifact, flag, dry_run=args.dry_run)
+    ctx.out.document("rollback", ok=result.ok, dry_run=args.dry_run, **result.to_dict())
     if not result.ok:
         sys.stderr.write(f"pipeline: error: rollback of {env.name} failed: "
                          + "; ".join(f"{r.label}: {r.reason}" for r in result.runs if r.outcome != "PASSED") + "\n")

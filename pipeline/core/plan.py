@@ -59,14 +59,19 @@ class Plan:
         """Targets with steps, in waves of `wave_size` (a failed target rolls back its whole wave)."""
         return waves([t for t in self.targets if t.writes], self.wave_size)
 
+    def shown(self) -> list[TargetPlan]:
+        """The targets a display lists: all of them, unless none has a step (then nothing happens at all)."""
+        return list(self.targets) if any(t.writes for t in self.targets) else []
+
     def rows(self) -> list[list[str]]:
         """step, target, detail: what `--dry-run` shows and the executor runs."""
-        return [[s.kind, s.target, s.detail] for t in self.targets if t.writes for s in (*t.steps, t.record)]
+        return [[s.kind, s.target, s.detail] for t in self.shown() for s in (*t.steps, t.record)]
 
     def to_list(self) -> list[dict[str, Any]]:
         return [{"kind": s.kind, "target": s.target, "detail": s.detail,
-                 **({"on_failure": [u.detail for u in t.undo]} if s is t.record and t.undo else {})}
-                for t in self.targets if t.writes for s in (*t.steps, t.record)]
+                 **({"on_failure": [{"kind": u.kind, "target": u.target, "detail": u.detail} for u in t.undo]}
+                    if s is t.record and t.undo else {})}
+                for t in self.shown() for s in (*t.steps, t.record)]
 
 
 def waves(items: list[Any], size: int) -> list[list[Any]]:

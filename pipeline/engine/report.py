@@ -33,7 +33,10 @@ class Result:
             "targets": [{"target": r.label, "outcome": r.outcome, "reason": r.reason,
                          "version": r.published.version if r.published else None,
                          "previous_version": r.previous.version if r.previous else None,
-                         "smoke": [s.to_dict() for s in r.smoke], "timings": r.timings} for r in self.runs],
+                         "smoke": [s.to_dict() for s in r.smoke], "timings": r.timings,
+                         # the plan's steps as carried out (undo steps included): compare with "plan"
+                         "steps": [{"kind": s.kind, "target": s.target, "detail": s.detail} for s in r.executed]}
+                        for r in self.runs],
             "ledger": self.ledger,
         }
 

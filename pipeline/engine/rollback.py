@@ -15,7 +15,7 @@ from pipeline.core.ledger import find_outcome
 from pipeline.core.observed import RollbackCandidate
 from pipeline.core.plan import rollback_plan
 from pipeline.engine.context import EngineContext
-from pipeline.engine.executor import Executor, TargetRun
+from pipeline.engine.executor import DisplayExecutor, Executor, TargetRun
 from pipeline.engine.lock import EnvLock, this_holder
 from pipeline.engine.promote import observe_target
 from pipeline.engine.recorder import Recorder
@@ -23,11 +23,13 @@ from pipeline.engine.report import Result, print_summary
 from pipeline.errors import InputError, PipelineError
 
 
-def rollback(ctx: EngineContext, env: Environment, artifact: str | None, flag: str = "--artifact") -> Result:
+def rollback(ctx: EngineContext, env: Environment, artifact: str | None, flag: str = "--artifact", *,
+             dry_run: bool = False) -> Result:
     lock = EnvLock(ctx, env)
     # observe
     view, held = lock.observe()
-    view, held = lock.clear_dead(view, held)
+    if not dry_run:
+        view, held = lock.clear_dead(view, held)
     lock.refuse_held(held)
     observed = [observe_target(ctx, env, target, view, "") for target in env.targets]
     current = observed[0].state.alias_sha256
@@ -51,12 +53,18 @@ def rollback(ctx: EngineContext, env: Environment, artifact: str | None, flag: s
         candidates.append(RollbackCandidate(o.state, version, hex_sha256(found.code_sha256) if found else None))
     # decide
     plan = rollback_plan(env.name, digest, candidates, len(env.smoke))
+    result = Result(env.name, digest)
+    result.plan = DisplayExecutor(ctx.out).show(
+        plan, f"rollback plan for {env.name}" + (" (dry run: nothing written)" if dry_run else ""))
+    if dry_run:
+        result.dry_run = True
+        return result
     # act
     runs = [TargetRun(o.target, o.fn, p, o.live) for o, p in zip(observed, plan.targets, strict=True)]
     for run in runs:
         if run.plan.writes:
             run.published = versions[run.label]
-    result = Result(env.name, digest, runs=runs)
+    result.runs = runs
     recorder = Recorder(ctx.ledger, view, ctx.now)
     started = lock.acquire(recorder, R.started(
         action="rollback", artifact=digest, commit=R.commit(chosen), actor=ctx.actor, holder=this_holder(ctx.actor),

@@ -59,16 +59,17 @@ class TargetStatus:
         """The newest outcome when it is not the one that describes what runs (e.g. a rolled-back release)."""
         if self.last is None or self.last is self.record or (self.record and self.last.seq == self.record.seq):
             return None
-        return f"{self.last.get('outcome')} {str(self.last.get('artifact') or '')[:12]}"
+        return f"{R.outcome_of(self.last)} {(R.artifact(self.last) or '')[:12]}"
 
     def to_dict(self) -> dict[str, Any]:
         data = self.record.data if self.record else {}
         return {"env": self.env, "account": self.target.account, "region": self.target.region,
                 "artifact": self.live_sha256, "version": self.live_version, "commit": data.get("commit"),
-                "when": data.get("time"), "who": data.get("actor"), "outcome": data.get("outcome"),
+                "when": data.get("time"), "who": data.get("actor"),
+                "outcome": R.outcome_of(self.record) if self.record else None,
                 "smoke": data.get("smoke"), "ledger_artifact": self.expected_sha256, "drift": self.drift,
                 "drift_reason": self.drift_reason() or None,
-                "last_attempt": ({"outcome": self.last.get("outcome"), "artifact": self.last.get("artifact"),
+                "last_attempt": ({"outcome": R.outcome_of(self.last), "artifact": R.artifact(self.last),
                                   "reason": self.last.get("reason"), "when": self.last.get("time")}
                                  if self.last_attempt() else None),
                 "canary": {"weights": self.weights, "split": self.canary} if self.weights else None}

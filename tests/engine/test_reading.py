@@ -103,10 +103,17 @@ def test_rollback_to_last_good_and_to_a_named_artifact(world, built, built2):
     assert outcome["action"] == "rollback" and outcome["outcome"] == "PASSED" and outcome["artifact"] == first
     assert all(s["passed"] for s in outcome["smoke"])
     world.ok("verify")
-    code, doc = world.json("rollback", "--env", "dev", "--to", second)
+    code, doc = world.json("rollback", "--env", "dev", "--artifact", second)
     assert code == 0 and world.live("dev", "111111111111")["Version"] == "2"
-    code, _, err = world.cli("rollback", "--env", "dev", "--to", "ef" * 32)
-    assert code == 2 and "never passed smoke in dev" in err
+    code, _, err = world.cli("rollback", "--env", "dev", "--artifact", "ef" * 32)
+    assert code == 2 and err.count("\n") == 1 and "--artifact " in err and "never passed smoke in dev" in err
+    # the old name still works, with one deprecation line before anything else
+    code, _, err = world.cli("rollback", "--env", "dev", "--to", first)
+    assert code == 0 and world.live("dev", "111111111111")["Version"] == "1", err
+    assert err.splitlines()[0] == ("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` "
+                                   "(same value)")
+    code, _, err = world.cli("rollback", "--env", "dev", "--to", first, "--artifact", first)
+    assert code == 2 and "give only --artifact" in err
 
 
 def test_rollback_with_nothing_earlier(world, built):

@@ -99,6 +99,6 @@ def test_rollback_to_a_forged_pass_is_refused(world, built, built2, crash_artifa
     key = "ledger/dev/00000003.json"
     _put(key, encode({**json.loads(_body(key)), "outcome": "PASSED", "smoke": []}))
     live = world.live("dev", "111111111111")["Version"]
-    code, _, err = world.cli("rollback", "--env", "dev", "--to", bad)
+    code, _, err = world.cli("rollback", "--env", "dev", "--artifact", bad)
     assert code == 3 and "rollback of dev refused: the ledger was tampered with" in err
     assert world.live("dev", "111111111111")["Version"] == live and len(world.ledger("dev")) == 6

@@ -1,0 +1,71 @@
+"""The gates on hand-built facts (no AWS): each gate's pass and fail, and the refusal line."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from pipeline.core import gates as G
+from pipeline.core.observed import GateFacts
+
+DIGEST = "ab" * 32
+WEDNESDAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def facts(**changes) -> GateFacts:
+    base = GateFacts(requires="dev", passed_in_requires=True, approval_required=False, approver=None, reason=None,
+                     dirty=False, freeze=(), timezone="UTC", now=WEDNESDAY, alarm_states={}, digest=DIGEST,
+                     staged_sha256=DIGEST, staged_where="s3://b/k", lock_holder=None, lock_age_seconds=None,
+                     lock_key="")
+    return dataclasses.replace(base, **changes)
+
+
+def by_name(results: list[G.GateResult]) -> dict[str, G.GateResult]:
+    return {g.name: g for g in results}
+
+
+def test_all_pass_in_order_and_no_refusal():
+    results = G.evaluate(facts())
+    assert [g.name for g in results] == ["predecessor", "approval", "freeze", "alarms", "integrity", "lock"]
+    assert all(g.passed for g in results) and G.refusal(results) is None
+
+
+def test_each_failure_is_named_with_its_reason():
+    results = by_name(G.evaluate(facts(
+        passed_in_requires=False, approval_required=True, freeze=("Wed 09:00-Wed 11:00",),
+        alarm_states={"errors": "ALARM", "gone": None}, staged_sha256=None, lock_holder="arn:x",
+        lock_age_seconds=150, lock_key="ledger/test/00000003.json")))
+    assert not any(g.passed for g in results.values())
+    assert "no passed smoke record in dev" in results["predecessor"].reason
+    assert "--approve" in results["approval"].reason
+    assert results["freeze"].reason.startswith("frozen: Wed 09:00-Wed 11:00 (UTC; now Wed 10:00)")
+    assert results["alarms"].reason == "in ALARM: errors; not found: gone"
+    assert "is not staged at s3://b/k" in results["integrity"].reason
+    assert results["lock"].reason == "held by arn:x for 2m (ledger/test/00000003.json)"
+    message, details = G.refusal(list(results.values()))
+    assert message.startswith("refused by predecessor, approval, freeze, alarms, integrity, lock: ")
+    assert len(details) == 6 and message.count("\n") == 0
+
+
+def test_first_stage_dirty_build_and_approver():
+    results = by_name(G.evaluate(facts(requires=None, approval_required=True, approver="arn:me", reason="ok",
+                                       dirty=True)))
+    assert results["predecessor"].passed and "first stage" in results["predecessor"].reason
+    assert not results["approval"].passed and "dirty work tree" in results["approval"].reason
+    results = by_name(G.evaluate(facts(approval_required=True, approver="arn:me", reason="ok")))
+    assert results["approval"].passed and results["approval"].reason == "approved by arn:me: ok"
+
+
+def test_freeze_window_over_the_weekend_in_the_env_timezone():
+    friday_evening = dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.timezone.utc)  # 18:30 in Berlin
+    gate = by_name(G.evaluate(facts(freeze=("Fri 15:00-Mon 08:00",), timezone="Europe/Berlin",
+                                    now=friday_evening)))["freeze"]
+    assert not gate.passed and "now Fri 18:30" in gate.reason
+    monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.timezone.utc)
+    assert by_name(G.evaluate(facts(freeze=("Fri 15:00-Mon 08:00",), timezone="Europe/Berlin",
+                                    now=monday)))["freeze"].passed
+
+
+def test_integrity_names_a_replaced_object():
+    gate = by_name(G.evaluate(facts(staged_sha256="cd" * 32)))["integrity"]
+    assert not gate.passed and gate.reason == f"s3://b/k has sha256 {'cd' * 32}, expected {DIGEST}"

@@ -88,10 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"pipeline.commands.{COMMANDS[args.command][0]}")
     try:
         if args.local and args.command not in ("local", "demo"):
-            from pipeline.local.emulator import Emulator
+            from pipeline.commands.local import emulated
 
-            with Emulator() as emulator:
-                emulator.export_environment(os.environ)
+            with emulated():
                 return module.run(args)
         return module.run(args)
     except PipelineError as exc:

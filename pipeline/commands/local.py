@@ -1,10 +1,16 @@
-"""`pipeline local up`: keep the embedded AWS emulator running in the foreground for other shells."""
+"""`pipeline local up`: keep the embedded AWS emulator running in the foreground for other shells;
+and `--local` for any verb (`emulated`). The only doors from the product into `pipeline.local`,
+with `demo`: nothing else imports the emulator.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import threading
+from collections.abc import Iterator
 
 from pipeline.commands.context import Context
 
@@ -33,3 +39,13 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+@contextlib.contextmanager
+def emulated() -> Iterator[None]:
+    """A fresh in-process emulator for one command, this process's AWS variables pointed at it."""
+    from pipeline.local.emulator import Emulator
+
+    with Emulator() as emulator:
+        emulator.export_environment(os.environ)
+        yield

@@ -231,3 +231,28 @@ def test_processes_on_different_envs_do_not_block_each_other(world, built, built
         for p in procs:
             if p.poll() is None:
                 p.kill()
+
+
+@pytest.mark.parametrize("mode", ["lock", "start"])
+def test_three_rollbacks_at_once_one_wins_the_rest_exit_3_naming_it(world, built, built2, monkeypatch, mode):
+    """Every writer takes the lock the same way: a rollback that loses the `started` put is refused
+    (exit 3 naming the holder), never an unexpected LedgerConflict (exit 1)."""
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "dev", "--artifact", world.stage(built2))
+    before = len(world.ledger("dev"))
+    results = promote_threads(monkeypatch, [["rollback", "--env", "dev"]] * 3, mode)
+    assert sorted(code for code, _ in results) == [0, 3, 3], results
+    new = world.ledger("dev")[before:]
+    started = [r for r in new if r["type"] == "started"]
+    assert len(started) == 1 and started[0]["action"] == "rollback"
+    key, holder = f"ledger/dev/{started[0]['seq']:08d}.json", started[0]["holder"]["actor"]
+    for code, err in results:
+        if code == 3:
+            [line] = [x for x in err.splitlines() if x.startswith("pipeline: error:")]
+            assert holder in line and key in line, line
+            assert re.search(r"dev is locked(: .* started a rollback first| by )", line), line
+            assert "LedgerConflict" not in err
+    assert [r["outcome"] for r in new if r["type"] == "outcome"] == ["PASSED"]
+    assert world.live("dev", "111111111111")["Version"] == "1"
+    assert world.cli("verify")[0] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 
@@ -119,7 +120,7 @@ def test_alarm_in_alarm_refuses(world, built, calls):
 
 
 def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str, lease_minutes: int,
-                  previous_version: str | None, artifact: str) -> str:
+                  previous_version: str | None, artifact: str, build_id: str | None = None) -> str:
     prev = seq_after[-1] if seq_after else None
     s3 = client("s3", "444444444444")
     prev_hash = "0" * 64
@@ -129,7 +130,7 @@ def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str
     record = {"type": "started", "action": "promote", "artifact": artifact, "commit": "x", "dirty": False,
               "actor": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory",
               "holder": {"actor": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory",
-                         "host": host, "pid": pid},
+                         "host": host, "pid": pid, **({"build_id": build_id} if build_id else {})},
               "targets": [{"account": "111111111111", "region": "us-east-1"}],
               "lease_expires": (now + dt.timedelta(minutes=lease_minutes)).isoformat(),
               "previous": {"111111111111/us-east-1": {"version": previous_version, "sha256": None}},
@@ -206,3 +207,71 @@ def test_ledger_is_written_only_with_conditional_puts(world, built):
         assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 412
     assert json.loads(s3.get_object(Bucket=BUCKET, Key="ledger/dev/00000000.json")["Body"].read())["type"] == \
         "started"
+
+
+def _codebuild_build() -> str:
+    """A build started (and, in moto, at once finished) in the tooling account: its id."""
+    cb = client("codebuild", "444444444444")
+    cb.create_project(name="greeter-pipeline", source={"type": "S3", "location": f"{BUCKET}/source/greeter.zip"},
+                      artifacts={"type": "NO_ARTIFACTS"},
+                      serviceRole="arn:aws:iam::444444444444:role/greeter-codebuild",
+                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                                   "computeType": "BUILD_GENERAL1_SMALL"})
+    return cb.start_build(projectName="greeter-pipeline")["build"]["id"]
+
+
+def test_lock_of_a_codebuild_holder_whose_build_ended_is_dead_at_once(world, built, built2):
+    """Held elsewhere with a lease of 30 more minutes, but its CodeBuild build has ended: reconciled now."""
+    good = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.stage(built2)
+    build_id = _codebuild_build()
+    assert world.deploy_out_of_band("dev", "111111111111", built2[1].sha256) == "2"  # the build got this far
+    key = _fake_started(world, "dev", world.ledger("dev"), pid=7, host="codebuild-host", lease_minutes=30,
+                        previous_version="1", artifact=built2[1].sha256, build_id=build_id)
+    code, doc = world.json("status", "--env", "dev")
+    [held] = doc["locks"]
+    assert held["key"] == key and held["holder"]["build_id"] == build_id and "has ended" in held["dead"]
+    code, _, err = world.cli("verify", "--env", "dev")
+    assert code == 1 and f"lock {key} of arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory " \
+        f"is dead (its CodeBuild build {build_id} has ended" in err
+    code, out, err = world.cli("promote", "--to", "dev", "--artifact", good)
+    assert code == 0, err
+    assert "reconciling" in out and "moved back v2 -> v1" in out
+    assert world.ledger("dev")[-1]["outcome"] == "ABORTED"
+    world.ok("verify")
+
+
+def test_lock_of_a_codebuild_holder_whose_build_is_unknown_still_holds(world, built):
+    digest = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    _fake_started(world, "dev", world.ledger("dev"), pid=7, host="codebuild-host", lease_minutes=30,
+                  previous_version="1", artifact=digest, build_id="greeter-pipeline:not-a-build-here")
+    code, _, err = world.cli("rollback", "--env", "dev", "--artifact", digest)
+    assert code == 3 and "dev is locked by arn:aws:sts::444444444444:assumed-role/pipeline-promoter/" in err
+    code, _, err = world.cli("verify", "--env", "dev")
+    assert code == 0, err  # a live lock is no finding
+
+
+def test_status_shows_a_held_lock_and_the_canary_split_verify_a_leftover_canary(world, built, built2):
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    digest = world.stage(built2)
+    lam = client("lambda", "111111111111")
+    v2 = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
+                                  S3Key=f"artifacts/greeter/{digest}.zip", Publish=True)["Version"]
+    lam.update_alias(FunctionName="greeter-dev", Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {v2: 0.1}})
+    code, out, _ = world.cli("verify", "--env", "dev")  # no promotion holds the lock: a leftover canary
+    assert code == 1 and "a canary weight is left on the alias (live: 90% v1, 10% v2)" in out
+    key = _fake_started(world, "dev", world.ledger("dev"), pid=7, host="ci-runner-7", lease_minutes=10,
+                        previous_version="1", artifact=digest)
+    code, out, _ = world.cli("status", "--env", "dev")
+    assert code == 0
+    assert re.search(r"lock: dev held by arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory "
+                     rf"for 9\ds \(promote, {key}, lease until 20\d\d-", out), out
+    assert "canary: dev 111111111111/us-east-1: live: 90% v1, 10% v2" in out
+    code, doc = world.json("status", "--env", "dev")
+    assert doc["environments"][0]["canary"]["weights"] == {v2: 0.1} and doc["locks"][0]["dead"] is None
+    code, out, _ = world.cli("verify", "--env", "dev")  # the split belongs to the running promotion now
+    assert code == 0, out

@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
 def _open(ctx: Context, args: argparse.Namespace) -> Any:
     from pipeline.aws.session import SessionFactory
     from pipeline.core import sandbox as S
-    from pipeline.engine.sandbox import Sandbox, check_render
+    from pipeline.engine.sandbox import Sandbox
+    from pipeline.engine.sandbox_account import check_render
 
     config = ctx.config()
     ident = S.sandbox_id(args.user if args.user is not None else default_user(), args.branch)

@@ -19,13 +19,14 @@ from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.sandbox import SandboxAWS
-from pipeline.aws.session import AccountSession, SessionFactory
+from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
+from pipeline.engine.sandbox_account import Caller, open_caller, remove
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError, RefusedError
 from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
@@ -37,33 +38,6 @@ BUILD_VERSION = "sandbox"  # stamped into sandbox builds (the commit and a sourc
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-@dataclass(frozen=True)
-class Caller:
-    session: AccountSession
-    account: str
-    arn: str
-
-    @property
-    def owner(self) -> str:
-        return S.owner_of(self.arn)
-
-
-def open_caller(config: PipelineConfig, factory: SessionFactory) -> Caller:
-    """Who the base credentials are (one STS call), refused (exit 3) in any account the pipeline uses."""
-    base = factory.base()
-    identity = base.identity
-    S.guard(config, identity.account)
-    return Caller(base, identity.account, identity.arn)
-
-
-def check_render(config: PipelineConfig, ident: str, region: str) -> None:
-    """Render both templates once before any AWS call: a config or template error is exit 2, nothing written."""
-    sbx = S.names(config.name, ident, "000000000000", region)
-    placeholder = S.tags(ident, "owner", "created", "expires", S.KIND_BUCKET)
-    render_sandbox_bucket(config.name, sbx, placeholder)
-    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder)
 
 
 @dataclass(frozen=True)
@@ -312,25 +286,6 @@ class Sandbox:
         done = remove(self.aws, fn_state, bucket_state, self.sbx.bucket, bucket_tags is not None)
         self.tail_file.unlink(missing_ok=True)
         return done
-
-
-def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackState | None, bucket: str,
-           bucket_exists: bool) -> list[str]:
-    """Function stack, then the bucket's objects, then the bucket stack (and the bucket, if it outlived it)."""
-    done: list[str] = []
-    if fn_state is not None:
-        aws.delete_stack(fn_state)
-        done.append(f"deleted stack {fn_state.name}")
-    if bucket_exists:
-        count = aws.empty_bucket(bucket)
-        done.append(f"emptied s3://{bucket} ({count} object(s))")
-    if bucket_state is not None:
-        aws.delete_stack(bucket_state)
-        done.append(f"deleted stack {bucket_state.name}")
-    if bucket_exists and aws.bucket_tags(bucket) is not None:
-        aws.delete_bucket(bucket)
-        done.append(f"deleted bucket {bucket}")
-    return done
 
 
 def _require_sha(code_sha256: str, sha: str, what: str) -> None:

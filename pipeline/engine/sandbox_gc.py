@@ -16,7 +16,7 @@ from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
-from pipeline.engine.sandbox import open_caller, remove
+from pipeline.engine.sandbox_account import open_caller, remove
 from pipeline.errors import InputError, PipelineError
 
 Progress = Callable[[str], None]

@@ -11,7 +11,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -133,6 +132,8 @@ def _report(message: str, details: list[str], verbose: int, output: str, command
             sys.stderr.write(f"  {line}\n")
     if verbose:
         # the exception's text may quote a request, a response or a credential: same redaction as above
+        import traceback  # only under -v: keeps every start a little lighter
+
         sys.stderr.write(redact(traceback.format_exc()))
 
 

@@ -1,9 +1,6 @@
 """Typed models of the environment files as written (pydantic); the JSON Schema is generated from these.
-
-The merged configuration the product reads is `pipeline.config.merged` (plain dataclasses).
-
-Models are strict (no silent type coercion, unknown keys rejected) because a deploy tool
-must not guess: `memory: "128"` or `account: 111111111111` are mistakes to report.
+The merged configuration the product reads is `pipeline.config.merged`. Models are strict (no silent
+type coercion, unknown keys rejected): `memory: "128"` or `account: 111111111111` are mistakes to report.
 """
 
 from __future__ import annotations
@@ -188,7 +185,6 @@ class SmokeCase(Strict):
 
 class TargetEntry(Strict):
     """One `targets:` entry of an env file (the merged config turns it into a `merged.Target`)."""
-
     account: AccountId
     region: Region | None = None
 

@@ -28,9 +28,10 @@ def run(args: argparse.Namespace) -> int:
     if args.to is not None:
         if args.artifact is not None:
             raise InputError("--to is the old name of --artifact: give only --artifact")
-        sys.stderr.write("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` (same value)\n")
         flag, value = "--to", args.to
     artifact = require_sha256(value, flag) if value is not None else None  # exit 2 before any AWS call
+    if args.to is not None:  # after the check: bad input stays one error line
+        sys.stderr.write("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` (same value)\n")
     from pipeline.engine.rollback import rollback
 
     result = rollback(ctx.engine, env, artifact, flag, dry_run=args.dry_run)

@@ -17,7 +17,7 @@ from pipeline.core.plan import rollback_plan
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Executor, TargetRun
 from pipeline.engine.lock import EnvLock, this_holder
-from pipeline.engine.promote import observe_target
+from pipeline.engine.observe import observe_target
 from pipeline.engine.recorder import Recorder
 from pipeline.engine.report import Result, print_summary
 from pipeline.errors import InputError, PipelineError

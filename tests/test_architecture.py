@@ -177,3 +177,8 @@ def test_the_checker_catches_what_it_claims():
     problems = broken_rules(edges)
     assert [int(line.split(":")[1]) for line in problems] == [1, 2, 3, 4]
     assert cycles(edges) == [frozenset({"pipeline.engine.a", "pipeline.engine.b", "pipeline.engine.c"})]
+
+
+def test_no_module_over_300_lines():
+    long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > 300}
+    assert not long, f"modules over 300 lines: {long}"

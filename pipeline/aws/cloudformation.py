@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from pipeline.aws.errors import error_code, error_message
 from pipeline.core.stacks import TAG_VERSION, Health, StackEvent, StackSpec, classify, is_empty_change_set
 
 
@@ -45,16 +46,8 @@ class StackState:
                    reason=str(raw.get("StackStatusReason") or ""))
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _message(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Message", ""))
-
-
 def _missing(exc: ClientError) -> bool:
-    return _code(exc) == "ValidationError" and "does not exist" in _message(exc)
+    return error_code(exc) == "ValidationError" and "does not exist" in error_message(exc)
 
 
 class Stacks:
@@ -98,7 +91,7 @@ class Stacks:
         try:
             created = self.client.create_change_set(**params)
         except ClientError as exc:
-            if kind == "UPDATE" and _code(exc) == "ValidationError" and is_empty_change_set(_message(exc)):
+            if kind == "UPDATE" and error_code(exc) == "ValidationError" and is_empty_change_set(error_message(exc)):
                 return None
             raise
         return str(created.get("StackId", spec.name))

@@ -20,6 +20,7 @@ from botocore.response import StreamingBody
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from pipeline.aws.answers import MalformedAnswer, wrap
+from pipeline.aws.errors import error_code, http_status
 
 log = logging.getLogger("pipeline.aws")
 T = TypeVar("T")
@@ -36,9 +37,7 @@ TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavail
 
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        code, status = error_code(exc), http_status(exc)
         return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
     # A 5xx page from a proxy or load balancer (HTML, not the service's XML/JSON) cannot be parsed:
     # botocore raises ResponseParserError ("Further retries may succeed") instead of a ClientError.

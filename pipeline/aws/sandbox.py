@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.aws.cloudformation import Stacks, StackState
+from pipeline.aws.errors import error_code, error_message, http_status
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.retry import paginate
 from pipeline.aws.session import AccountSession
@@ -30,14 +31,10 @@ EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpi
 
 def aws_error(exc: ClientError, what: str) -> PipelineError:
     """One line for a failed call; expired credentials say so plainly."""
-    code = str(exc.response.get("Error", {}).get("Code", "") or "")
+    code = error_code(exc)
     if code in EXPIRED_CODES:
         return PipelineError(f"{what}: your AWS credentials have expired ({code}); refresh them (e.g. aws sso login)")
-    return PipelineError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return PipelineError(f"{what}: {code}: {error_message(exc)}")
 
 
 class SandboxAWS:
@@ -98,7 +95,7 @@ class SandboxAWS:
         try:
             tag_set = self.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "NoSuchBucket":
                 return None
             if code == "NoSuchTagSet":
@@ -111,7 +108,7 @@ class SandboxAWS:
         try:
             self.client("s3").head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if _status(exc) == 404:
+            if http_status(exc) == 404:
                 return False
             raise aws_error(exc, f"s3://{bucket}/{key}") from None
         return True
@@ -123,7 +120,7 @@ class SandboxAWS:
             self.client("s3").put_object(Bucket=bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256",
                                          ChecksumSHA256=checksum, ContentType="application/zip", Metadata=metadata)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            if error_code(exc) == "NoSuchBucket":
                 raise PipelineError(f"sandbox bucket {bucket} not found: run `pipeline sandbox up` first") from None
             raise aws_error(exc, f"s3://{bucket}/{key}") from None
 
@@ -150,7 +147,7 @@ class SandboxAWS:
         try:
             self.client("s3").delete_bucket(Bucket=bucket)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            if error_code(exc) != "NoSuchBucket":
                 raise aws_error(exc, f"s3://{bucket}: delete_bucket") from None
 
     # -- the function -----------------------------------------------------------------------
@@ -203,7 +200,7 @@ class SandboxAWS:
                     break
                 params["nextToken"] = token
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise aws_error(exc, f"log group {group}") from None
         return events

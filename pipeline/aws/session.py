@@ -23,6 +23,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 from botocore.session import Session as BotocoreSession
 
+from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.retry import RetryingClient, RetryPolicy
 from pipeline.errors import InputError, PipelineError, RefusedError
 from pipeline.infra.naming import role_arn
@@ -201,8 +202,7 @@ class SessionFactory:
 
 
 def _credential_error(exc: ClientError, what: str) -> PipelineError:
-    code = exc.response.get("Error", {}).get("Code", "Error")
-    message = exc.response.get("Error", {}).get("Message", "")
+    code, message = error_code(exc, "Error"), error_message(exc)
     if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
         return PipelineError(f"{what}: credentials have expired ({code}); refresh them (e.g. aws sso login)")
     if code in ("AccessDenied", "AccessDeniedException", "InvalidClientTokenId", "SignatureDoesNotMatch",

@@ -10,6 +10,7 @@ import hashlib
 
 from botocore.exceptions import ClientError
 
+from pipeline.aws.errors import error_code, error_message, http_status
 from pipeline.aws.session import AccountSession
 from pipeline.config.merged import PipelineConfig
 from pipeline.errors import PipelineError
@@ -30,7 +31,7 @@ def object_present(tooling: AccountSession, config: PipelineConfig, key: str) ->
     try:
         tooling.client("s3", config.tooling.region).head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) == 404:
+        if http_status(exc) == 404:
             return False
         raise _error(exc, bucket, key, config) from None
     return True
@@ -52,8 +53,8 @@ def stage_stub(tooling: AccountSession, config: PipelineConfig) -> None:
 
 
 def _error(exc: ClientError, bucket: str, key: str, config: PipelineConfig) -> PipelineError:
-    code = exc.response.get("Error", {}).get("Code", "")
+    code = error_code(exc)
     if code in ("NoSuchBucket", "404"):
         return PipelineError(f"artifact bucket {bucket} not found in tooling account {config.tooling.account}: "
                              "run `pipeline bootstrap --tooling` first")
-    return PipelineError(f"s3://{bucket}/{key}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
+    return PipelineError(f"s3://{bucket}/{key}: {code}: {error_message(exc)}")

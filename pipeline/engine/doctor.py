@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from pipeline.aws.accounts import Accounts
 from pipeline.aws.cloudformation import Stacks
+from pipeline.aws.errors import describe, http_status
 from pipeline.aws.livefunction import read_live_function
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.merged import Environment, PipelineConfig, Target
@@ -35,8 +36,7 @@ def _aws_error(exc: Exception) -> str:
     if isinstance(exc, PipelineError):
         return exc.message
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+        return describe(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -147,7 +147,7 @@ class Doctor:
             deploy.client("s3", self.config.tooling.region).get_object(Bucket=code.bucket, Key=code.key,
                                                                         Range="bytes=0-0")
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            status = http_status(exc)
             if status == 404:
                 hint = f"run {fix} (stages the stub)" if code.is_stub else "stage that artifact again: pipeline stage"
                 self.checks.append(failed("artifact readable", where, f"{what} is missing: s3://{code.bucket}/"

@@ -188,10 +188,14 @@ def test_crashed_promotion_is_reconciled_by_the_next_one(world, built, built2):
 def test_lease_expiry_also_frees_a_lock(world, built):
     digest = world.stage(built)
     world.ok("promote", "--to", "dev")
-    _fake_started(world, "dev", world.ledger("dev"), pid=1, host="elsewhere", lease_minutes=-1,
-                  previous_version="1", artifact=digest)
+    key = _fake_started(world, "dev", world.ledger("dev"), pid=1, host="elsewhere", lease_minutes=-1,
+                        previous_version="1", artifact=digest)
+    code, _, err = world.cli("verify", "--env", "dev")
+    assert code == 1 and f"lock {key} of " in err and "is dead (its lease expired at " in err
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", digest)
-    assert code == 0, err and "reconciling" in out
+    assert code == 0, err
+    assert "reconciling" in out and world.ledger("dev")[-1]["outcome"] == "ABORTED"
+    world.ok("verify")
 
 
 def test_ledger_is_written_only_with_conditional_puts(world, built):

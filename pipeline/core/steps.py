@@ -86,6 +86,8 @@ class PointAlias:
             return f"{self.alias}: {100 - percent}% {_v(self.version)}, {percent}% {_v(self.extra)}"
         if self.kind == "alias-full":
             return f"{self.alias}: 100% {_v(self.version)}"
+        if self.kind == "restore-alias" and self.previous is None:
+            return f"{self.alias} back to {_v(self.version)} (weights cleared)"
         before = _v(self.previous) if self.previous else "none"
         return f"{self.alias}: {before} -> {_v(self.version)}"
 

@@ -56,6 +56,7 @@ def test_code_update_moves_the_alias_and_undo_goes_back_to_the_previous_version(
     alias = p.steps[2]
     assert isinstance(alias, PointAlias) and not alias.create and alias.weights == {NEW_VERSION: 1.0}
     assert p.undo == (PointAlias(t.label, "4", kind="restore-alias"),)
+    assert p.undo[0].detail == "live back to v4 (weights cleared)"
     assert "on failure the alias goes back to v4" in p.record.detail
 
 

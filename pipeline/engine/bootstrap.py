@@ -159,24 +159,21 @@ class Bootstrapper:
                 if not dry_run:
                     stage_stub(self.tooling_session(), self.config)
             elif isinstance(step, DeployStack):
-                outcome = self.deploy(step, dry_run=dry_run, force=force)
+                result = self.converge(step, dry_run=dry_run, force=force)
                 if step.rendered.kind == "target" and step.env is not None and step.target is not None:
-                    assert outcome.result is not None
-                    targets[target_key(step.env, step.target)] = outcome.result
-                outcomes.append(outcome)
+                    targets[target_key(step.env, step.target)] = result
+                outcomes.append(_outcome(step.rendered, result, _code_notes(step.code)))
             else:
                 outcomes.append(self.function_after_target(step, targets[target_key(step.env, step.target)],
                                                            dry_run=dry_run, force=force))
         return outcomes
 
-    def deploy(self, step: DeployStack, *, dry_run: bool, force: bool) -> StackOutcome:
-        session = self.session_for(step)
-        if step.code is not None:
-            for note in step.code.notes:
-                self.progress(f"warning: {note}")
-        result = self.engine(session, step.rendered.region).deploy(step.spec, dry_run=dry_run, force=force)
-        notes = _code_notes(step.code) if step.code is not None else ()
-        return _outcome(step.rendered, result, notes)
+    def converge(self, step: DeployStack, *, dry_run: bool, force: bool) -> StackResult:
+        """One stack onto its spec through a change set (previewed and discarded in a dry run)."""
+        for note in step.code.notes if step.code is not None else ():
+            self.progress(f"warning: {note}")
+        return self.engine(self.session_for(step), step.rendered.region).deploy(step.spec, dry_run=dry_run,
+                                                                               force=force)
 
     def function_after_target(self, step: FunctionAfterTarget, target_result: StackResult, *, dry_run: bool,
                               force: bool) -> StackOutcome:
@@ -187,13 +184,13 @@ class Bootstrapper:
                                 notes=("planned after the target stack (its deploy role does not exist yet)",))
         fresh = target_result.action in ("created", "recreated")
         live, present = self.read_function(step.env, step.target, fresh=fresh)
-        return self.deploy(function_step(self.config, step.env, step.target, live, present), dry_run=dry_run,
-                           force=force)
+        decided = function_step(self.config, step.env, step.target, live, present)
+        result = self.converge(decided, dry_run=dry_run, force=force)
+        return _outcome(decided.rendered, result, _code_notes(decided.code))
 
     def session_for(self, step: DeployStack) -> AccountSession:
-        if step.via == "tooling":
+        if step.via == "tooling" or step.env is None or step.target is None:
             return self.tooling_session()
-        assert step.env is not None and step.target is not None
         if step.via == "admin":
             return self.admin_session(step.env, step.target)
         return self.deploy_session(step.env, step.target)
@@ -206,7 +203,9 @@ class Bootstrapper:
         return step.rendered, step.spec, step.code
 
 
-def _code_notes(code: FunctionCode) -> tuple[str, ...]:
+def _code_notes(code: FunctionCode | None) -> tuple[str, ...]:
+    if code is None:
+        return ()
     source = "stub" if code.is_stub else f"live artifact {code.sha256[:12]} ({code.runtime})"
     return (f"code: {source}", *code.notes)
 

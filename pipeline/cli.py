@@ -109,11 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _describe_unexpected(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        error = response["Error"]
-        op = getattr(exc, "operation_name", "call")
-        return f"AWS error in {op}: {error.get('Code')}: {error.get('Message')}"
+    if "botocore" in sys.modules:  # an AWS error is only possible once botocore is loaded: keep this path light
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            from pipeline.aws.errors import describe
+
+            return f"AWS error in {exc.operation_name}: {describe(exc)}"
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 

@@ -128,3 +128,13 @@ def test_local_up_prints_exports_and_serves(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+def test_an_unexpected_aws_error_is_described_by_code_and_message():
+    from botocore.exceptions import ClientError
+
+    from pipeline.cli import _describe_unexpected
+
+    exc = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "GetFunction")
+    assert _describe_unexpected(exc) == "AWS error in GetFunction: Throttling: Rate exceeded"
+    assert _describe_unexpected(KeyError("x")) == "unexpected error: KeyError: 'x'"

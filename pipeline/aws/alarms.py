@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.session import AccountSession
 from pipeline.errors import PipelineError
 
@@ -15,8 +16,7 @@ def alarm_states(session: AccountSession, region: str, names: list[str]) -> dict
     try:
         resp = session.client("cloudwatch", region).describe_alarms(AlarmNames=names)
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise PipelineError(f"alarms in {session.account}/{region}: {error.get('Code')}: {error.get('Message')}") \
+        raise PipelineError(f"alarms in {session.account}/{region}: {error_code(exc)}: {error_message(exc)}") \
             from None
     found = {a["AlarmName"]: a["StateValue"] for a in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", [])}
     return {name: found.get(name) for name in names}

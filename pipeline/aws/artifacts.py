@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.artifact.manifest import Manifest, hex_sha256
+from pipeline.aws.errors import error_code, error_message, http_status
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.merged import PipelineConfig
@@ -61,7 +62,7 @@ class ArtifactStore:
         try:
             resp = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except ClientError as exc:
-            if _status(exc) == 404:
+            if http_status(exc) == 404:
                 return None
             raise self._error(exc, f"s3://{self.bucket}/{key}") from None
         meta = resp.get("Metadata", {})
@@ -150,19 +151,14 @@ class ArtifactStore:
         return value if isinstance(value, str) else ""
 
     def _error(self, exc: ClientError, what: str) -> PipelineError:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code == "NoSuchBucket":
             return PipelineError(f"artifact bucket {self.bucket} not found in tooling account "
                                  f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
         if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
             return InputError(f"{what}: S3 rejected the upload: the bytes do not match their sha256 ({code})")
         # The operation too: "s3://b/k: AccessDenied" does not say whether reading or writing was denied.
-        message = exc.response.get("Error", {}).get("Message", "")
-        return PipelineError(f"{what}: {exc.operation_name}: {code}: {message}")
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return PipelineError(f"{what}: {exc.operation_name}: {code}: {error_message(exc)}")
 
 
 def _from_manifest(config: PipelineConfig, data: dict[str, Any]) -> StagedArtifact:

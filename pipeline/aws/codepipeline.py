@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pipeline.aws.errors import error_code
 from pipeline.core.approval import PipelineApproval
 from pipeline.errors import PipelineError
 
@@ -18,7 +19,7 @@ def read_approval(client: Any, pipeline: str, stage: str, action: str, execution
     try:
         state = client.get_pipeline_state(name=pipeline)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "PipelineNotFoundException":
+        if error_code(exc) == "PipelineNotFoundException":
             raise PipelineError(f"pipeline {pipeline} not found in this account and region "
                                 "(`pipeline bootstrap --tooling` deploys it)") from None
         raise

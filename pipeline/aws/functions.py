@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.artifact.manifest import hex_sha256
+from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.session import AccountSession
 from pipeline.core.smoke import Invocation
 from pipeline.errors import PipelineError
@@ -54,7 +55,7 @@ class FunctionAdapter:
         try:
             resp = self.client.get_function_configuration(**params)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise self._error(exc, "get_function_configuration") from None
         return _version(resp)
@@ -112,7 +113,7 @@ class FunctionAdapter:
                 return
             except ClientError as exc:
                 # A retried create whose first answer was lost finds the alias it made: move it instead.
-                if _code(exc) not in ("ResourceConflictException", "ConflictException"):
+                if error_code(exc) not in ("ResourceConflictException", "ConflictException"):
                     raise self._error(exc, "create_alias") from None
         try:
             self.client.update_alias(FunctionName=self.name, Name=alias, FunctionVersion=version,
@@ -124,7 +125,7 @@ class FunctionAdapter:
         try:
             self.client.delete_alias(FunctionName=self.name, Name=alias)
         except ClientError as exc:
-            if _code(exc) != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise self._error(exc, "delete_alias") from None
 
     def alias_weights(self, alias: str) -> dict[str, float] | None:
@@ -132,7 +133,7 @@ class FunctionAdapter:
         try:
             resp = self.client.get_alias(FunctionName=self.name, Name=alias)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise self._error(exc, "get_alias") from None
         weights = (resp.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
@@ -142,7 +143,7 @@ class FunctionAdapter:
         try:
             return str(self.client.get_alias(FunctionName=self.name, Name=alias)["FunctionVersion"])
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise self._error(exc, "get_alias") from None
 
@@ -157,12 +158,7 @@ class FunctionAdapter:
         return Invocation(payload, duration, resp.get("FunctionError"), resp.get("ExecutedVersion"))
 
     def _error(self, exc: ClientError, action: str) -> PipelineError:
-        message = exc.response.get("Error", {}).get("Message", "")
-        return PipelineError(f"{self.where()}: {action}: {_code(exc)}: {message}")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+        return PipelineError(f"{self.where()}: {action}: {error_code(exc)}: {error_message(exc)}")
 
 
 def _version(resp: dict[str, Any]) -> FunctionVersion:

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline.aws.artifacts import encryption_args
+from pipeline.aws.errors import error_code, error_message, http_status
 from pipeline.aws.retry import list_objects
 from pipeline.aws.session import AccountSession
 from pipeline.config.merged import PipelineConfig
@@ -95,8 +96,7 @@ class LedgerStore:
             self.s3.put_object(Bucket=self.bucket, Key=record.key, Body=record.raw, IfNoneMatch="*",
                                ContentType="application/json", **self._encryption)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict") \
-                    or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+            if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or http_status(exc) == 412:
                 if self._already_written(record):
                     return record
                 raise LedgerConflict(record.key) from None
@@ -123,10 +123,9 @@ class LedgerStore:
         raise PipelineError(f"ledger/{env}: could not append after {attempts} attempts (heavy contention)")
 
     def _error(self, exc: ClientError, what: str) -> PipelineError:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code == "NoSuchBucket":
             return PipelineError(f"artifact bucket {self.bucket} not found in tooling account "
                                  f"{self.config.tooling.account}: run `pipeline bootstrap --tooling` first")
         # The operation too: "s3://b/k: AccessDenied" does not say whether reading or writing was denied.
-        message = exc.response.get("Error", {}).get("Message", "")
-        return PipelineError(f"{what}: {exc.operation_name}: {code}: {message}")
+        return PipelineError(f"{what}: {exc.operation_name}: {code}: {error_message(exc)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.session import AccountSession
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.errors import PipelineError
@@ -17,11 +18,11 @@ def read_live_function(session: AccountSession, region: str, name: str) -> LiveF
     try:
         resp = session.client("lambda", region).get_function(FunctionName=name)
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code == "ResourceNotFoundException":
             return None
-        message = exc.response.get("Error", {}).get("Message", "")
-        raise PipelineError(f"function {name} in {session.account}/{region}: get_function: {code}: {message}") from None
+        raise PipelineError(f"function {name} in {session.account}/{region}: get_function: {code}: "
+                            f"{error_message(exc)}") from None
     config = resp["Configuration"]
     return LiveFunction(name=config["FunctionName"], arn=config["FunctionArn"], runtime=config.get("Runtime", ""),
                         handler=config.get("Handler", ""), code_sha256=config.get("CodeSha256", ""),

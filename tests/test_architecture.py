@@ -8,6 +8,7 @@ line and the imported module.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,3 +183,12 @@ def test_the_checker_catches_what_it_claims():
 def test_no_module_over_300_lines():
     long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > 300}
     assert not long, f"modules over 300 lines: {long}"
+
+
+def test_only_the_error_helper_reads_a_client_errors_response():
+    """`aws/errors.py` is the one reading of `ClientError.response` (the emulator builds answers: not counted)."""
+    pattern = re.compile(r"""response(\.get\(|\[)["']Error["']|["']HTTPStatusCode["']""")
+    readers = [f"{path.relative_to(PACKAGE.parent)}:{n}" for name, path in modules().items()
+               if name != "pipeline.aws.errors" and not name.startswith("pipeline.local")
+               for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not readers, "use pipeline.aws.errors instead: " + ", ".join(readers)

@@ -16,6 +16,7 @@ from pipeline.config.errors import format_errors
 from pipeline.config.files import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
 from pipeline.config.merge import deep_merge
 from pipeline.config.merged import Environment, PipelineConfig, Target, ToolingAccount
+from pipeline.config.plain import plain
 from pipeline.config.yamlsource import KeyPath, Located, YamlProblem, display_path, load_file
 from pipeline.errors import ConfigError
 
@@ -216,14 +217,15 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
         env = envs[name]
         environments[name] = Environment(
             name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
-            external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=env.gates,
-            strategy=env.strategy, smoke=tuple(env.smoke), function=env.function, wave_size=env.wave_size,
+            external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=plain(env.gates),
+            strategy=plain(env.strategy), smoke=tuple(plain(env.smoke)), function=plain(env.function),
+            wave_size=env.wave_size,
             promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
         )
-    function_defaults = FunctionSettings.model_validate(
-        {k: v for k, v in pipeline.function.model_dump().items() if v is not None})
+    function_defaults = plain(FunctionSettings.model_validate(
+        {k: v for k, v in pipeline.function.model_dump().items() if v is not None}))
     tooling = ToolingAccount(pipeline.tooling.account, pipeline.tooling.region or pipeline.region,
                              pipeline.tooling.role, pipeline.tooling.external_id)
     return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
-                          order=tuple(pipeline.order), environments=environments, sandbox=sandbox,
-                          function_defaults=function_defaults, source=pipeline.source)
+                          order=tuple(pipeline.order), environments=environments, sandbox=plain(sandbox),
+                          function_defaults=function_defaults, source=plain(pipeline.source))

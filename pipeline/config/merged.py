@@ -1,4 +1,7 @@
-"""The validated, merged configuration the rest of the product reads (plain frozen dataclasses)."""
+"""The validated, merged configuration the rest of the product reads (plain frozen dataclasses).
+
+Nothing here imports pydantic: a cached configuration (`config/cache.py`) is read without the file models.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config.files import (
+from pipeline.config.values import (
     CodeConnectionsSource,
     FunctionSettings,
     Gates,
     S3Source,
-    SandboxFile,
+    SandboxSettings,
     SmokeCase,
     Strategy,
 )
@@ -68,7 +71,7 @@ class PipelineConfig:
     tooling: ToolingAccount
     order: tuple[str, ...]
     environments: dict[str, Environment]
-    sandbox: SandboxFile | None = None
+    sandbox: SandboxSettings | None = None
     function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
     source: S3Source | CodeConnectionsSource | None = None  # the CodePipeline's source (None: S3 default)
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.config.files import FREEZE_RE
+from pipeline.config.values import FREEZE_RE
 from pipeline.core.observed import GateFacts
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,10 +11,10 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from pipeline.config.files import FunctionSettings, SmokeCase
 from pipeline.config.merged import PipelineConfig
+from pipeline.config.values import FunctionSettings, SmokeCase
 from pipeline.errors import InputError, RefusedError
 
 MAX_ID = 24  # keeps <name>-sbx-<id>-<hash8> a valid bucket name (<= 63) for names up to 24 chars
@@ -132,16 +132,19 @@ def ttl_days(config: PipelineConfig) -> int:
 
 def function_settings(config: PipelineConfig) -> FunctionSettings:
     """pipeline.yml `function`, with sandbox.yml `function` keys on top (maps merge per key)."""
-    merged = config.function_defaults.model_dump()
+    merged = asdict(config.function_defaults)
     if config.sandbox is not None:
-        for key, value in config.sandbox.function.model_dump().items():
+        for key, value in asdict(config.sandbox.function).items():
             if value is None:
                 continue
             merged[key] = {**merged[key], **value} if key == "environment" else value
     if "ENVIRONMENT" in merged["environment"]:
         raise InputError(f"{config.directory}/sandbox.yml: function.environment.ENVIRONMENT is set by the "
                          f"sandbox (to {SANDBOX_ENVIRONMENT!r}); remove it")
-    return FunctionSettings.model_validate(merged)
+    from pipeline.config.files import FunctionSettings as WrittenSettings  # the merge is checked like a file
+    from pipeline.config.plain import plain
+
+    return plain(WrittenSettings.model_validate(merged))
 
 
 def smoke_cases(config: PipelineConfig) -> tuple[tuple[SmokeCase, ...], str]:

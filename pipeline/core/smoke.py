@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.config.files import SmokeCase
+from pipeline.config.values import SmokeCase
 from pipeline.core.http import BadResponse, http_event, parse_response
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.functions import FunctionAdapter, FunctionVersion
-from pipeline.config.files import SmokeCase
 from pipeline.config.merged import Target
+from pipeline.config.values import SmokeCase
 from pipeline.core import records as R
 from pipeline.core.plan import Plan, TargetPlan
 from pipeline.core.smoke import SmokeResult, case_event, evaluate

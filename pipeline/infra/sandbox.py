@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.config.files import FunctionSettings
+from pipeline.config.values import FunctionSettings
 from pipeline.core.sandbox import KIND_BUCKET, KIND_FUNCTION, SANDBOX_ENVIRONMENT, SandboxNames
 from pipeline.infra.render import Rendered, expand_template, make_rendered
 

@@ -54,7 +54,7 @@ def test_version_is_stable_and_follows_config(repo_config):
     first = render_function(repo_config, dev, dev.targets[0])
     again = render_function(repo_config, dev, dev.targets[0])
     assert first == again
-    bigger = dataclasses.replace(dev, function=dev.function.model_copy(update={"memory": 512}))
+    bigger = dataclasses.replace(dev, function=dataclasses.replace(dev.function, memory=512))
     changed = render_function(repo_config, bigger, dev.targets[0])
     assert changed.version != first.version
     assert "MemorySize: 512" in changed.body and "MemorySize: 128" in first.body

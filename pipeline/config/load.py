@@ -1,231 +1,44 @@
-"""Load `environments/`: parse each file, merge pipeline defaults into each env, validate, cross-check.
+"""Load `environments/`: the merged configuration, validated (`config/validation.py`) or, when the same
+files validated before, read back from the cache (`config/cache.py`) without importing pydantic.
 
-All problems found are collected and raised together as one ConfigError, each one line
-`file:line: key.path: message`. No AWS call happens here.
+All problems found are raised together as one ConfigError, each one line `file:line: key.path: message`.
+No AWS call happens here.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from pipeline.config.errors import format_errors
-from pipeline.config.files import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
-from pipeline.config.merge import deep_merge
-from pipeline.config.merged import Environment, PipelineConfig, Target, ToolingAccount
-from pipeline.config.plain import plain
-from pipeline.config.yamlsource import KeyPath, Located, YamlProblem, display_path, load_file
+from pipeline.config import cache
+from pipeline.config.merged import PipelineConfig
 from pipeline.errors import ConfigError
 
 PIPELINE_FILE = "pipeline.yml"
-SANDBOX_FILE = "sandbox.yml"
-
-
-@cache
-def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema()
 
 
 def load_config(directory: Path | str = "environments") -> PipelineConfig:
     directory = Path(directory)
-    shown = display_path(directory)
     if not directory.exists():
-        raise ConfigError([f"{shown}: environments directory not found (expected {PIPELINE_FILE} and "
-                           "one <env>.yml per stage)"])
+        raise ConfigError([f"{_shown(directory)}: environments directory not found (expected {PIPELINE_FILE} "
+                           "and one <env>.yml per stage)"])
     if not directory.is_dir():
-        raise ConfigError([f"{shown}: is not a directory"])
+        raise ConfigError([f"{_shown(directory)}: is not a directory"])
     try:
         entries = sorted(directory.iterdir())
     except PermissionError:
-        raise ConfigError([f"{shown}: environments directory is not readable (permission denied)"]) from None
-    return _Loader(directory, entries).load()
+        raise ConfigError([f"{_shown(directory)}: environments directory is not readable (permission denied)"]) \
+            from None
+    name = cache.key(directory, entries)
+    config = cache.read(name)
+    if config is None:
+        from pipeline.config.validation import validate_files
+
+        config = validate_files(directory, entries)
+        cache.write(name, config)
+    return config
 
 
-class _Loader:
-    def __init__(self, directory: Path, entries: list[Path]) -> None:
-        self.directory = directory
-        self.entries = entries
-        self.problems: list[str] = []
+def _shown(directory: Path) -> str:
+    from pipeline.config.yamlsource import display_path
 
-    def _read(self, path: Path) -> Located | None:
-        try:
-            return load_file(path)
-        except YamlProblem as exc:
-            self.problems.append(str(exc))
-            return None
-
-    def _validate(self, model: type[BaseModel], data: Any, locate: Any) -> Any:
-        if not isinstance(data, dict):
-            file, line = locate(())
-            self.problems.append(f"{file}:{line}: expected a mapping of keys, got {type(data).__name__}")
-            return None
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            self.problems += format_errors(exc.errors(), data, _schema(model), locate)
-            return None
-
-    def load(self) -> PipelineConfig:
-        pipeline_path = self.directory / PIPELINE_FILE
-        env_paths = {p.stem: p for p in self.entries
-                     if p.suffix in (".yml", ".yaml") and p.name not in (PIPELINE_FILE, SANDBOX_FILE)}
-        top = self._read(pipeline_path)
-        pipeline = self._validate(PipelineFile, top.data, _single(top)) if top else None
-        base = _defaults(top.data) if top and pipeline else {}
-
-        environments: dict[str, EnvironmentFile] = {}
-        sources: dict[str, Located] = {}
-        for name, path in env_paths.items():
-            if path.suffix == ".yaml":
-                self.problems.append(f"{display_path(path)}:1: use the .yml extension ({name}.yml)")
-                continue
-            located = self._read(path)
-            if located is None:
-                continue
-            sources[name] = located
-            if not isinstance(located.data, dict):
-                self._validate(EnvironmentFile, located.data, _single(located))
-                continue
-            merged = deep_merge(base, located.data)
-            env = self._validate(EnvironmentFile, merged, _layered(located, top))
-            if env is not None:
-                environments[name] = env
-
-        sandbox = None
-        sandbox_path = self.directory / SANDBOX_FILE
-        if sandbox_path.exists():
-            located = self._read(sandbox_path)
-            if located is not None:
-                sandbox = self._validate(SandboxFile, located.data, _single(located))
-
-        if pipeline is not None and top is not None:
-            self._cross_check(pipeline, top, environments, sources, env_paths)
-        if self.problems:
-            raise ConfigError(self.problems)
-        assert pipeline is not None
-        return _build(self.directory, pipeline, environments, sources, sandbox)
-
-    def _cross_check(self, pipeline: PipelineFile, top: Located, envs: dict[str, EnvironmentFile],
-                     sources: dict[str, Located], env_paths: dict[str, Path]) -> None:
-        p = top.file
-        for i, name in enumerate(pipeline.order):
-            if name not in env_paths:
-                known = ", ".join(sorted(env_paths)) or "none"
-                self.problems.append(f"{p}:{top.line_of(('order', i))}: order[{i}]: no environment file "
-                                     f"{display_path(self.directory / (name + '.yml'))} (env files: {known})")
-        for name, located in sources.items():
-            if name not in pipeline.order:
-                self.problems.append(f"{located.file}:1: environment {name!r} is not listed in {p} order "
-                                     f"({', '.join(pipeline.order)})")
-        position = {name: i for i, name in enumerate(pipeline.order)}
-        for name, env in envs.items():
-            req = env.gates.requires
-            if req is None:
-                continue
-            where = f"{sources[name].file}:{sources[name].line_of(('gates', 'requires'))}: gates.requires"
-            cycle = _cycle(name, envs)
-            if cycle:
-                self.problems.append(f"{where}: cycle {' -> '.join(cycle)}")
-            elif req not in position:
-                self.problems.append(f"{where}: names {req!r}, which is not in order ({', '.join(pipeline.order)})")
-            elif name in position and position[req] >= position[name]:
-                self.problems.append(f"{where}: {req!r} must come before {name!r} in order")
-        seen: dict[tuple[str, str], str] = {}
-        for name in pipeline.order:
-            env = envs.get(name)
-            if env is None:
-                continue
-            for target in _targets(env, pipeline.region):
-                key = (target.account, target.region)
-                if key in seen:
-                    line = sources[name].line_of(("account",)) if env.account else sources[name].line_of(("targets",))
-                    self.problems.append(f"{sources[name].file}:{line}: account: {target.account} in {target.region} "
-                                         f"is already used by environment {seen[key]!r}")
-                else:
-                    seen[key] = name
-
-
-def _cycle(start: str, envs: dict[str, EnvironmentFile]) -> list[str]:
-    path = [start]
-    current = envs[start].gates.requires
-    while current is not None and current in envs:
-        if current in path:
-            return [*path[path.index(current):], current]
-        path.append(current)
-        current = envs[current].gates.requires
-    return []
-
-
-def _defaults(data: dict[str, Any]) -> dict[str, Any]:
-    base: dict[str, Any] = dict(data.get("defaults") or {})
-    if data.get("function"):
-        base["function"] = data["function"]
-    if "timezone" in data:
-        base.setdefault("timezone", data["timezone"])
-    return base
-
-
-def _single(located: Located) -> Any:
-    return lambda path: (located.file, located.line_of(path))
-
-
-def _layered(env: Located, top: Located | None) -> Any:
-    """Locate a merged key: in the env file when it set it, else where pipeline.yml did."""
-
-    def replaced(path: KeyPath) -> bool:
-        node = env.data
-        for part in path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-                if not isinstance(node, dict):
-                    return True
-            else:
-                return False
-        return False
-
-    def pipeline_path(path: KeyPath) -> KeyPath:
-        if path[:1] == ("function",) or path[:1] == ("timezone",):
-            return path
-        return ("defaults", *path)
-
-    def locate(path: KeyPath) -> tuple[str, int]:
-        for end in range(len(path), 0, -1):
-            prefix = path[:end]
-            if prefix in env.lines:
-                return env.file, env.lines[prefix]
-            if top is not None and not replaced(prefix) and pipeline_path(prefix) in top.lines:
-                return top.file, top.lines[pipeline_path(prefix)]
-        return env.file, 1
-
-    return locate
-
-
-def _targets(env: EnvironmentFile, default_region: str) -> list[Target]:
-    if env.targets:
-        return [Target(t.account, t.region or env.region or default_region) for t in env.targets]
-    assert env.account is not None
-    return [Target(env.account, env.region or default_region)]
-
-
-def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentFile],
-           sources: dict[str, Located], sandbox: SandboxFile | None) -> PipelineConfig:
-    environments = {}
-    for name in pipeline.order:
-        env = envs[name]
-        environments[name] = Environment(
-            name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
-            external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=plain(env.gates),
-            strategy=plain(env.strategy), smoke=tuple(plain(env.smoke)), function=plain(env.function),
-            wave_size=env.wave_size,
-            promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
-        )
-    function_defaults = plain(FunctionSettings.model_validate(
-        {k: v for k, v in pipeline.function.model_dump().items() if v is not None}))
-    tooling = ToolingAccount(pipeline.tooling.account, pipeline.tooling.region or pipeline.region,
-                             pipeline.tooling.role, pipeline.tooling.external_id)
-    return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
-                          order=tuple(pipeline.order), environments=environments, sandbox=plain(sandbox),
-                          function_defaults=function_defaults, source=plain(pipeline.source))
+    return display_path(directory)

@@ -9,10 +9,9 @@ or written is simply no cache: it never fails a render.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import jinja2
+
+from pipeline.config.cache import cache_root
 
 
 class _QuietCache(jinja2.FileSystemBytecodeCache):
@@ -27,16 +26,6 @@ class _QuietCache(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
         except OSError:
             pass
-
-
-def cache_root() -> Path | None:
-    configured = os.environ.get("PIPELINE_CACHE_DIR", "")
-    if configured.lower() in ("off", "0", "none"):
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pipeline"
 
 
 def bytecode_cache() -> jinja2.BytecodeCache | None:

@@ -23,6 +23,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 from botocore.session import Session as BotocoreSession
 
+from pipeline.aws.botodata import shared_loader
 from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.retry import RetryingClient, RetryPolicy
 from pipeline.errors import InputError, PipelineError, RefusedError
@@ -33,22 +34,14 @@ _ASSUMED_ARN = re.compile(r"^arn:[\w-]+:sts::(\d{12}):assumed-role/")
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
 
-_LOADER: Any = None
-
-
 def _botocore_session(profile: str | None) -> BotocoreSession:
     """A botocore session sharing one data loader with every other session in this process.
 
     Each assumed role needs its own session; without sharing, each one parses the service
     models again (~0.1 s per client), which dominates a promotion's wall time.
     """
-    global _LOADER
-    if _LOADER is None:
-        from botocore.loaders import create_loader
-
-        _LOADER = create_loader()
     core = BotocoreSession(profile=profile) if profile else BotocoreSession()
-    core.register_component("data_loader", _LOADER)
+    core.register_component("data_loader", shared_loader())
     return core
 
 

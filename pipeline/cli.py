@@ -8,6 +8,7 @@ inside its `run`.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -76,7 +77,17 @@ def _verb(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _fewer_collections() -> None:
+    """A process allocates ~0.5M container objects while it starts (modules, botocore's service models,
+    parsed JSON), all of them kept; at the default threshold (700) the cyclic collector walks them ~15
+    times and frees nothing (~8% of a `status` process's CPU). Young collections every 50 000
+    allocations still bound any cyclic garbage of long runs (`local up`)."""
+    gc.set_threshold(50_000, 20, 10)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # a process of its own (the console script), not a caller inside another program
+        _fewer_collections()
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = _verb(argv)
     parser = build_parser(only=verb or "")

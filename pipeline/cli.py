@@ -78,10 +78,10 @@ def _verb(argv: Sequence[str]) -> str | None:
 
 
 def _fewer_collections() -> None:
-    """A process allocates ~0.5M container objects while it starts (modules, botocore's service models,
-    parsed JSON), all of them kept; at the default threshold (700) the cyclic collector walks them ~15
-    times and frees nothing (~8% of a `status` process's CPU). Young collections every 50 000
-    allocations still bound any cyclic garbage of long runs (`local up`)."""
+    """A process makes ~100 000 tracked objects while it starts (modules, botocore's service models and
+    clients), nearly all of them kept; at the default threshold (700) the cyclic collector runs ~15
+    middle and one full collection over them and frees next to nothing (~5-10% of a `status` process's
+    CPU). Young collections every 50 000 allocations still bound any cyclic garbage of long runs (`local up`)."""
     gc.set_threshold(50_000, 20, 10)
 
 

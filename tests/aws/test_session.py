@@ -6,9 +6,11 @@ import datetime as dt
 
 import boto3
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
+from pipeline.aws.botodata import shared_loader
 from pipeline.aws.retry import RetryingClient, RetryPolicy, is_retryable
 from pipeline.aws.session import AccountSession, Identity, SessionFactory, role_arn, session_name
 from pipeline.errors import InputError, PipelineError, RefusedError
@@ -86,8 +88,7 @@ def test_retries_give_up_after_the_policy_attempts():
 
 
 def _parent(factory: SessionFactory) -> tuple[AccountSession, Stubber]:
-    boto = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
-    parent = AccountSession("444444444444", "pipeline-promoter", boto, factory,
+    parent = AccountSession("444444444444", "pipeline-promoter", Credentials("a", "b"), factory,
                             known_identity=Identity("444444444444",
                                                     "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/x"))
     return parent, Stubber(parent.client("sts").raw)
@@ -144,7 +145,7 @@ def test_credentials_refresh_before_expiry():
     with stub:
         session = factory.assume("111111111111", "pipeline-deploy", via=parent)
         # 5 minutes left is inside botocore's mandatory refresh window: the next use refreshes.
-        frozen = session.boto.get_credentials().get_frozen_credentials()
+        frozen = session.credentials.get_frozen_credentials()
         stub.assert_no_pending_responses()
     assert frozen.access_key == "AKIANEW0000000001"
 
@@ -157,7 +158,7 @@ def test_refresh_also_runs_the_account_guard():
     with stub:
         session = factory.assume("111111111111", "pipeline-deploy", via=parent)
         with pytest.raises(RefusedError):
-            session.boto.get_credentials().get_frozen_credentials()
+            session.credentials.get_frozen_credentials()
 
 
 def test_round_trip_through_the_emulator(aws):
@@ -202,11 +203,16 @@ def test_unknown_profile_is_one_clear_line(monkeypatch):
     assert err.value.message.startswith("AWS_PROFILE: no such AWS profile")
 
 
-def test_sessions_share_one_model_loader(aws):
-    """Every assumed-role session reuses the parsed service models (client creation stays cheap)."""
+def test_roles_share_one_botocore_session_and_act_with_their_own_credentials(aws):
+    """Every assumed role makes its clients from the factory's one botocore session (client creation stays
+    cheap), each client signing with its own role's credentials, and the base session keeps its own."""
     factory = SessionFactory(region="us-east-1")
     a = factory.assume("111111111111", "pipeline-deploy")
     b = factory.assume("222222222222", "pipeline-deploy")
-    loader_a = a.boto._session.get_component("data_loader")
-    assert loader_a is b.boto._session.get_component("data_loader")
-    assert loader_a is factory.base().boto._session.get_component("data_loader")
+    sts_a, sts_b, sts_base = a.client("sts"), b.client("sts"), factory.base().client("sts")
+    assert sts_a.get_caller_identity()["Account"] == "111111111111"
+    assert sts_b.get_caller_identity()["Account"] == "222222222222"
+    assert sts_base.get_caller_identity()["Account"] == "123456789012"
+    core = factory.boto._session
+    assert core._credentials is factory.boto.get_credentials()  # the base chain's, not a role's
+    assert core.get_component("data_loader") is shared_loader()

@@ -100,9 +100,10 @@ def _up(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in result.stacks],
                   title=f"{sbx.label}: function {sbx.function}, bucket {sbx.bucket}")
     ctx.out.text(f"owner {result.owner}, created {result.created}, expires {result.expires}")
+    ctx.out.text(result.budget)
     ctx.out.document("sandbox", action="up", sandbox=sbx.id, account=sbx.account, region=sbx.region,
                      function=sbx.function, bucket=sbx.bucket, owner=result.owner, created=result.created,
-                     expires=result.expires, changes=[r.as_dict() for r in result.stacks])
+                     expires=result.expires, budget=result.budget, changes=[r.as_dict() for r in result.stacks])
     return 0
 
 
@@ -206,10 +207,20 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
                 ["live", f"v{status['live_version']} {status['live_sha256']}" if status.get("live_version")
                  else "no live alias (never deployed)"],
                 ["last deploy", f"{(last.get('sha256') or '')[:12]} v{last.get('version')} smoke "
-                                f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None]]
+                                f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None],
+                ["budget", _budget_line(status.get("budget"))],
+                ["untagged", ", ".join(status["untagged"]) + " (no owner tag)" if status.get("untagged") else None]]
         ctx.out.table(["", ""], rows, title=box.sbx.label)
     ctx.out.document("sandbox", action="status", **status)
     return 0
+
+
+def _budget_line(budget: dict[str, Any] | None) -> str:
+    if budget is None:
+        return "none (`pipeline sandbox up` creates it)"
+    spend = ", ".join(f"{k} {budget[f'{k}_usd']} USD" for k in ("actual", "forecast") if budget.get(f"{k}_usd"))
+    return f"{budget['name']}: {budget['limit_usd']} USD/month" + (f", {spend}" if spend else "") + \
+        f", {budget['alerts']} alert(s)"
 
 
 def _down(ctx: Context, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.sandbox import SandboxAWS
+from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
@@ -111,7 +112,8 @@ def _collect(aws: SandboxAWS, config: PipelineConfig, account: str, region: str,
     if dry_run:
         return row("would delete")
     try:
-        remove(aws, found.function, found.bucket, bucket, bucket_tags is not None)
+        remove(aws, found.function, found.bucket, bucket, bucket_tags is not None,
+               (GuardAWS(aws.session, account, region), S.names(config.name, found.ident, account, region).function))
     except PipelineError as exc:
         return row(f"failed: {exc.message}")
     return row("deleted")

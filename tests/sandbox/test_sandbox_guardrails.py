@@ -163,6 +163,11 @@ def test_require_boundary_refuses_plain_users_and_accepts_a_bounded_role(sh, env
     _role("dev-bounded", arn)
     sh.act_as(ACCOUNT, "dev-bounded")
     sh.ok("sandbox", "up")
+    # The function's execution role carries the boundary too (the boundary denies roles without it).
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    role = next(r["PhysicalResourceId"] for r in cfn.list_stack_resources(
+        StackName="greeter-sbx-alice-function")["StackResourceSummaries"] if r["ResourceType"] == "AWS::IAM::Role")
+    assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == arn
 
 
 def test_status_reports_a_sandbox_stack_or_function_without_the_owner_tag(sh):
@@ -173,6 +178,15 @@ def test_status_reports_a_sandbox_stack_or_function_without_the_owner_tag(sh):
     status = json.loads(sh.ok("--output", "json", "sandbox", "status"))
     assert status["untagged"] == ["function greeter-sbx-alice"]
     assert "function greeter-sbx-alice (no owner tag)" in sh.ok("sandbox", "status")
+
+
+def test_gc_reports_a_sandbox_stack_without_the_owner_tag(sh):
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(StackName="greeter-sbx-byhand-function", TemplateBody=json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}), Tags=[{"Key": "pipeline:sandbox", "Value": "byhand"}])
+    out = sh.ok("sandbox", "gc", "--dry-run")
+    assert "reported: stack greeter-sbx-byhand-function has no owner tag (not deleted)" in out
+    assert cfn.describe_stacks(StackName="greeter-sbx-byhand-function")["Stacks"]
 
 
 def _bucket() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
@@ -91,6 +92,33 @@ class GuardAWS:
         except ClientError as exc:
             raise aws_error(exc, f"role {role}: get_role") from None
         return (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+    def put_boundary(self, name: str, document: str) -> str:
+        """Create the managed policy, or make `document` its default version (oldest spare dropped at 5)."""
+        iam = self.session.client("iam", self.region)
+        arn = f"arn:aws:iam::{self.account}:policy/{name}"
+        try:
+            try:
+                policy = iam.get_policy(PolicyArn=arn)["Policy"]
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchEntity":
+                    raise
+                iam.create_policy(PolicyName=name, PolicyDocument=document,
+                                  Description="permissions boundary of sandbox developers' roles (pipeline)")
+                return f"created {arn}"
+            current = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+            found = current["Document"]
+            found = json.loads(unquote(found)) if isinstance(found, str) else found
+            if json.dumps(found, sort_keys=True) == document:
+                return f"{arn} unchanged"
+            versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+            spare = sorted((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+            if len(versions) >= 5 and spare:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=spare[0]["VersionId"])
+            iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+        except ClientError as exc:
+            raise aws_error(exc, f"policy {arn}") from None
+        return f"updated {arn}"
 
     # -- the deploy lock --------------------------------------------------------------------
     def put_lock(self, bucket: str, key: str, body: bytes) -> None:

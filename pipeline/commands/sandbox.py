@@ -1,4 +1,4 @@
-"""`pipeline sandbox up|deploy|invoke|logs|status|down|gc`: a developer's own sandbox, in their own account.
+"""`pipeline sandbox up|deploy|invoke|logs|status|down|gc|boundary`: a developer's own sandbox, in their own account.
 
 Every action first asks who the caller is and refuses (exit 3) in any account the pipeline
 uses (invariant 9); no flag changes that. AWS imports stay inside `run`.
@@ -23,6 +23,7 @@ ACTIONS = {
     "status": "what the sandbox runs, when it was made and when it expires",
     "down": "delete everything the sandbox made (only if tagged with your owner)",
     "gc": "delete expired sandboxes (yours and others') in this or the listed accounts",
+    "boundary": "print the <name>-sandbox-boundary policy (allowed_services); --apply creates/updates it here",
 }
 
 
@@ -33,6 +34,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     for name, help_text in ACTIONS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         global_options(sp, suppress=True)
+        if name == "boundary":
+            sp.add_argument("--apply", action="store_true", help="create or update the policy in your account "
+                            "(the organization admin, once per sandbox account)")
+            continue
         if name != "gc":
             sp.add_argument("--user", help="whose sandbox (default: $USER); sanitized to [a-z0-9-]")
             sp.add_argument("--branch", help="a second sandbox per branch; sanitized like --user")
@@ -254,5 +259,32 @@ def _gc(ctx: Context, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _boundary(ctx: Context, args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.core import sandbox_guard as G
+
+    config = ctx.config()
+    services = G.allowed_services(config)
+    document = G.boundary_document(config.name, services)
+    result = None
+    if args.apply:
+        from pipeline.aws.sandbox_guard import GuardAWS
+        from pipeline.aws.session import SessionFactory
+        from pipeline.core import sandbox as S
+        from pipeline.engine.sandbox_account import open_caller
+
+        region = S.region(config, args.region)
+        caller = open_caller(config, SessionFactory(profile=args.profile, region=region))
+        result = GuardAWS(caller.session, caller.account, region).put_boundary(
+            G.boundary_name(config.name), G.boundary_json(config.name, services))
+        ctx.out.text(result)
+    else:
+        ctx.out.text(json.dumps(document, indent=2))
+    ctx.out.document("sandbox", action="boundary", name=G.boundary_name(config.name), policy=document,
+                     applied=result)
+    return 0
+
+
 _ACTIONS = {"up": _up, "deploy": _deploy, "invoke": _invoke, "logs": _logs, "status": _status, "down": _down,
-            "gc": _gc}
+            "gc": _gc, "boundary": _boundary}

@@ -218,3 +218,26 @@ def test_a_dead_lock_is_taken_over(sh):
     sh.ok("sandbox", "up")
     s3 = boto3.client("s3", region_name="us-east-1")
     assert "Contents" not in s3.list_objects_v2(Bucket=_bucket(), Prefix=G.LOCK_KEY)  # released at the end
+
+
+def test_boundary_prints_offline_and_apply_creates_then_updates_the_policy(sh, envdir, calls):
+    doc = json.loads(sh.ok("sandbox", "boundary"))
+    assert calls.calls == [] and doc == G.boundary_document("greeter", G.TOOL_SERVICES)
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary"
+    assert f"created {arn}" in sh.ok("sandbox", "boundary", "--apply")
+    assert f"{arn} unchanged" in sh.ok("sandbox", "boundary", "--apply")
+    write_sandbox(envdir, allowed_services=[*G.TOOL_SERVICES, "dynamodb"])
+    assert f"updated {arn}" in sh.ok("sandbox", "boundary", "--apply")
+    iam = boto3.client("iam", region_name="us-east-1")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    stored = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    assert "dynamodb:*" in json.dumps(stored)
+
+
+def test_boundary_apply_refuses_a_pipeline_account(sh, calls):
+    from helpers import ACCOUNTS
+
+    sh.act_as(ACCOUNTS["prod"])
+    calls.clear()
+    code, _, err = sh.run("sandbox", "boundary", "--apply")
+    assert code == 3 and "used by the pipeline" in err and calls.writes == []

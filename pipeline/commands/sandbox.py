@@ -23,6 +23,7 @@ ACTIONS = {
     "status": "what the sandbox runs, when it was made and when it expires",
     "down": "delete everything the sandbox made (only if tagged with your owner)",
     "gc": "delete expired sandboxes (yours and others') in this or the listed accounts",
+    "unlock": "free the sandbox's deploy lock (yours or a dead one; --force: anyone's)",
     "boundary": "print the <name>-sandbox-boundary policy (allowed_services); --apply creates/updates it here",
 }
 
@@ -41,6 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         if name != "gc":
             sp.add_argument("--user", help="whose sandbox (default: $USER); sanitized to [a-z0-9-]")
             sp.add_argument("--branch", help="a second sandbox per branch; sanitized like --user")
+        if name == "unlock":
+            sp.add_argument("--force", action="store_true", help="free it even if another live process holds it")
         if name == "up":
             sp.add_argument("--renew", action="store_true", help="push `expires` to now + ttl_days again")
         if name == "deploy":
@@ -259,6 +262,16 @@ def _gc(ctx: Context, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _unlock(ctx: Context, args: argparse.Namespace) -> int:
+    from pipeline.engine.sandbox_guard import unlock
+
+    box = _open(ctx, args)
+    done = unlock(box.guard, box.sbx.bucket, box.caller, box.sbx.label, args.force, box.now())
+    ctx.out.text(done)
+    ctx.out.document("sandbox", action="unlock", sandbox=box.sbx.id, result=done)
+    return 0
+
+
 def _boundary(ctx: Context, args: argparse.Namespace) -> int:
     import json
 
@@ -269,22 +282,17 @@ def _boundary(ctx: Context, args: argparse.Namespace) -> int:
     document = G.boundary_document(config.name, services)
     result = None
     if args.apply:
-        from pipeline.aws.sandbox_guard import GuardAWS
         from pipeline.aws.session import SessionFactory
         from pipeline.core import sandbox as S
-        from pipeline.engine.sandbox_account import open_caller
+        from pipeline.engine.sandbox_guard import apply_boundary
 
         region = S.region(config, args.region)
-        caller = open_caller(config, SessionFactory(profile=args.profile, region=region))
-        result = GuardAWS(caller.session, caller.account, region).put_boundary(
-            G.boundary_name(config.name), G.boundary_json(config.name, services))
-        ctx.out.text(result)
-    else:
-        ctx.out.text(json.dumps(document, indent=2))
+        result = apply_boundary(config, SessionFactory(profile=args.profile, region=region), region, services)
+    ctx.out.text(result or json.dumps(document, indent=2))
     ctx.out.document("sandbox", action="boundary", name=G.boundary_name(config.name), policy=document,
                      applied=result)
     return 0
 
 
 _ACTIONS = {"up": _up, "deploy": _deploy, "invoke": _invoke, "logs": _logs, "status": _status, "down": _down,
-            "gc": _gc, "boundary": _boundary}
+            "gc": _gc, "unlock": _unlock, "boundary": _boundary}

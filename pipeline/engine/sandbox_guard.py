@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipeline.aws.sandbox_guard import GuardAWS, LockTaken
+from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core import sandbox_guard as G
 from pipeline.engine.lock import process_gone, this_holder
-from pipeline.engine.sandbox_account import Caller
+from pipeline.engine.sandbox_account import Caller, open_caller
 from pipeline.errors import RefusedError
 
 LEASE_SECONDS = 900  # an `up` or `deploy` takes a few minutes at most; a crashed one frees the lock after this
@@ -85,6 +86,30 @@ def budget_status(guard: GuardAWS, name: str) -> dict[str, Any] | None:
 def untagged(states: list[Any], owner_key: str = S.TAG_OWNER) -> list[str]:
     """Names of stacks (or anything with .name and .tags) that lack the owner tag."""
     return [s.name for s in states if not s.tags.get(owner_key)]
+
+
+def apply_boundary(config: PipelineConfig, factory: SessionFactory, region: str, services: tuple[str, ...]) -> str:
+    """`sandbox boundary --apply`: the policy in the caller's account (guarded: never a pipeline account)."""
+    caller = open_caller(config, factory)
+    return GuardAWS(caller.session, caller.account, region).put_boundary(
+        G.boundary_name(config.name), G.boundary_json(config.name, services))
+
+
+def unlock(guard: GuardAWS, bucket: str, caller: Caller, label: str, force: bool, now: dt.datetime) -> str:
+    """Free the deploy lock when it is ours, dead, or `force`; a live one of someone else's is exit 3."""
+    seen = guard.read_lock(bucket, G.LOCK_KEY)
+    if seen is None:
+        return f"{label} is not locked"
+    found = seen[0]
+    from pipeline.core.records import Holder
+
+    other = Holder(str(found.get("holder", "?")), found.get("host"), found.get("pid"))
+    dead = G.lock_expired(found, now) or process_gone(other)
+    if not (force or dead or other.actor == caller.arn):
+        raise RefusedError(f"{label} is locked by {other.actor} (pid {other.pid} on {other.host}, since "
+                           f"{found.get('acquired', '?')}), who may still be deploying: --force frees it anyway")
+    guard.delete_lock(bucket, G.LOCK_KEY)
+    return f"freed the lock of {label} (held by {other.actor}{', dead' if dead else ''})"
 
 
 @contextmanager

@@ -241,3 +241,17 @@ def test_boundary_apply_refuses_a_pipeline_account(sh, calls):
     calls.clear()
     code, _, err = sh.run("sandbox", "boundary", "--apply")
     assert code == 3 and "used by the pipeline" in err and calls.writes == []
+
+
+def test_unlock_frees_a_dead_or_own_lock_and_refuses_a_live_one_without_force(sh):
+    sh.ok("sandbox", "up")
+    assert "is not locked" in sh.ok("sandbox", "unlock")
+    bob = "arn:aws:sts::123456789012:assumed-role/developer/bob"
+    _hold_lock(bob, pid=os.getppid())  # live
+    code, _, err = sh.run("sandbox", "unlock")
+    assert code == 3 and f"locked by {bob}" in err and "--force" in err
+    assert f"freed the lock of sandbox alice in {ACCOUNT}/us-east-1 (held by {bob})" in sh.ok("sandbox", "unlock",
+                                                                                             "--force")
+    _hold_lock(bob, pid=os.getppid(), minutes=-1)  # lease over
+    assert "dead" in sh.ok("sandbox", "unlock")
+    sh.ok("sandbox", "up")  # free again

@@ -91,8 +91,10 @@ def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, 
         {"Sid": "NoLongLivedCredentials", "Effect": "Deny",
          "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], "Resource": "*"},
         {"Sid": "OwnedResources", "Effect": "Deny",
-         "Action": ["lambda:CreateFunction", "s3:CreateBucket", "cloudformation:CreateStack", "logs:CreateLogGroup",
-                    "dynamodb:CreateTable", "sqs:CreateQueue", "sns:CreateTopic"], "Resource": "*",
+         # Not s3:CreateBucket: CloudFormation may tag a bucket only after creating it.
+         "Action": ["lambda:CreateFunction", "cloudformation:CreateStack", "cloudformation:CreateChangeSet",
+                    "logs:CreateLogGroup", "iam:CreateRole", "dynamodb:CreateTable", "sqs:CreateQueue",
+                    "sns:CreateTopic"], "Resource": "*",
          "Condition": {"Null": {"aws:RequestTag/owner": "true"}}},
     ]}
 

@@ -139,6 +139,8 @@ def _role(name: str, boundary: str | None) -> str:
                                                      "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
     kw = {"PermissionsBoundary": boundary} if boundary else {}
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **kw)
+    iam.put_role_policy(RoleName=name, PolicyName="admin", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     return name
 
 
@@ -269,10 +271,7 @@ def test_a_bounded_developer_can_run_the_sandbox_and_nothing_outside_it(sh, envd
 
     write_sandbox(envdir, require_boundary=True)
     sh.ok("sandbox", "boundary", "--apply")  # the organization admin, once
-    iam = boto3.client("iam", region_name="us-east-1")
     _role("dev-bounded", f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary")
-    iam.put_role_policy(RoleName="dev-bounded", PolicyName="admin", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     sh.act_as(ACCOUNT, "dev-bounded")
     sh.ok("sandbox", "up")
     code, _, err = sh.deploy()

@@ -37,6 +37,17 @@ def require_sha256(value: str, option: str) -> str:
         raise InputError(f"{option}: {exc}") from None
 
 
+def require_sha_prefix(value: str, option: str) -> str:
+    """A full sha256 or a prefix of one (core.shas.normalise), checked before any AWS call: exit 2 naming
+    the option. The command resolves a prefix against what is staged or recorded (observe phase)."""
+    from pipeline.core.shas import normalise
+
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise InputError(f"{option}: {exc}") from None
+
+
 def region_arg(value: str) -> str:
     if not _REGION.match(value):
         shown = value if len(value) <= 40 else value[:37] + "..."

@@ -16,6 +16,7 @@ from pipeline.aws.artifacts import StagedArtifact
 from pipeline.config.merged import Environment
 from pipeline.core import gates as G
 from pipeline.core import records as R
+from pipeline.core import shas
 from pipeline.core.ledger import LockState, Record, find_outcome
 from pipeline.core.locks import age_seconds
 from pipeline.core.observed import GateFacts
@@ -101,10 +102,7 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
 
 def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None) -> str:
     if artifact:
-        value = artifact.strip().lower()
-        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise InputError(f"--artifact: expected a full sha256 (64 hex characters), got {artifact!r}")
-        return value
+        return staged_digest(ctx, artifact)
     requires = env.gates.requires
     if requires:
         found = find_outcome(window(ctx.ledger.view(requires)), outcome=R.PASSED)
@@ -115,6 +113,18 @@ def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None)
     if newest is None:
         raise InputError("nothing to promote: no staged artifact (run `pipeline build` and `pipeline stage`)")
     return newest
+
+
+def staged_digest(ctx: EngineContext, artifact: str, flag: str = "--artifact") -> str:
+    """A typed digest or prefix as the full sha256: a prefix resolves against the staged artifacts (one LIST,
+    only for a prefix); a full digest is taken as given (the integrity gate says whether it is staged)."""
+    try:
+        value = shas.normalise(artifact)
+    except ValueError as exc:
+        raise InputError(f"{flag}: {exc}") from None
+    if shas.is_full(value):
+        return value
+    return shas.resolve(value, ctx.store.staged_sha256s(), flag, "staged artifacts")
 
 
 def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState,

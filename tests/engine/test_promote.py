@@ -115,10 +115,12 @@ def test_bad_input_exits_2_without_aws_calls(world, calls):
     code, _, err = world.cli("promote", "--to", "staging")
     assert code == 2 and "unknown environment 'staging'" in err
     code, _, err = world.cli("promote", "--to", "dev", "--artifact", "abc")
-    assert code == 2 and "expected a full sha256" in err
+    assert code == 2 and "'abc' is too short" in err
+    code, _, err = world.cli("promote", "--to", "dev", "--artifact", "abcdefg-1")
+    assert code == 2 and "expected a sha256 or a prefix of one" in err
     code, _, err = world.cli("promote", "--to", "dev", "--reason", "because")
     assert code == 2 and "--reason goes with --approve" in err
-    assert calls.calls == []  # all three are refused before any AWS call
+    assert calls.calls == []  # all four are refused before any AWS call
 
 
 def test_artifact_not_staged_is_refused_by_integrity(world, calls):

@@ -1,7 +1,7 @@
 """Checks on command-line input, run before any AWS call: argparse `type=` callables and file readers.
 
 An argparse type that raises ArgumentTypeError becomes one `pipeline: error: argument ...` line and
-exit 2 (cli._Parser), so a bad value never reaches a session, let alone a write.
+exit 2 (commands.usage.Parser), so a bad value never reaches a session, let alone a write.
 """
 
 from __future__ import annotations

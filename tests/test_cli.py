@@ -41,7 +41,7 @@ def test_help_and_validate_do_not_import_boto3():
 def test_bad_usage_is_exit_2_with_one_line():
     result = _run("promote-everything")
     assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and "invalid choice" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "unknown command 'promote-everything'" in result.stderr
     result = _run("--output", "yaml", "validate")
     assert result.returncode == 2 and "invalid choice: 'yaml'" in result.stderr
 

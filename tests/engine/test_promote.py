@@ -27,6 +27,9 @@ def test_first_promotion_switches_runtime_deploys_and_records(world, built):
     assert outcome["actor"].startswith("arn:aws:sts::444444444444:assumed-role/pipeline-promoter/")
     assert [s["name"] for s in outcome["smoke"]] == ["health", "version"]
     assert all(s["passed"] for s in outcome["smoke"])
+    # the function's answers are JSON in the ledger and the document, not strings of JSON
+    assert outcome["smoke"][1]["response"]["body"]["environment"] == "dev"
+    assert doc["targets"][0]["smoke"][1]["response"]["body"]["version"] == "1.0.0-test"
     assert {g["name"] for g in outcome["gates"]} == {"predecessor", "approval", "freeze", "alarms", "integrity",
                                                      "lock"}
     # the real Go binary answered: /version reports the environment it runs in

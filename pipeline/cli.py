@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline import __version__
 from pipeline.commands.options import global_options
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return module.run(args)
         return module.run(args)
     except PipelineError as exc:
-        _report(exc.message, exc.details, args.verbose, args.output, args.command, exc.exit_code)
+        _report(exc.message, exc.details, args.verbose, args.output, args.command, exc.exit_code, exc.fields)
         return exc.exit_code
     except BrokenPipeError:
         # stdout closed early (e.g. `| head`): not an error worth a traceback.
@@ -130,7 +131,8 @@ def _describe_unexpected(exc: Exception) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _report(message: str, details: list[str], verbose: int, output: str, command: str | None, code: int) -> None:
+def _report(message: str, details: list[str], verbose: int, output: str, command: str | None, code: int,
+            fields: dict[str, Any] | None = None) -> None:
     from pipeline.output import Output  # stdlib only: keeps the error path light
     from pipeline.redact import redact
 
@@ -139,10 +141,12 @@ def _report(message: str, details: list[str], verbose: int, output: str, command
     out = Output(output, command=command)
     out.error(message, details if len(details) > 1 else ())  # in CodeBuild: one JSON record, details inside
     if output == "json":
-        out.document(command, ok=False, error=message, details=details, exit_code=code)
+        out.document(command, **{**(fields or {}), "ok": False, "error": message, "details": details,
+                                 "exit_code": code})
     if len(details) > 1 and not out.build_id:
         for line in details:
-            sys.stderr.write(f"  {line}\n")
+            if line not in message:  # the error line already said the first one ("... (and 2 more)")
+                sys.stderr.write(f"  {line}\n")
     if verbose:
         # the exception's text may quote a request, a response or a credential: same redaction as above
         import traceback  # only under -v: keeps every start a little lighter

@@ -35,12 +35,12 @@ def evaluate(facts: GateFacts) -> list[GateResult]:
 
 
 def refusal(results: list[GateResult]) -> tuple[str, list[str]] | None:
-    """(one-line message, details) when any gate failed."""
+    """(one-line message naming each failing gate once, with its reason; those lines) when any gate failed."""
     failed = failing(results)
     if not failed:
         return None
-    return (f"refused by {', '.join(g.name for g in failed)}: " + "; ".join(f"{g.name}: {g.reason}" for g in failed),
-            [f"{g.name}: {g.reason}" for g in failed])
+    lines = [f"{g.name}: {g.reason}" for g in failed]
+    return "refused: " + "; ".join(lines), lines
 
 
 def failing(results: list[GateResult]) -> list[GateResult]:

@@ -56,11 +56,13 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     # decide: gates, plan
     result.gates = G.evaluate(facts)
     lock.refuse_tampered(what)
+    refused = G.refusal(result.gates)
+    if refused:  # each failing gate said once, in the error line; every gate in the JSON document
+        raise RefusedError(f"{what} {refused[0]}", fields={
+            "env": env.name, "artifact": digest, "refused_by": [g.name for g in G.failing(result.gates)],
+            "gates": [g.to_dict() for g in result.gates]})
     ctx.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
                                                  for g in result.gates], title=f"gates for {env.name}")
-    refused = G.refusal(result.gates)
-    if refused:
-        raise RefusedError(f"{what} {refused[0]}", details=refused[1])
     assert staged is not None
     canary = env.strategy.canary
     plan = promotion_plan(env.name, digest, [o.state for o in observed],

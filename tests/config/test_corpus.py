@@ -103,7 +103,10 @@ def test_every_problem_is_reported_once_each(envdir, capsys):
     (envdir / "prod.yml").write_text('account: "333333333333"\nprotekt: true\n')
     code, err = _validate_err(capsys)
     assert code == 2
-    lines = [ln.strip() for ln in err.splitlines()[1:]]
+    first, *rest = err.splitlines()
+    assert first.startswith("pipeline: error: ") and first.endswith(" (and 2 more)")
+    lines = [first.removeprefix("pipeline: error: ")] + [ln.strip() for ln in rest]
+    assert len(rest) == 2  # the first problem is said once, on the error line
     assert any(ln.startswith("environments/dev.yml:1: account: must be a 12-digit string") for ln in lines)
     assert any(ln.startswith("environments/dev.yml:2: function.memory:") for ln in lines)
     assert any(ln.startswith("environments/prod.yml:2: protekt: unknown key (did you mean 'protect'?)") for ln in lines)

@@ -43,7 +43,10 @@ def test_each_failure_is_named_with_its_reason():
     assert "is not staged at s3://b/k" in results["integrity"].reason
     assert results["lock"].reason == "held by arn:x for 2m (ledger/test/00000003.json)"
     message, details = G.refusal(list(results.values()))
-    assert message.startswith("refused by predecessor, approval, freeze, alarms, integrity, lock: ")
+    assert message.startswith("refused: predecessor: ")
+    assert message == "refused: " + "; ".join(f"{g.name}: {g.reason}" for g in results.values())
+    for gate in results.values():  # each failing gate once, with its reason
+        assert message.count(gate.reason) == 1
     assert len(details) == 6 and message.count("\n") == 0
 
 

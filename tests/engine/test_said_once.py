@@ -1,0 +1,25 @@
+"""Each error said once: a gate refusal names every failing gate once (text), and carries structured `gates`
+(JSON); nothing is written."""
+
+from __future__ import annotations
+
+
+def test_a_refusal_names_each_failing_gate_once_and_json_carries_the_gates(world, built, calls):
+    digest = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.bootstrap("prod")
+    calls.clear()
+    code, out, err = world.cli("promote", "--to", "prod", "--artifact", digest[:12])
+    assert code == 3 and err.count("\n") == 1, err
+    assert err.startswith(f"pipeline: error: promotion of {digest[:12]} to prod refused: predecessor: ")
+    for reason in (f"{digest[:12]} has no passed smoke record in test", "this environment needs an approval"):
+        assert (out + err).count(reason) == 1, (out, err)
+    assert "freeze" not in err and "alarms" not in err  # passing gates are no news in the error line
+    code, doc = world.json("promote", "--to", "prod", "--artifact", digest[:12])
+    assert code == 3 and doc["ok"] is False and doc["exit_code"] == 3
+    assert doc["refused_by"] == ["predecessor", "approval"] and doc["artifact"] == digest and doc["env"] == "prod"
+    gates = {g["name"]: g for g in doc["gates"]}
+    assert list(gates) == ["predecessor", "approval", "freeze", "alarms", "integrity", "lock"]
+    assert gates["approval"]["passed"] is False and "--approve" in gates["approval"]["reason"]
+    assert gates["integrity"]["passed"] is True
+    assert calls.writes == []

@@ -19,9 +19,13 @@ class GateResult:
     name: str
     passed: bool
     reason: str
+    until: str | None = None  # freeze: when the freeze ends (ISO 8601, in the env's timezone)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.until is None:
+            del data["until"]
+        return data
 
 
 def evaluate(facts: GateFacts) -> list[GateResult]:
@@ -84,11 +88,33 @@ def in_window(window: str, local: dt.datetime) -> bool:
     return t >= start or t < end  # wraps over the week's end
 
 
+def freeze_until(windows: list[str], local: dt.datetime) -> dt.datetime | None:
+    """When the freeze holding at `local` ends (None: not frozen): the end of its window, or of the next
+    windows it runs into (Fri 15:00-Mon 08:00 then Mon 08:00-Mon 10:00 ends Monday 10:00). Wall-clock
+    times in `local`'s zone."""
+    until = local.replace(second=0, microsecond=0)
+    if not any(in_window(w, until) for w in windows):
+        return None
+    for _ in range(len(windows) + 1):
+        holding = [w for w in windows if in_window(w, until)]
+        if not holding:
+            return until
+        t = until.weekday() * 1440 + until.hour * 60 + until.minute
+        ahead = max((parse_window(w)[1] - t) % WEEK or WEEK for w in holding)
+        naive = until.replace(tzinfo=None) + dt.timedelta(minutes=ahead)  # wall-clock minutes, then the zone
+        until = naive.replace(tzinfo=local.tzinfo)
+    return until  # windows covering the whole week: frozen for good; the last end found
+
+
 def freeze(windows: list[str], timezone: str, now: dt.datetime) -> GateResult:
     local = now.astimezone(ZoneInfo(timezone))
     for window in windows:
         if in_window(window, local):
-            return GateResult("freeze", False, f"frozen: {window} ({timezone}; now {local:%a %H:%M})")
+            until = freeze_until(windows, local)
+            assert until is not None
+            return GateResult("freeze", False, f"frozen until {until:%a %Y-%m-%d %H:%M} {timezone} "
+                                               f"(window {window}; now {local:%a %H:%M})",
+                              until=until.isoformat(timespec="minutes"))
     if not windows:
         return GateResult("freeze", True, "no freeze windows")
     return GateResult("freeze", True, f"outside {', '.join(windows)} ({timezone}; now {local:%a %H:%M})")

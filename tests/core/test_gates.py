@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from pipeline.core import gates as G
 from pipeline.core.observed import GateFacts
@@ -38,7 +39,9 @@ def test_each_failure_is_named_with_its_reason():
     assert not any(g.passed for g in results.values())
     assert "no passed smoke record in dev" in results["predecessor"].reason
     assert "--approve" in results["approval"].reason
-    assert results["freeze"].reason.startswith("frozen: Wed 09:00-Wed 11:00 (UTC; now Wed 10:00)")
+    assert results["freeze"].reason == ("frozen until Wed 2026-11-18 11:00 UTC "
+                                        "(window Wed 09:00-Wed 11:00; now Wed 10:00)")
+    assert results["freeze"].until == "2026-11-18T11:00+00:00"
     assert results["alarms"].reason == "in ALARM: errors; not found: gone"
     assert "is not staged at s3://b/k" in results["integrity"].reason
     assert results["lock"].reason == "held by arn:x for 2m (ledger/test/00000003.json)"
@@ -63,7 +66,9 @@ def test_freeze_window_over_the_weekend_in_the_env_timezone():
     friday_evening = dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.timezone.utc)  # 18:30 in Berlin
     gate = by_name(G.evaluate(facts(freeze=("Fri 15:00-Mon 08:00",), timezone="Europe/Berlin",
                                     now=friday_evening)))["freeze"]
-    assert not gate.passed and "now Fri 18:30" in gate.reason
+    assert not gate.passed and gate.reason == ("frozen until Mon 2026-11-23 08:00 Europe/Berlin "
+                                               "(window Fri 15:00-Mon 08:00; now Fri 18:30)")
+    assert gate.to_dict()["until"] == "2026-11-23T08:00+01:00"
     monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.timezone.utc)
     assert by_name(G.evaluate(facts(freeze=("Fri 15:00-Mon 08:00",), timezone="Europe/Berlin",
                                     now=monday)))["freeze"].passed
@@ -72,3 +77,12 @@ def test_freeze_window_over_the_weekend_in_the_env_timezone():
 def test_integrity_names_a_replaced_object():
     gate = by_name(G.evaluate(facts(staged_sha256="cd" * 32)))["integrity"]
     assert not gate.passed and gate.reason == f"s3://b/k has sha256 {'cd' * 32}, expected {DIGEST}"
+
+
+def test_freeze_until_follows_windows_that_run_into_each_other_and_wall_clock_over_dst():
+    berlin = ZoneInfo("Europe/Berlin")
+    friday = dt.datetime(2026, 3, 27, 18, 0, tzinfo=berlin)  # the clocks go forward on Sunday 29 March
+    until = G.freeze_until(["Fri 15:00-Mon 08:00", "Mon 08:00-Mon 10:00"], friday)
+    assert until == dt.datetime(2026, 3, 30, 10, 0, tzinfo=berlin) and until.utcoffset() == dt.timedelta(hours=2)
+    assert G.freeze_until(["Fri 15:00-Mon 08:00"], friday.replace(day=25)) is None  # a Wednesday
+    assert "until" not in G.freeze([], "UTC", WEDNESDAY).to_dict()

@@ -94,7 +94,8 @@ def test_freeze_window_refuses(world, built):
         promote(ctx, "dev")
         raise AssertionError("expected a refusal")
     except RefusedError as exc:
-        assert "freeze: frozen: Fri 15:00-Mon 08:00 (Europe/Berlin; now Fri 18:30)" in exc.message
+        assert "freeze: frozen until Mon 2026-11-23 08:00 Europe/Berlin (window Fri 15:00-Mon 08:00; now Fri 18:30)" \
+            in exc.message
     wednesday = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone.utc)
     ctx.now = lambda: wednesday
     assert promote(ctx, "dev").ok

@@ -124,10 +124,13 @@ def _describe_unexpected(exc: Exception) -> str:
     if "botocore" in sys.modules:  # an AWS error is only possible once botocore is loaded: keep this path light
         from botocore.exceptions import ClientError
 
-        if isinstance(exc, ClientError):
-            from pipeline.aws.errors import describe
+        from pipeline.aws.errors import describe, describe_connection
 
+        if isinstance(exc, ClientError):
             return f"AWS error in {exc.operation_name}: {describe(exc)}"
+        unreachable = describe_connection(exc, os.environ)
+        if unreachable:
+            return unreachable
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 

@@ -265,6 +265,8 @@ class PipelineFile(Strict):
     function: FunctionDefaults = Field(default_factory=FunctionDefaults)
     defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
     timezone: TimeZone = "UTC"
+    go_dir: str = Field("go-function", min_length=1, description="the Go module (its go.mod) that build and "
+                        "sandbox deploy compile, relative to the folder holding environments/")
     source: PipelineSource | None = Field(
         None, description="what the CodePipeline builds: {type: s3, bucket, key} or "
                           "{type: codeconnections, connection_arn, repository, branch} (default: s3 in the artifact "

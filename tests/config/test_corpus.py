@@ -129,3 +129,16 @@ def test_the_environments_are_found_from_a_subdirectory_of_the_repository(envdir
     monkeypatch.chdir(inner)
     code, err = _validate_err(capsys)
     assert code == 2 and "pass --config-dir DIR" in err
+
+
+def test_go_dir_in_pipeline_yml_names_the_module_build_compiles(envdir, capsys, monkeypatch):
+    from pipeline.config.load import load_config
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", "off")
+    assert load_config(envdir).go_module() == envdir.resolve().parent / "go-function"  # the default
+    pipeline_yml = envdir / "pipeline.yml"
+    pipeline_yml.write_text(pipeline_yml.read_text() + "go_dir: services/greeter\n")
+    assert load_config(envdir).go_module() == envdir.resolve().parent / "services" / "greeter"
+    capsys.readouterr()
+    assert main(["build", "--skip-tests"]) == 2  # not there: the configured path is named, nothing is built
+    assert f"{envdir.resolve().parent / 'services' / 'greeter'}: no go.mod (not a Go module)" in capsys.readouterr().err

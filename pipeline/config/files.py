@@ -125,6 +125,7 @@ class Tooling(Strict):
 class Gates(Strict):
     requires: EnvName | None = Field(None, description="env whose passed smoke record this digest needs")
     approval: bool = False
+    clean: bool = Field(False, description="refuse artifacts built from a dirty work tree (approval envs always do)")
     freeze: list[Annotated[str, Field(pattern=FREEZE_RE.pattern)]] = Field(
         default_factory=list, description='windows like "Fri 15:00-Mon 08:00" in the env timezone')
     alarms: list[str] = Field(default_factory=list, description="CloudWatch alarm names (in each target's account "

@@ -32,6 +32,7 @@ def evaluate(facts: GateFacts) -> list[GateResult]:
     """Every gate, in the order they are printed: all of them are decided before any write."""
     return [predecessor(facts.requires, facts.digest, facts.passed_in_requires),
             approval(facts.approval_required, facts.approver, facts.reason, facts.dirty),
+            clean(facts.clean_required, facts.dirty),
             freeze(list(facts.freeze), facts.timezone, facts.now),
             alarms(facts.alarm_states),
             integrity(facts.digest, facts.staged_sha256, facts.staged_where),
@@ -45,6 +46,16 @@ def refusal(results: list[GateResult]) -> tuple[str, list[str]] | None:
         return None
     lines = [f"{g.name}: {g.reason}" for g in failed]
     return "refused: " + "; ".join(lines), lines
+
+
+def dirty_warning(digest: str, dirty: bool, env: str, refusing: list[str], first: str) -> str | None:
+    """The warning for a dirty build that passes here but that a later env will refuse (None: nothing to say)."""
+    refusing = [n for n in refusing if n != env]
+    if not dirty or not refusing:
+        return None
+    return (f"warning: {digest[:12]} was built from a dirty work tree: {', '.join(refusing)} will refuse it; to "
+            "release this change, commit it, then `pipeline build`, `pipeline stage` and start again with "
+            f"`pipeline promote --to {first}`")
 
 
 def failing(results: list[GateResult]) -> list[GateResult]:
@@ -64,11 +75,23 @@ def approval(required: bool, approver: str | None, reason: str | None, dirty: bo
     if not required:
         return GateResult("approval", True, "not required")
     if dirty:
-        return GateResult("approval", False, "artifact was built from a dirty work tree: approval envs refuse it")
+        return GateResult("approval", False, "artifact was built from a dirty work tree: approval envs refuse it; "
+                                             "commit, `pipeline build`, `pipeline stage`, then promote the new "
+                                             "artifact from the first stage")
     if approver is None:
         return GateResult("approval", False, "this environment needs an approval: rerun with --approve "
                                              "(or approve the pipeline's manual approval action)")
     return GateResult("approval", True, f"approved by {approver}" + (f": {reason}" if reason else ""))
+
+
+def clean(required: bool, dirty: bool) -> GateResult:
+    if not required:
+        return GateResult("clean", True, "not required" + (" (the artifact is a dirty build)" if dirty else ""))
+    if dirty:
+        return GateResult("clean", False, "artifact was built from a dirty work tree and this env has gates.clean: "
+                                          "commit, `pipeline build`, `pipeline stage`, then promote the new "
+                                          "artifact from the first stage")
+    return GateResult("clean", True, "built from a clean work tree")
 
 
 def parse_window(text: str) -> tuple[int, int]:

@@ -63,6 +63,10 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
             "gates": [g.to_dict() for g in result.gates]})
     ctx.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
                                                  for g in result.gates], title=f"gates for {env.name}")
+    warning = G.dirty_warning(digest, bool(staged and staged.dirty), env.name, _refusing_later(ctx, env),
+                               ctx.config.order[0])
+    if warning:
+        ctx.out.progress(warning)
     assert staged is not None
     canary = env.strategy.canary
     plan = promotion_plan(env.name, digest, [o.state for o in observed],
@@ -117,6 +121,13 @@ def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None)
     return newest
 
 
+def _refusing_later(ctx: EngineContext, env: Environment) -> list[str]:
+    """This env and those after it in `order` that refuse a dirty build (approval or gates.clean)."""
+    order = list(ctx.config.order)
+    later = order[order.index(env.name):] if env.name in order else [env.name]
+    return [n for n in later if ctx.config.env(n).gates.approval or ctx.config.env(n).gates.clean]
+
+
 def staged_digest(ctx: EngineContext, artifact: str, flag: str = "--artifact") -> str:
     """A typed digest or prefix as the full sha256: a prefix resolves against the staged artifacts (one LIST,
     only for a prefix); a full digest is taken as given (the integrity gate says whether it is staged)."""
@@ -151,7 +162,8 @@ def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: Sta
         now=ctx.now(), alarm_states=states, digest=digest, staged_sha256=staged_hex,
         staged_where=f"s3://{ctx.config.artifact_bucket}/{naming.artifact_key(ctx.config, digest)}",
         lock_holder=R.holder(lock.started).actor if lock.started else None,
-        lock_age_seconds=age_seconds(lock, ctx.now()), lock_key=lock.started.key if lock.started else "")
+        lock_age_seconds=age_seconds(lock, ctx.now()), lock_key=lock.started.key if lock.started else "",
+        clean_required=env.gates.clean)
 
 
 def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, seconds: int, recorder: Recorder,

@@ -30,8 +30,8 @@ def test_first_promotion_switches_runtime_deploys_and_records(world, built):
     # the function's answers are JSON in the ledger and the document, not strings of JSON
     assert outcome["smoke"][1]["response"]["body"]["environment"] == "dev"
     assert doc["targets"][0]["smoke"][1]["response"]["body"]["version"] == "1.0.0-test"
-    assert {g["name"] for g in outcome["gates"]} == {"predecessor", "approval", "freeze", "alarms", "integrity",
-                                                     "lock"}
+    assert {g["name"] for g in outcome["gates"]} == {"predecessor", "approval", "clean", "freeze", "alarms",
+                                                     "integrity", "lock"}
     # the real Go binary answered: /version reports the environment it runs in
     resp = client("lambda", "111111111111").invoke(
         FunctionName="greeter-dev", Qualifier="live",

@@ -19,7 +19,8 @@ def test_a_refusal_names_each_failing_gate_once_and_json_carries_the_gates(world
     assert code == 3 and doc["ok"] is False and doc["exit_code"] == 3
     assert doc["refused_by"] == ["predecessor", "approval"] and doc["artifact"] == digest and doc["env"] == "prod"
     gates = {g["name"]: g for g in doc["gates"]}
-    assert list(gates) == ["predecessor", "approval", "freeze", "alarms", "integrity", "lock"]
+    assert list(gates) == ["predecessor", "approval", "clean", "freeze", "alarms", "integrity",
+                           "lock"]
     assert gates["approval"]["passed"] is False and "--approve" in gates["approval"]["reason"]
     assert gates["integrity"]["passed"] is True
     assert calls.writes == []

@@ -17,6 +17,7 @@ from pipeline.config.merged import Environment
 from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core import shas
+from pipeline.core.bake import alarm_summary, duration, ticker_interval
 from pipeline.core.ledger import LockState, Record, find_outcome
 from pipeline.core.locks import age_seconds
 from pipeline.core.observed import GateFacts
@@ -173,6 +174,9 @@ def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, se
     deadline = clock() + seconds
     lease_left = lock.lease_seconds()
     renew_at = clock() + lease_left / 2
+    every = ticker_interval(seconds)
+    tick_at = clock() + every
+    states: dict[str, str | None] = {}
     while True:
         if env.gates.alarms:
             states = alarm_states(ctx.session(env, run.target), run.target.region, env.gates.alarms)
@@ -182,11 +186,14 @@ def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, se
         remaining = deadline - clock()
         if remaining <= 0:
             return None
+        if clock() >= tick_at:  # a calm ticker: time left and what the alarms say (a JSON record in CodeBuild)
+            ctx.out.progress(f"  {run.label}: baking, {duration(remaining)} left; {alarm_summary(states)}")
+            tick_at = clock() + every
         if clock() >= renew_at:
             lock.renew(recorder, started_seq)
             renew_at = clock() + lease_left / 2
-        # wake for whatever comes first: the end, the next alarm check, the lease renewal
-        ctx.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock())))
+        # wake for whatever comes first: the end, the next alarm check, the ticker, the lease renewal
+        ctx.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock(), tick_at - clock())))
 
 
 def close_interrupted(executor: Executor, runs: list[TargetRun]) -> None:

@@ -11,7 +11,6 @@ on stdout under `--output json`, exit 2. Standard library only: this runs on eve
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -40,6 +39,8 @@ class UsageError(SystemExit):
 
 def nearest(word: str, options: Sequence[str], synonyms: dict[str, str] | None = None) -> str | None:
     """The option `word` most likely meant: a known synonym, else the closest spelling (or None)."""
+    import difflib  # only on the error path: every start imports this module
+
     meant = (synonyms or {}).get(word)
     if meant in options:
         return meant

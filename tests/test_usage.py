@@ -51,6 +51,9 @@ def test_a_mistyped_verb_gets_the_nearest_verb_not_all_of_them(capsys):
     (["sandbox", "up", "--usr", "me"],
      "unrecognized option: --usr (did you mean --user?) (see `pipeline sandbox up --help`)"),
     (["status", "dev"], "unexpected argument: dev (did you mean --env dev?) (see `pipeline status --help`)"),
+    # a synonym means what that verb calls it
+    (["status", "--environment", "dev"],
+     "unrecognized option: --environment (did you mean --env?) (see `pipeline status --help`)"),
     (["--output", "jsn", "status"], "argument --output: invalid choice: 'jsn' (did you mean 'json'?) "
                                     "(see `pipeline --help`)"),
     (["promote"], "the following arguments are required: --to (see `pipeline promote --help`)"),

@@ -22,8 +22,10 @@ from pipeline.errors import EXIT_USAGE
 VERB_SYNONYMS = {"deploy": "promote", "release": "promote", "revert": "rollback", "undo": "rollback",
                  "log": "history", "logs": "history", "lint": "validate", "check": "validate", "upload": "stage",
                  "push": "stage", "list": "artifacts", "ls": "artifacts", "preflight": "doctor"}
-FLAG_SYNONYMS = {"--env": "--to", "--environment": "--to", "--target": "--to", "--sha": "--artifact",
-                 "--digest": "--artifact", "--yes": "--approve", "--dryrun": "--dry-run", "--plan": "--dry-run"}
+# (a flag's meaning depends on the verb: the first of these the verb has is suggested)
+FLAG_SYNONYMS = {"--env": ("--to",), "--environment": ("--env", "--to"), "--target": ("--to", "--env"),
+                 "--sha": ("--artifact",), "--digest": ("--artifact",), "--yes": ("--approve",),
+                 "--dryrun": ("--dry-run",), "--plan": ("--dry-run",)}
 _CHOICE = re.compile(r"^argument (?P<arg>[^:]+): invalid choice: (?P<q>['\"]?)(?P<value>.*?)(?P=q) "
                      r"\(choose from (?P<choices>.*)\)$")
 _REQUIRED = "the following arguments are required"
@@ -37,13 +39,14 @@ class UsageError(SystemExit):
         self.message = message
 
 
-def nearest(word: str, options: Sequence[str], synonyms: dict[str, str] | None = None) -> str | None:
+def nearest(word: str, options: Sequence[str], synonyms: dict[str, Any] | None = None) -> str | None:
     """The option `word` most likely meant: a known synonym, else the closest spelling (or None)."""
     import difflib  # only on the error path: every start imports this module
 
-    meant = (synonyms or {}).get(word)
-    if meant in options:
-        return meant
+    meant = (synonyms or {}).get(word) or ()
+    for candidate in (meant,) if isinstance(meant, str) else meant:
+        if candidate in options:
+            return str(candidate)
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -141,7 +144,3 @@ def output_format(argv: Sequence[str]) -> str:
         elif token.startswith("--output="):
             fmt = token.split("=", 1)[1]
     return "json" if fmt == "json" else "text"
-
-
-def verb_of(argv: Sequence[str], verbs: Any) -> str | None:
-    return next((a for a in argv if a in verbs), None)

@@ -24,3 +24,12 @@ def test_a_refusal_names_each_failing_gate_once_and_json_carries_the_gates(world
     assert gates["approval"]["passed"] is False and "--approve" in gates["approval"]["reason"]
     assert gates["integrity"]["passed"] is True
     assert calls.writes == []
+
+
+def test_a_missing_function_names_the_bootstrap_that_creates_it(world, built, calls):
+    digest = world.stage(built)
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "prod", "--artifact", digest)  # prod is not bootstrapped
+    assert code == 1 and err.count("\n") == 1, err
+    assert "function greeter-prod in 333333333333/us-east-1 not found: run `pipeline bootstrap --env prod` first" in err
+    assert calls.writes == []

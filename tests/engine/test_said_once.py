@@ -33,3 +33,25 @@ def test_a_missing_function_names_the_bootstrap_that_creates_it(world, built, ca
     assert code == 1 and err.count("\n") == 1, err
     assert "function greeter-prod in 333333333333/us-east-1 not found: run `pipeline bootstrap --env prod` first" in err
     assert calls.writes == []
+
+
+def test_a_freeze_refusal_says_until_when_in_the_env_timezone(world, built, calls):
+    import datetime as dt
+
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    start, end = now - dt.timedelta(hours=1), now + dt.timedelta(hours=2)  # a window around now
+    window = f"{days[start.weekday()]} {start:%H:%M}-{days[end.weekday()]} {end:%H:%M}"
+    world.edit("dev.yml", f"""\
+        account: "111111111111"
+        timezone: UTC
+        gates: {{freeze: ["{window}"]}}
+        """)
+    world.stage(built)
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "dev")
+    assert code == 3 and err.count("\n") == 1, err
+    assert f"refused: freeze: frozen until {end:%a %Y-%m-%d %H:%M} UTC (window {window}; now " in err
+    code, doc = world.json("promote", "--to", "dev")
+    assert code == 3 and [g["until"] for g in doc["gates"] if g["name"] == "freeze"] == [f"{end:%Y-%m-%dT%H:%M}+00:00"]
+    assert calls.writes == []

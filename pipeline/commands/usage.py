@@ -26,8 +26,8 @@ VERB_SYNONYMS = {"deploy": "promote", "release": "promote", "revert": "rollback"
 FLAG_SYNONYMS = {"--env": ("--to",), "--environment": ("--env", "--to"), "--target": ("--to", "--env"),
                  "--sha": ("--artifact",), "--digest": ("--artifact",), "--yes": ("--approve",),
                  "--dryrun": ("--dry-run",), "--plan": ("--dry-run",)}
-_CHOICE = re.compile(r"^argument (?P<arg>[^:]+): invalid choice: (?P<q>['\"]?)(?P<value>.*?)(?P=q) "
-                     r"\(choose from (?P<choices>.*)\)$")
+_CHOICE = (r"^argument (?P<arg>[^:]+): invalid choice: (?P<q>['\"]?)(?P<value>.*?)(?P=q) "
+           r"\(choose from (?P<choices>.*)\)$")  # compiled on the error path only
 _REQUIRED = "the following arguments are required"
 
 
@@ -120,7 +120,7 @@ class Parser(argparse.ArgumentParser):
         return f"unrecognized option{'s' if len(flags) > 1 else ''}: {', '.join(parts)}"
 
     def _choice(self, message: str) -> str:
-        found = _CHOICE.match(message)
+        found = re.match(_CHOICE, message)
         if not found:
             return message
         choices = [c.strip().strip("'\"") for c in found["choices"].split(",")]

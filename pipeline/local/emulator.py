@@ -36,7 +36,8 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 
 
 def _load_layers() -> None:
-    # The invoke layer runs Lambda code for real (moto alone would need Docker).
+    # The invoke layer runs Lambda code for real (moto alone would need Docker). Registration order
+    # is wrapping order: the first registered is innermost. The latency layer is added outermost in start().
     from pipeline.local import invoke
 
     invoke.register()
@@ -61,9 +62,10 @@ def _patch_moto() -> None:
 class Emulator:
     """moto server on a free loopback port. Use as a context manager or start()/stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, timing: Any = None) -> None:
         self.host = host
         self.port = port
+        self.timing = timing  # a pipeline.local.timing.Timing; None: from the environment (default aws)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -80,11 +82,16 @@ class Emulator:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 pass
 
+        from pipeline.local import timing
+
+        self.timing = self.timing or timing.from_env()
+        timing.activate(self.timing)
         _load_layers()
         _patch_moto()
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         for layer in _LAYERS:
             app = layer(app)
+        app = timing.latency_layer(app)  # outermost: every AWS call pays the modelled round trip
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)

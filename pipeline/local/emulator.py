@@ -36,11 +36,15 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 
 
 def _load_layers() -> None:
-    # The invoke layer runs Lambda code for real (moto alone would need Docker). Registration order
-    # is wrapping order: the first registered is innermost. The latency layer is added outermost in start().
-    from pipeline.local import invoke
+    # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
+    # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
+    # order: the first registered is innermost. The latency layer is added outermost in start().
+    from pipeline.local import invoke, lambda_layer, lambda_states
 
     invoke.register()
+    lambda_states.install()
+    register_layer(lambda_layer.state_layer)
+    on_reset(lambda_states.reset)
 
 
 def _patch_moto() -> None:

@@ -66,6 +66,7 @@ class FunctionAdapter:
         self.account = session.account
         self.client = session.client("lambda", region)
         self.sleep = sleep
+        self.last_wait: str | None = None  # the states the last wait went through, for progress lines
 
     def where(self) -> str:
         return f"function {self.name} in {self.account}/{self.region}"
@@ -118,15 +119,22 @@ class FunctionAdapter:
 
     def wait_updated(self, qualifier: str | None, timeout: float = 300.0) -> FunctionVersion:
         """Poll until `qualifier` is Active and its last update Successful; Failed is an error naming why."""
-        delay, deadline = POLL_FIRST, time.monotonic() + timeout
+        started = time.monotonic()
+        delay, deadline, seen, polls = POLL_FIRST, started + timeout, [], 0
         while True:
             current = self.version(qualifier)
+            polls += 1
             if current is None:
                 raise FunctionNotFound(f"{self.where()} disappeared while updating")
+            state = current.last_update if current.state in (None, "Active") else current.state
+            if not seen or seen[-1] != state:
+                seen.append(str(state or "Active"))
             if current.failed:
                 what = f" version {current.version}" if qualifier else ""
                 raise PipelineError(f"{self.where()}{what}: {current.failed}")
             if current.ready:
+                self.last_wait = (f"waited {' -> '.join(seen)} {time.monotonic() - started:.2f}s, "
+                                  f"{polls} poll{'s' if polls > 1 else ''}")
                 return current
             if time.monotonic() > deadline:
                 raise PipelineError(f"{self.where()}: still {current.state}/{current.last_update} after "

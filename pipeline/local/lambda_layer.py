@@ -29,6 +29,9 @@ _ARN = re.compile(r"^arn:[\w-]+:lambda:(?P<region>[\w-]+):(?P<account>\d{12}):fu
 _OPERATIONS = {("PUT", "/code"): "code", ("PUT", "/configuration"): "config", ("POST", "/versions"): "publish",
                ("POST", "/invocations"): "invoke"}
 _CONTROL = "/_emulator/lambda/fail"
+# The writes whose window starts again when moto's answer leaves: (method, sub-path, names a function).
+_WINDOWS = {("PUT", "/code", True): "lambda.update_code", ("PUT", "/configuration", True): "lambda.update_config",
+            ("POST", "", False): "lambda.create"}
 
 
 def state_layer(app: WsgiApp) -> WsgiApp:
@@ -50,7 +53,8 @@ def state_layer(app: WsgiApp) -> WsgiApp:
                                [("x-amzn-ErrorType", refused.error_type)])
         if method == "DELETE" or operation == "invoke":
             return app(environ, start_response)
-        return _with_states(app, environ, start_response, account, region)
+        window = _WINDOWS.get((method, match["rest"] or "", bool(match["ref"])))
+        return _with_states(app, environ, start_response, account, region, window)
 
     return layer
 
@@ -66,7 +70,7 @@ def _refusal(ref: str, operation: str, account: str, region: str) -> InvokeError
 
 
 def _with_states(app: WsgiApp, environ: dict[str, Any], start_response: Callable[..., Any], account: str,
-                 region: str) -> Iterable[bytes]:
+                 region: str, window: str | None) -> Iterable[bytes]:
     captured: dict[str, Any] = {}
 
     def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
@@ -86,6 +90,10 @@ def _with_states(app: WsgiApp, environ: dict[str, Any], start_response: Callable
             document = json.loads(body)
         except ValueError:
             document = None
+        if isinstance(document, dict) and window and document.get("FunctionName"):
+            arn = _ARN.match(str(document.get("FunctionArn", "")))
+            if arn is not None:
+                lambda_states.restamp(arn["account"], arn["region"], str(document["FunctionName"]), window)
         if isinstance(document, dict) and _overlay_all(document, region):
             body = json.dumps(document).encode()
     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

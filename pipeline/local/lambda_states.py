@@ -109,6 +109,28 @@ def updated(account: str, region: str, name: str, window: str) -> None:
         line.update_until = max(line.update_until, now + timing.active().window(window))
 
 
+def restamp(account: str, region: str, name: str, window: str) -> None:
+    """Start the window again as the answer leaves: moto's own work (reading a zip from S3, hashing it,
+    copying the version) can take longer than an `instant` window, which would then end unseen."""
+    now = time.monotonic()
+    with _LOCK:
+        line = _TIMELINES.get((account, region, name))
+        if line is None:
+            return
+        until = now + timing.active().window(window)
+        if window == "lambda.create":
+            old, line.pending_until = line.pending_until, max(line.pending_until, until)
+            new = line.pending_until
+        else:
+            if not line.updating(now):
+                return  # the update this answer is about already ended (or failed): keep that
+            old, line.update_until = line.update_until, max(line.update_until, until)
+            new = line.update_until
+        for version, ends in line.versions.items():
+            if ends == old:
+                line.versions[version] = new
+
+
 def published(account: str, region: str, name: str, version: str) -> None:
     """A version moto just published shares what is left of $LATEST's create or update window."""
     now = time.monotonic()

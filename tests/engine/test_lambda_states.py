@@ -76,3 +76,19 @@ def test_a_failed_function_is_refused_with_lambdas_reason(world, built, aws):
     assert code == 1
     assert "greeter-dev" in err and "Lambda reports the function Failed: Insufficient ENIs in subnet" in err, err
     assert world.ledger("dev")[-1]["outcome"] == "FAILED"
+
+
+def test_the_aws_profile_scaled_down_keeps_every_transition(world, built, built2, calls):
+    """`PIPELINE_EMULATOR_TIMING=aws` with a small scale: AWS's windows and latencies, 20x faster."""
+    digest = world.stage(built)
+    digest2 = world.stage(built2)
+    fast_aws = timing.profile("aws", 0.05)
+    with timing.using(fast_aws):
+        code, _, err = world.cli("promote", "--to", "dev", "--artifact", digest)
+        assert code == 0, err
+        calls.clear()
+        code, out, err = world.cli("promote", "--to", "dev", "--artifact", digest2)
+    assert code == 0, err
+    assert "waited InProgress -> Successful" in err + out  # the progress line says what it waited through
+    lam = [op for svc, op in calls.calls if svc == "lambda"]
+    assert lam.count("GetFunctionConfiguration") >= 2, lam  # the 0.1 s code update was polled, not skipped

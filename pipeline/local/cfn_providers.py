@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline.local import s3_policy
+
 _INSTALLED = False
 TYPES = ("AWS::S3::BucketPolicy", "AWS::Lambda::Alias", "AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline")
 
@@ -31,7 +33,7 @@ def install() -> None:
     missing = [t for t in TYPES if parsing.resource_class_from_type(t) is None]
     if missing:
         raise RuntimeError(f"moto's CloudFormation did not pick up {missing}")
-    _bucket_policy_conditions()
+    s3_policy.install()
     _INSTALLED = True
 
 
@@ -291,23 +293,3 @@ def _define_models() -> None:
             _codepipeline(account_id, region_name).delete_pipeline(self.physical_id)
 
     _define_models.models = (StackBucketPolicy, StackAlias, StackProject, StackPipeline)  # type: ignore[attr-defined]
-
-
-def _bucket_policy_conditions() -> None:
-    """moto's own bucket check (object GET/PUT) ignores every Condition, so a conditional Deny such as
-    the tooling bucket's DenyInsecureTransport denied every request, the owner's included. Statements
-    with a Condition are left to the emulator's IAM evaluation; moto keeps judging the others."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-    from moto.s3.models import FakeBucket
-
-    def get_permission(self: Any, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return PermissionResult.NEUTRAL
-        document = json.loads(self.policy.decode())
-        statements = document.get("Statement", [])
-        statements = [s for s in (statements if isinstance(statements, list) else [statements]) if "Condition" not in s]
-        if not statements:
-            return PermissionResult.NEUTRAL
-        return IAMPolicy(json.dumps({**document, "Statement": statements})).is_action_permitted(action, resource)
-
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

@@ -37,19 +37,22 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 
 def _load_layers() -> None:
     # The invoke layer runs Lambda code for real (moto alone would need Docker).
-    from pipeline.local import invoke
+    from pipeline.local import cfn_faults, invoke
 
     invoke.register()
+    register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
+    on_reset(cfn_faults.clear)
 
 
 def _patch_moto() -> None:
     # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
-    from pipeline.local import cfn_alarms, cfn_fixes, cfn_providers, cfn_roles
+    from pipeline.local import cfn_alarms, cfn_fixes, cfn_providers, cfn_roles, cfn_states
 
     cfn_fixes.install()
     cfn_alarms.install()
     cfn_providers.install()
     cfn_roles.install()
+    cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
     import logging

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from faults import FaultInjector
 
 from pipeline.cli import main
 
@@ -89,3 +90,23 @@ def test_a_failed_update_rolls_back_and_a_stuck_rollback_is_continued(aws: Any, 
     assert code == 0, err
     (group,) = tooling("logs").describe_log_groups(logGroupNamePrefix="/aws/codebuild/greeter")["logGroups"]
     assert group["retentionInDays"] == 30
+
+
+@pytest.mark.parametrize("operation", ["CreateChangeSet", "ExecuteChangeSet"])
+def test_a_lost_answer_to_a_change_set_call_is_retried_idempotently(aws: Any, envdir: Path, operation: str,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The call took effect, its answer was lost, the product's retry sends it again with the same token: one
+    stack (not a second REVIEW_IN_PROGRESS one, nor a wedged one), one execution, exit 0."""
+    injector = FaultInjector(rate=1.0, kinds=("timeout",), after_share=1.0, only=frozenset({operation}),
+                             limit=1).install(monkeypatch)
+    code, err = run(capsys, "bootstrap", "--tooling")
+    assert injector.total == 1
+    assert code == 0, err
+    cfn = tooling("cloudformation")
+    names = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]]
+    assert sorted(names) == ["greeter-pipeline", "greeter-tooling"]
+    assert cfn.describe_stacks(StackName="greeter-tooling")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    creates = [e for e in cfn.describe_stack_events(StackName="greeter-tooling")["StackEvents"]
+               if e["LogicalResourceId"] == "greeter-tooling" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"]
+    assert len(creates) == 1

@@ -164,13 +164,16 @@ class Executor:
     def _do(self, run: TargetRun, step: Step) -> str:
         fn = run.fn
         if isinstance(step, SwitchRuntime):
+            fn.last_wait = None
             fn.switch_runtime(step.runtime, step.handler)
-            return f"runtime {step.current} -> {step.runtime}, waited for the update"
+            return f"runtime {step.current} -> {step.runtime}" + (f", {fn.last_wait}" if fn.last_wait else "")
         if isinstance(step, DeployCode):
             assert self.source is not None
             s = self.source
+            fn.last_wait = None
             run.published = fn.deploy(s.bucket, s.key, s.version_id, s.architecture)
-            return f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
+            return (f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
+                    + (f", {fn.last_wait}" if fn.last_wait else ""))
         if isinstance(step, VerifyCode):
             got = hex_sha(run.published.code_sha256) if run.published else None
             if got != step.digest:

@@ -29,8 +29,13 @@ def test_alarm_firing_during_the_bake_rolls_the_canary_back(world, built, built2
     cw = client("cloudwatch", "333333333333")
     assert cw.describe_alarms(AlarmNames=["greeter-prod-errors"])["MetricAlarms"], "bootstrap creates the alarm"
 
-    def fire() -> None:
-        time.sleep(1.0)
+    lam = client("lambda", "333333333333")
+
+    def fire() -> None:  # once the canary split is on the alias, i.e. during the bake
+        deadline = time.monotonic() + 60
+        while not (lam.get_alias(FunctionName="greeter-prod", Name="live").get("RoutingConfig") or {}).get(
+                "AdditionalVersionWeights") and time.monotonic() < deadline:
+            time.sleep(0.02)
         cw.set_alarm_state(AlarmName="greeter-prod-errors", StateValue="ALARM", StateReason="errors in canary")
 
     threading.Thread(target=fire, daemon=True).start()

@@ -77,7 +77,7 @@ class Operation:
     def phase(self, at: datetime, status: str, reason: str = "") -> None:
         """A stack transition at `at`; later resource calls are scheduled from there."""
         self.transitions.append((at, status, reason))
-        self.base = self.cursor = at
+        self.base = self.cursor = at + TICK  # strictly after: events with one timestamp have no order
         self.ends = {}
 
     def latest(self) -> datetime:
@@ -88,7 +88,7 @@ class Operation:
                  reason: str | None = None, sequential: bool = False) -> datetime:
         """Record one resource's IN_PROGRESS and its COMPLETE (or FAILED with `reason`); its end."""
         begin = self.cursor if sequential else max([self.base or self.start,
-                                                     *(self.ends[d] for d in deps if d in self.ends)])
+                                                     *(self.ends[d] + TICK for d in deps if d in self.ends)])
         assert begin is not None
         end = begin + timedelta(seconds=window(f"cloudformation.{verb.lower()}.{rtype}")) + TICK
         self.events.append((begin, logical_id, rtype, physical, f"{verb}_IN_PROGRESS", ""))
@@ -102,7 +102,7 @@ class Operation:
                 self.created.append(logical_id)
         self.ends[logical_id] = end
         if sequential:
-            self.cursor = end
+            self.cursor = end + TICK
         return end
 
     def cancel_after(self, at: datetime) -> None:

@@ -83,6 +83,11 @@ class StackEngine:
             self.progress(f"{spec.name}: {state.status}: waiting for the running operation to finish")
             state, _ = self._wait(state.stack_id, spec.name, since=None)
         recreate = False
+        if state is not None and state.status == "REVIEW_IN_PROGRESS":
+            # an earlier CREATE change set was never executed (its answer lost, or the run cut off): the stack
+            # holds no resource, and CloudFormation takes a new CREATE change set for it (no delete, no --force)
+            self.progress(f"{spec.name}: REVIEW_IN_PROGRESS (a change set was never executed): creating it again")
+            state = None
         if state is not None and state.health is Health.STUCK_RECREATE:
             if spec.protect and not force:
                 raise RefusedError(f"stack {spec.name} is {state.status} in a protected environment: deleting and "

@@ -126,7 +126,19 @@ def expect_create(h: Harness, sid: str, outputs: dict[str, str] | None = None) -
           {"StackName": sid})
 
 
-@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "CREATE_FAILED", "REVIEW_IN_PROGRESS"])
+def test_review_in_progress_stack_takes_a_new_create_change_set_without_delete(h):
+    """Left by a CREATE change set never executed (a lost answer, a cut-off run): nothing to delete, even
+    in a protected environment; CloudFormation attaches the new CREATE change set to that stack."""
+    h.add("describe_stacks", stack("REVIEW_IN_PROGRESS"), {"StackName": NAME})
+    expect_create(h, SID)
+    h.add("update_termination_protection", {}, {"StackName": NAME, "EnableTerminationProtection": True})
+    spec = StackSpec(NAME, BODY, SPEC.parameters, SPEC.tags, protect=True)
+    result = h.engine.deploy(spec)
+    assert (result.action, result.status) == ("created", "CREATE_COMPLETE")
+    assert "DeleteStack" not in h.calls and h.calls[1] == "CreateChangeSet"
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "CREATE_FAILED"])
 def test_stuck_stack_is_deleted_and_created_again(h, status):
     h.add("describe_stacks", stack(status), {"StackName": NAME})
     h.add("delete_stack", {}, {"StackName": SID})

@@ -223,6 +223,15 @@ def test_client_tokens_make_retries_idempotent(cfn: Any) -> None:
     with pytest.raises(ClientError, match="InvalidChangeSetStatus"):
         cfn.execute_change_set(StackName="states", ChangeSetName="longer")  # no token: a second execution
 
+    first = cfn.update_stack(StackName="states", TemplateBody=BODY, Parameters=days_parameter("30"),
+                             ClientRequestToken="update-1")
+    again = cfn.update_stack(StackName="states", TemplateBody=BODY, Parameters=days_parameter("30"),
+                             ClientRequestToken="update-1")  # retried while the first still runs
+    assert again["StackId"] == first["StackId"]
+    with pytest.raises(ClientError, match="UPDATE_IN_PROGRESS state and can not be updated"):
+        update(cfn, "31")
+    assert watch(cfn, "states")[-1] == "UPDATE_COMPLETE" and retention() == 30
+
 
 def test_a_create_change_set_retried_under_another_name_joins_the_review_stack(cfn: Any) -> None:
     lost = change_set(cfn, "attempt-1", kind="CREATE")  # its answer "was lost"
@@ -258,6 +267,23 @@ def test_a_deleting_stack_is_visible_by_name_until_it_is_gone(cfn: Any) -> None:
     deleted = [(lid, status) for lid, status, _ in events(cfn, stack_id)][-6:]
     assert deleted[0] == ("states", "DELETE_IN_PROGRESS") and deleted[-1] == ("states", "DELETE_COMPLETE")
     assert {("First", "DELETE_COMPLETE"), ("Second", "DELETE_COMPLETE")} <= set(deleted)
+
+
+def test_a_failing_delete_leaves_the_stack_delete_failed_and_a_second_delete_finishes(cfn: Any, aws: Any) -> None:
+    cfn.create_stack(StackName="states", TemplateBody=BODY)
+    watch(cfn, "states")
+    fail(aws, stack="states", logical_id="First", operation="delete", reason="log group is in use")
+    cfn.delete_stack(StackName="states")
+    passes_through(cfn, "states", ["DELETE_IN_PROGRESS", "DELETE_FAILED"])
+    stack = cfn.describe_stacks(StackName="states")["Stacks"][0]
+    assert stack["StackStatusReason"] == "The following resource(s) failed to delete: [First]."
+    assert ("First", "DELETE_FAILED", "log group is in use") in events(cfn, "states")
+    cfn.delete_stack(StackName="states")
+    deadline = time.monotonic() + 10
+    while cfn.list_stacks(StackStatusFilter=["DELETE_IN_PROGRESS", "DELETE_FAILED"])["StackSummaries"]:
+        assert time.monotonic() < deadline, "the second delete never finished"
+        time.sleep(0.01)
+    assert [s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"]] == ["DELETE_COMPLETE"]
 
 
 @pytest.mark.parametrize(("body", "field"), [({"logical_id": "X"}, "stack"), ({"stack": "s"}, "logical_id"),

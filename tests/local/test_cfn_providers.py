@@ -157,3 +157,95 @@ def test_deleting_the_pipeline_stack_deletes_project_pipeline_and_policy(aws: ob
         time.sleep(0.02)
     assert client("codepipeline").list_pipelines()["pipelines"] == []
     assert client("codebuild").list_projects()["projects"] == []
+
+
+PIPELINE_BODY = """
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: providers-test-bucket}
+{policy}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: providers-test-role
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: codepipeline.amazonaws.com}, Action: sts:AssumeRole}
+  Project:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Name: providers-test
+      Description: {description}
+      ServiceRole: !GetAtt Role.Arn
+      Source: {Type: CODEPIPELINE, BuildSpec: buildspec.yml}
+      Artifacts: {Type: CODEPIPELINE}
+      Environment: {Type: LINUX_CONTAINER, ComputeType: BUILD_GENERAL1_SMALL, Image: aws/codebuild/standard:7.0}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Name: providers-test
+      RoleArn: !GetAtt Role.Arn
+      ArtifactStore: {Type: S3, Location: !Ref Bucket}
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: "1"}
+              Configuration: {S3Bucket: !Ref Bucket, S3ObjectKey: src.zip, PollForSourceChanges: false}
+              OutputArtifacts: [{Name: Src}]
+        - Name: {stage}
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}
+              Configuration: {ProjectName: !Ref Project}
+              InputArtifacts: [{Name: Src}]
+"""
+POLICY = """  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Sid: {sid}, Effect: Deny, Principal: "*", Action: s3:DeleteBucket, Resource: !GetAtt Bucket.Arn}]
+"""
+
+
+def pipeline_body(stage: str = "Build", description: str = "first", sid: str | None = "One") -> str:
+    policy = POLICY.replace("{sid}", sid) if sid else ""
+    return (PIPELINE_BODY.replace("{policy}", policy).replace("{stage}", stage)
+            .replace("{description}", description))
+
+
+def test_project_pipeline_and_bucket_policy_are_updated_in_place_and_deleted(aws: object) -> None:
+    cfn, codebuild, codepipeline, s3 = client("cloudformation"), client("codebuild"), client("codepipeline"), \
+        client("s3")
+    cfn.create_stack(StackName="providers", TemplateBody=pipeline_body(), Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert settle(cfn, "providers")["StackStatus"] == "CREATE_COMPLETE"
+    assert codepipeline.get_pipeline(name="providers-test")["pipeline"]["version"] == 1
+    policy = json.loads(s3.get_bucket_policy(Bucket="providers-test-bucket")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["One"]
+
+    cfn.update_stack(StackName="providers", TemplateBody=pipeline_body("Test", "second", "Two"),
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert settle(cfn, "providers")["StackStatus"] == "UPDATE_COMPLETE"
+    pipeline = codepipeline.get_pipeline(name="providers-test")["pipeline"]
+    assert pipeline["version"] == 2 and [s["name"] for s in pipeline["stages"]] == ["Source", "Test"]
+    (project,) = codebuild.batch_get_projects(names=["providers-test"])["projects"]
+    assert project["description"] == "second"
+    policy = json.loads(s3.get_bucket_policy(Bucket="providers-test-bucket")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["Two"]
+
+    cfn.update_stack(StackName="providers", TemplateBody=pipeline_body("Test", "second", None),
+                     Capabilities=["CAPABILITY_NAMED_IAM"])  # the policy resource is removed
+    assert settle(cfn, "providers")["StackStatus"] == "UPDATE_COMPLETE"
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="providers-test-bucket")
+
+    cfn.delete_stack(StackName="providers")
+    deadline = time.monotonic() + 30
+    while cfn.list_stacks(StackStatusFilter=["DELETE_IN_PROGRESS"])["StackSummaries"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert codepipeline.list_pipelines()["pipelines"] == [] and codebuild.list_projects()["projects"] == []

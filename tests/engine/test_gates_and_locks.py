@@ -215,13 +215,10 @@ def test_ledger_is_written_only_with_conditional_puts(world, built):
 
 
 def _codebuild_build() -> str:
-    """A build started (and, in moto, at once finished) in the tooling account: its id."""
+    """A build started (and, in moto, at once finished) in the tooling account's project: its id. (The project is
+    the one `bootstrap --tooling` created through the pipeline stack.)"""
     cb = client("codebuild", "444444444444")
-    cb.create_project(name="greeter-pipeline", source={"type": "S3", "location": f"{BUCKET}/source/greeter.zip"},
-                      artifacts={"type": "NO_ARTIFACTS"},
-                      serviceRole="arn:aws:iam::444444444444:role/greeter-codebuild",
-                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                                   "computeType": "BUILD_GENERAL1_SMALL"})
+    assert cb.list_projects()["projects"] == ["greeter-pipeline"]
     return cb.start_build(projectName="greeter-pipeline")["build"]["id"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,20 @@ def _with(**props: object) -> str:
     return json.dumps(template)
 
 
+def settle(cfn: Any, name: str) -> dict[str, Any]:
+    """The stack once no operation runs (the emulator models CloudFormation's *_IN_PROGRESS)."""
+    deadline = time.monotonic() + 30
+    while True:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
+            return stack  # type: ignore[no-any-return]
+        time.sleep(0.02)
+
+
 def test_alarm_lifecycle_follows_the_stack(aws: object) -> None:
     cfn, cw = client("cloudformation", PROD), client("cloudwatch", PROD)
     cfn.create_stack(StackName="alarms", TemplateBody=_with())
-    stack = cfn.describe_stacks(StackName="alarms")["Stacks"][0]
+    stack = settle(cfn, "alarms")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs == {"Name": "fn-errors", "Arn": f"arn:aws:cloudwatch:{REGION}:{PROD}:alarm:fn-errors"}
     (resource,) = cfn.list_stack_resources(StackName="alarms")["StackResourceSummaries"]
@@ -104,11 +115,13 @@ def test_alarm_lifecycle_follows_the_stack(aws: object) -> None:
     # an in-place update changes the configuration and keeps the state
     cw.set_alarm_state(AlarmName="fn-errors", StateValue="ALARM", StateReason="test")
     cfn.update_stack(StackName="alarms", TemplateBody=_with(Threshold=5))
+    assert settle(cfn, "alarms")["StackStatus"] == "UPDATE_COMPLETE"
     (alarm,) = cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"]
     assert (alarm["Threshold"], alarm["StateValue"]) == (5.0, "ALARM")
 
     # a new name replaces the alarm
     cfn.update_stack(StackName="alarms", TemplateBody=_with(AlarmName="fn-errors-2"))
+    assert settle(cfn, "alarms")["StackStatus"] == "UPDATE_COMPLETE"
     assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["fn-errors-2"]
 
     cfn.delete_stack(StackName="alarms")

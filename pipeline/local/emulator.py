@@ -11,7 +11,10 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterable, MutableMapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.local.timing import Timing
 
 # Credentials the emulator accepts; moto maps unknown keys to account 123456789012.
 FAKE_CREDENTIALS = {
@@ -71,10 +74,10 @@ def _patch_moto() -> None:
 class Emulator:
     """moto server on a free loopback port. Use as a context manager or start()/stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, timing: Any = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, timing: Timing | None = None) -> None:
         self.host = host
         self.port = port
-        self.timing = timing  # a pipeline.local.timing.Timing; None: from the environment (default aws)
+        self.timing = timing  # None: from the environment (PIPELINE_EMULATOR_TIMING, default aws)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}

@@ -58,6 +58,9 @@ _AWS_DURATIONS: dict[str, float] = {
     "cloudformation.create.AWS::Lambda::Function": 2.0,
     "cloudformation.create.AWS::CodePipeline::Pipeline": 5.0,
     "cloudformation.update": 2.0,
+    # CloudFormation reports a function created or updated once Lambda has finished (Active / Successful):
+    # these stay at least as long as lambda.create / lambda.update_code, in both profiles
+    "cloudformation.update.AWS::Lambda::Function": 2.5,
     "cloudformation.delete": 2.0,
     "iam.propagation": 5.0,          # a new role cannot be assumed / passed for this long
 }

@@ -72,3 +72,10 @@ def test_using_overrides_one_window_and_restores():
         assert timing.active().window("lambda.update_code") == pytest.approx(1.0)
         assert inside.window("lambda.create") == before.window("lambda.create")
     assert timing.active() is before
+
+
+def test_cloudformation_never_reports_a_function_before_lambda_is_done():
+    for name in timing.PROFILES:
+        t = timing.profile(name)
+        assert t.window("cloudformation.create.AWS::Lambda::Function") >= t.window("lambda.create")
+        assert t.window("cloudformation.update.AWS::Lambda::Function") >= t.window("lambda.update_code")

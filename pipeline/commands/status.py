@@ -24,17 +24,20 @@ def run(args: argparse.Namespace) -> int:
     for env in envs:
         view = engine.ledger.view(env.name)
         lock = lock_state(view.newest_first())
+        dead = EnvLock(engine, env).dead(lock) if lock.held else None
         if lock.held:
-            locks.append(LockStatus(env.name, lock, age_seconds(lock, engine.now()), EnvLock(engine, env).dead(lock)))
-        statuses += [target_status(engine, env, target, view, weights=lock.held) for target in env.targets]
+            locks.append(LockStatus(env.name, lock, age_seconds(lock, engine.now()), dead))
+        statuses += [target_status(engine, env, target, view, lock=lock, dead=dead) for target in env.targets]
     ctx.out.table(HEADERS, [s.row() for s in statuses])
     for s in statuses:
-        if s.drift:
-            ctx.out.text(f"drift: {s.env} {s.target.account}/{s.target.region}: {s.drift_reason()}")
+        where = f"{s.env} {s.target.account}/{s.target.region}"
+        for finding in s.findings:
+            ctx.out.text(f"{'drift' if finding.kind == 'drift' else 'canary'}: {where}: {finding.message}; "
+                         f"fix: {finding.fix}")
     for held in locks:
         ctx.out.text(held.line())
     for s in statuses:
-        if s.canary:
-            ctx.out.text(f"canary: {s.env} {s.target.account}/{s.target.region}: {s.canary}")
+        if s.canary and not any(f.kind == "leftover-canary" for f in s.findings):
+            ctx.out.text(f"canary: {s.env} {s.target.account}/{s.target.region}: {s.canary} (promotion running)")
     ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks])
     return 0

@@ -27,6 +27,7 @@ from pipeline.core.doctor import (
     skipped,
     stack_check,
 )
+from pipeline.engine.context import EngineContext
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.render import render_function, render_target, render_tooling
@@ -41,10 +42,12 @@ def _aws_error(exc: Exception) -> str:
 
 
 class Doctor:
-    def __init__(self, config: PipelineConfig, factory: SessionFactory, accounts: Accounts) -> None:
+    def __init__(self, config: PipelineConfig, factory: SessionFactory, accounts: Accounts,
+                 engine: EngineContext | None = None) -> None:
         self.config = config
         self.factory = factory
         self.accounts = accounts
+        self.engine = engine  # with it, the live alias is judged against the ledger and the lock too
         self.checks: list[Check] = []
 
     def run(self, env: Environment) -> list[Check]:
@@ -129,6 +132,26 @@ class Doctor:
         else:
             self.checks.append(function_check(where, name, live, env.function.architecture, fix))
         self._readable(where, deploy, function_code(self.config, live), fix)
+        if self.engine is not None and tooling is not None:
+            self._live(env, target, where)
+
+    def _live(self, env: Environment, target: Target, where: str) -> None:
+        """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make)."""
+        from pipeline.core.ledger import lock_state
+        from pipeline.core.live import live_check
+        from pipeline.engine.lock import EnvLock
+        from pipeline.engine.state import target_status
+
+        assert self.engine is not None
+        try:
+            view = self.engine.ledger.view(env.name)
+            lock = lock_state(view.newest_first())
+            dead = EnvLock(self.engine, env).dead(lock) if lock.held else None
+            status = target_status(self.engine, env, target, view, lock=lock, dead=dead)
+        except (PipelineError, ClientError) as exc:
+            self.checks.append(failed("live alias", where, _aws_error(exc), "run pipeline verify --env " + env.name))
+            return
+        self.checks.append(live_check(where, status.facts))
 
     def _stack(self, name: str, where: str, session: AccountSession, region: str, stack: str, expected: str,
                fix: str) -> None:

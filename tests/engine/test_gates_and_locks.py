@@ -236,9 +236,9 @@ def test_lock_of_a_codebuild_holder_whose_build_ended_is_dead_at_once(world, bui
     code, doc = world.json("status", "--env", "dev")
     [held] = doc["locks"]
     assert held["key"] == key and held["holder"]["build_id"] == build_id and "has ended" in held["dead"]
-    code, _, err = world.cli("verify", "--env", "dev")
+    code, out, _ = world.cli("verify", "--env", "dev")
     assert code == 1 and f"lock {key} of arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory " \
-        f"is dead (its CodeBuild build {build_id} has ended" in err
+        f"is dead (its CodeBuild build {build_id} has ended" in out
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", good)
     assert code == 0, err
     assert "reconciling" in out and "moved back v2 -> v1" in out

@@ -199,7 +199,13 @@ class Executor:
         if isinstance(step, Bake):
             assert self.bake is not None
             self.progress(f"  {run.label}: baking {step.seconds}s, watching alarms ...")
-            failure = self.bake(run, step.seconds)
+            start = time.perf_counter()
+            try:
+                failure = self.bake(run, step.seconds)
+            except KeyboardInterrupt:  # say so before the undo's lines: the bake did not finish
+                self.progress(f"  {run.label}: bake interrupted after {time.perf_counter() - start:.2f}s "
+                              f"of {step.seconds}s")
+                raise
             if failure is not None:
                 raise StepFailed(R.ROLLED_BACK, failure, undo=True)
             return "bake finished"

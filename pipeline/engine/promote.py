@@ -13,6 +13,7 @@ from __future__ import annotations
 from pipeline.artifact.manifest import hex_sha256
 from pipeline.aws.alarms import alarm_states
 from pipeline.aws.artifacts import StagedArtifact
+from pipeline.aws.ledger import LedgerView
 from pipeline.config.merged import Environment
 from pipeline.core import gates as G
 from pipeline.core import records as R
@@ -95,6 +96,10 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
         close_interrupted(executor, runs)
         record_outcomes(ctx, recorder, plan, runs, started, staged, approval, holder.build_id, result.gates)
         result.ledger = [r.key for r in recorder.written]
+        if any(r.reason.startswith("interrupted") for r in runs):
+            ctx.out.progress(f"{env.name}: interrupted: " + "; ".join(f"{r.label} {r.outcome} ({r.reason})"
+                                                                     for r in runs)
+                             + f"; recorded in {', '.join(r.key for r in recorder.written if r.type == R.OUTCOME)}")
     print_summary(ctx.out, env.name, digest, runs)
     return result
 
@@ -105,26 +110,33 @@ def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None)
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
             raise InputError(f"--artifact: expected a full sha256 (64 hex characters), got {artifact!r}")
         return value
+    found = candidate(ctx, env)
+    if found is None and env.gates.requires:
+        raise RefusedError(f"nothing to promote: no artifact has passed smoke in {env.gates.requires} yet")
+    if found is None:
+        raise InputError("nothing to promote: no staged artifact (run `pipeline build` and `pipeline stage`)")
+    return found
+
+
+def candidate(ctx: EngineContext, env: Environment, requires_view: LedgerView | None = None) -> str | None:
+    """What `promote --to env` picks without --artifact: the newest artifact that passed smoke in
+    `gates.requires` (the first stage: the newest staged one); None when there is none."""
     requires = env.gates.requires
     if requires:
-        found = find_outcome(window(ctx.ledger.view(requires)), outcome=R.PASSED)
-        if found is None:
-            raise RefusedError(f"nothing to promote: no artifact has passed smoke in {requires} yet")
-        return str(R.artifact(found))
-    newest = ctx.store.newest_sha256()
-    if newest is None:
-        raise InputError("nothing to promote: no staged artifact (run `pipeline build` and `pipeline stage`)")
-    return newest
+        found = find_outcome(window(requires_view or ctx.ledger.view(requires)), outcome=R.PASSED)
+        return str(R.artifact(found)) if found is not None else None
+    return ctx.store.newest_sha256()
 
 
 def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState,
-                  approve: bool, approver: str | None, reason: str | None) -> GateFacts:
+                  approve: bool, approver: str | None, reason: str | None,
+                  requires_view: LedgerView | None = None) -> GateFacts:
     requires = env.gates.requires
     if env.gates.approval and approve and approver is None:
         approver = ctx.accounts.factory.base().identity.arn  # who really runs this: never a typed name
     if not env.gates.approval:
         approver = None  # nothing to approve here: nothing recorded
-    passed = bool(requires) and find_outcome(window(ctx.ledger.view(requires)), outcome=R.PASSED,
+    passed = bool(requires) and find_outcome(window(requires_view or ctx.ledger.view(requires)), outcome=R.PASSED,
                                              artifact=digest) is not None
     states: dict[str, str | None] = {}
     if env.gates.alarms:

@@ -88,7 +88,7 @@ class TargetStatus:
                 "findings": [{"kind": f.kind, "message": f.message, "fix": f.fix} for f in self.findings]}
 
 
-HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smoke", "last attempt", "drift"]
+HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smoke", "last attempt", "drift", "next"]
 
 
 def target_status(ctx: EngineContext, env: Environment, target: Target, view: LedgerView, *,
@@ -137,14 +137,17 @@ class LockStatus:
         holder = R.holder(self.lock.started)
         lease = self.lock.lease_expires.isoformat()[:19] + "Z" if self.lock.lease_expires else "?"
         age = f"{self.age_seconds:.0f}s" if self.age_seconds is not None else "?"
+        since = str(self.lock.started.get("time") or "?")[:19]
         state = f"; DEAD: {self.dead}" if self.dead else ""
+        where = f" on {holder.host} pid {holder.pid}" if holder.host else ""
         return (f"lock: {self.env} held by {holder.actor} for {age} ({R.action(self.lock.started)}, "
-                f"{self.lock.started.key}, lease until {lease}{state})")
+                f"{self.lock.started.key}, since {since}Z{where}, lease until {lease}{state})")
 
     def to_dict(self) -> dict[str, Any]:
         assert self.lock.started is not None
         return {"env": self.env, "key": self.lock.started.key, "holder": R.holder(self.lock.started).to_dict(),
                 "action": R.action(self.lock.started), "age_seconds": self.age_seconds,
+                "since": self.lock.started.get("time"),
                 "lease_expires": self.lock.lease_expires.isoformat() if self.lock.lease_expires else None,
                 "dead": self.dead}
 

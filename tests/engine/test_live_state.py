@@ -7,10 +7,12 @@ Each test drives the real CLI against the emulator; the killed promotion is its 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
 import sys
+import time
 
 from conftest import BUCKET
 from helpers import REPO, client
@@ -56,8 +58,8 @@ def test_a_canary_left_by_a_kill_during_the_bake_is_reported_and_the_fix_works(w
     killed(world, "lambda:UpdateAlias:2:before", "promote", "--to", "prod", "--approve")
     assert weights("prod", PROD) == {"2": 0.1}
 
-    code, out, _ = world.cli("status", "--env", "prod")
-    assert code == 0
+    code, out, err = world.cli("status", "--env", "prod")
+    assert code == 0, err
     row = next(line for line in out.splitlines() if line.startswith("prod "))
     assert "LEFTOVER CANARY" in row and not row.rstrip().endswith(" ok"), row
     assert "canary: prod 333333333333/us-east-1: a canary weight is left on the alias (live: 90% v1, 10% v2)" in out
@@ -121,3 +123,126 @@ def test_doctor_passes_the_live_alias_of_a_verified_release(world, built):
     code, doc = world.json("doctor", "--env", "dev")
     live = next(c for c in doc["checks"] if c["check"] == "live alias")
     assert code == 0 and live["status"] == "pass" and "live -> v1 runs" in live["detail"]
+
+
+def poll(world, predicate, *args: str, limit: float = 60.0) -> str:
+    """Run `pipeline <args>` until its stdout satisfies `predicate` (a deadline, no fixed sleep)."""
+    deadline = time.monotonic() + limit
+    while True:
+        code, out, err = world.cli(*args)
+        if code == 0 and predicate(out):
+            return out
+        assert time.monotonic() < deadline, f"gave up waiting; last output:\n{out}{err}"
+        time.sleep(0.1)
+
+
+def test_status_while_a_promotion_bakes_in_another_process_then_ctrl_c(world, built, built2):
+    """Another shell runs `promote --to prod`; status shows its lock and split; Ctrl-C ends it truthfully."""
+    released(world, built, built2)
+    world.edit("prod.yml", """\
+        account: "333333333333"
+        protect: true
+        gates: {requires: test, approval: true}
+        strategy: {canary: {percent: 10, bake_seconds: 120}}
+        """)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "promote", "--to", "prod", "--approve"],
+                            cwd=world.envdir.parent, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out = poll(world, lambda o: "promotion running" in o, "status")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C in that shell sends
+        stdout, stderr = proc.communicate(timeout=60)
+    row = next(line for line in out.splitlines() if line.startswith("prod "))
+    assert "canary running" in row and "blocked by lock" in row, row
+    lock = re.search(r"lock: prod held by (\S+) for \d+s \(promote, ledger/prod/00000002\.json, "
+                     r"since (20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d)Z on (\S+) pid (\d+), lease until 20\d\d-", out)
+    assert lock, out
+    assert lock.group(1).endswith("/pipeline-root") and int(lock.group(4)) == proc.pid
+    assert "canary: prod 333333333333/us-east-1: live: 90% v1, 10% v2 (promotion running)" in out
+    assert "LEFTOVER" not in out
+
+    # Ctrl-C during the bake: the lines tell the truth, in order; nothing claims the bake finished
+    lines = stdout.splitlines()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert not any("bake finished" in line for line in lines), stdout
+    baking = next(i for i, line in enumerate(lines) if "baking 120s" in line)
+    assert re.fullmatch(r"  333333333333/us-east-1: bake interrupted after \d+\.\d\ds of 120s", lines[baking + 1]), \
+        lines[baking:]
+    assert lines[baking + 2].startswith("  333333333333/us-east-1: rolled back: live back to v1 (weights cleared) "
+                                        "(interrupted)"), lines[baking:]
+    key = "ledger/prod/00000003.json"
+    assert lines[baking + 3] == (f"prod: interrupted: 333333333333/us-east-1 FAILED (interrupted; alias rolled back); "
+                                 f"recorded in {key}"), lines[baking:]
+    assert stderr.strip().splitlines()[-1] == "pipeline: interrupted"
+    assert weights("prod", PROD) == {} and world.live("prod", PROD)["Version"] == "1"
+    outcome = world.ledger("prod")[-1]
+    assert outcome["seq"] == 3 and outcome["outcome"] == "FAILED"
+    assert outcome["reason"] == "interrupted; alias rolled back"
+    assert world.cli("verify", "--env", "prod")[0] == 0
+
+
+def rows(out: str) -> dict[str, str]:
+    """The status table's data rows by env."""
+    return {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
+            ("dev", "test", "prod")}
+
+
+def dirty_copy(built, folder) -> tuple:
+    """The same bytes, with a manifest that says the work tree was dirty (as `build` writes it then)."""
+    from pipeline.artifact.manifest import Manifest
+
+    zip_path, manifest = built
+    folder.mkdir()
+    dirty = Manifest(**{**manifest.to_dict(), "dirty": True})
+    (folder / zip_path.name).write_bytes(zip_path.read_bytes())
+    dirty.write((folder / zip_path.name).with_suffix(".json"))
+    return folder / zip_path.name, dirty
+
+
+def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_path):
+    world.bootstrap("prod")
+    digest = world.stage(dirty_copy(built, tmp_path / "dirty"))
+    short = digest[:12]
+    out = world.ok("status")
+    assert "ready for dev: " + short in rows(out)["dev"]
+    assert "nothing to promote" in rows(out)["test"] and "nothing to promote" in rows(out)["prod"]
+
+    world.ok("promote", "--to", "dev")
+    out = world.ok("status")
+    assert f"{built[1].commit[:12]} (dirty)" in rows(out)["dev"]
+    assert rows(out)["dev"].rstrip().endswith("up to date")
+    assert rows(out)["test"].rstrip().endswith(f"ready for test: {short}")
+
+    world.ok("promote", "--to", "test")
+    out = world.ok("status")
+    assert rows(out)["prod"].rstrip().endswith(f"{short} blocked by approval")  # dirty: no approval helps
+    assert f"next: prod: {short} blocked by approval: approval: artifact was built from a dirty work tree" in out
+    _, doc = world.json("status")
+    [prod] = [n for n in doc["next"] if n["env"] == "prod"]
+    assert prod["kind"] == "blocked" and prod["artifact"] == digest
+    assert {g["name"]: g["passed"] for g in prod["gates"]} == {
+        "predecessor": True, "approval": False, "freeze": True, "alarms": True, "integrity": True, "lock": True}
+    assert [e["dirty"] for e in doc["environments"]] == [True, True, None]
+
+
+def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
+    world.bootstrap("prod")
+    digest = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "test")
+    out = world.ok("status")
+    assert "(dirty)" not in out
+    assert rows(out)["prod"].rstrip().endswith(f"waiting for approval of {digest[:12]}")
+    assert "next: prod: waiting for approval of" in out and "pipeline promote --to prod --approve" in out
+    world.edit("prod.yml", """\
+        account: "333333333333"
+        gates: {requires: test, approval: true, freeze: ["Mon 00:00-Sun 23:59", "Sun 23:00-Mon 01:00"]}
+        """)
+    out = world.ok("status", "--env", "prod")
+    assert rows(out)["prod"].rstrip().endswith(f"{digest[:12]} blocked by freeze (then an approval)")
+    assert "next: prod: " in out and "freeze: frozen: " in out
+    # what the column said is what promote decides: the same gates refuse it
+    code, _, err = world.cli("promote", "--to", "prod", "--approve")
+    assert code == 3 and "freeze" in err

@@ -19,6 +19,7 @@ from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.ledger import LockState, Record, find_outcome
 from pipeline.core.locks import age_seconds
+from pipeline.core.nextstep import rolled_back
 from pipeline.core.observed import GateFacts
 from pipeline.core.plan import Plan, is_noop, promotion_plan
 from pipeline.engine.context import EngineContext
@@ -61,6 +62,13 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     refused = G.refusal(result.gates)
     if refused:
         raise RefusedError(f"{what} {refused[0]}", details=refused[1])
+    back = rolled_back(view.newest_first(), digest)
+    if back is not None:  # the gates allow it (it passed its predecessor): say plainly what this does
+        result.notes.append(f"{back.sentence(env.name)}: this {'plan' if dry_run else 'promotion'} deploys it "
+                            f"again; the gates above decided as for any artifact (nothing refuses a rolled-back "
+                            f"one); to move past it, promote a newer artifact")
+        for note in result.notes:
+            ctx.out.text(f"note: {note}")
     assert staged is not None
     canary = env.strategy.canary
     plan = promotion_plan(env.name, digest, [o.state for o in observed],
@@ -68,7 +76,8 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
                           bake_seconds=canary.bake_seconds if canary else 0, smoke_cases=len(env.smoke),
                           wave_size=env.wave_size)
     result.plan = DisplayExecutor(ctx.out).show(
-        plan, f"plan for {env.name}" + (" (dry run: nothing written)" if dry_run else ""))
+        plan, f"plan for {env.name}" + (f": deploys the rolled-back {digest[:12]} again" if back else "")
+        + (" (dry run: nothing written)" if dry_run else ""))
     if dry_run:
         result.dry_run = True
         return result

@@ -246,3 +246,51 @@ def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
     # what the column said is what promote decides: the same gates refuse it
     code, _, err = world.cli("promote", "--to", "prod", "--approve")
     assert code == 3 and "freeze" in err
+
+
+def test_after_a_rollback_promote_says_it_would_redeploy_what_was_rolled_back(world, built, built2):
+    first = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "test")
+    second = world.stage(built2)
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "test")
+    world.ok("rollback", "--env", "test")
+    assert world.live("test", "222222222222")["Version"] == "1"
+
+    out = world.ok("status", "--env", "test")
+    assert rows(out)["test"].rstrip().endswith(f"rolled back {second[:12]}: promote a newer artifact")
+    assert f"next: test: rolled back {second[:12]}: promote a newer artifact: {second[:12]} was rolled back in " \
+           "test by pipeline-root at " in out
+
+    out = world.ok("promote", "--to", "test", "--dry-run")
+    assert f"note: {second[:12]} was rolled back in test by pipeline-root at " in out
+    assert "this plan deploys it again; the gates above decided as for any artifact (nothing refuses a " \
+           "rolled-back one); to move past it, promote a newer artifact" in out
+    assert f"plan for test: deploys the rolled-back {second[:12]} again (dry run: nothing written)" in out
+    code, doc = world.json("promote", "--to", "test", "--dry-run")
+    assert code == 0 and doc["artifact"] == second and "rolled back in test" in doc["notes"][0]
+    assert all(g["passed"] for g in doc["gates"])  # the gates allow it, as they always did
+    assert world.live("test", "222222222222")["Version"] == "1"  # the dry run wrote nothing
+
+    # the real promote does what the plan said: it deploys the rolled-back artifact again (the gates allow it)
+    out = world.ok("promote", "--to", "test")
+    assert "this promotion deploys it again" in out
+    assert world.live("test", "222222222222")["CodeSha256"] == world.live("dev", "111111111111")["CodeSha256"]
+    out = world.ok("status", "--env", "test")
+    assert rows(out)["test"].rstrip().endswith("up to date") and "rolled back" not in rows(out)["test"]
+    # and an artifact that never was rolled back here gets no note
+    out = world.ok("promote", "--to", "test", "--artifact", first, "--dry-run")
+    assert "note:" not in out
+
+
+def test_an_artifact_that_rolled_itself_back_is_not_ready_again(world, built, crash_artifact):
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    broken = world.stage(crash_artifact)  # the newest staged: what `promote --to dev` picks
+    assert world.cli("promote", "--to", "dev")[0] == 1  # smoke failed, rolled back
+    out = world.ok("status", "--env", "dev")
+    assert rows(out)["dev"].rstrip().endswith(f"rolled back {broken[:12]}: promote a newer artifact")
+    assert f"{broken[:12]} rolled itself back in dev at " in out
+    out = world.ok("promote", "--to", "dev", "--dry-run")
+    assert f"note: {broken[:12]} rolled itself back in dev at " in out and "this plan deploys it again" in out

@@ -28,6 +28,12 @@ class LiveFacts:
     expected_sha256: str | None  # the artifact of the newest PASSED outcome for this target
     lock_held: bool = False
     lock_dead: str | None = None  # why the held lock's holder is gone (None: alive, or no lock)
+    lock_artifact: str | None = None  # what the holder of the lock is deploying
+
+    @property
+    def promoting(self) -> bool:
+        """A live promotion holds the lock (its holder may still be at work)."""
+        return self.lock_held and self.lock_dead is None
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ def split(live_version: str | None, weights: Mapping[str, float]) -> str | None:
 
 def canary_running(facts: LiveFacts) -> bool:
     """A split that belongs to a promotion still at work (its lock is held and its holder alive)."""
-    return bool(facts.weights) and facts.lock_held and facts.lock_dead is None
+    return bool(facts.weights) and facts.promoting
 
 
 def leftover_canary(facts: LiveFacts) -> Finding | None:
@@ -66,8 +72,13 @@ def leftover_canary(facts: LiveFacts) -> Finding | None:
                                       f"{_share(facts.weights)} of the traffic runs an unverified version", fix)
 
 
+def deploying(facts: LiveFacts) -> bool:
+    """The alias already runs what a live promotion deploys (its outcome is not recorded yet): no drift."""
+    return facts.promoting and facts.live_sha256 is not None and facts.live_sha256 == facts.lock_artifact
+
+
 def drift(facts: LiveFacts) -> Finding | None:
-    if facts.live_sha256 == facts.expected_sha256:
+    if facts.live_sha256 == facts.expected_sha256 or deploying(facts):
         return None
     if facts.expected_sha256 is None:
         message = f"runs {_short(facts.live_sha256)} but the ledger records no passed deploy (out-of-band?)"
@@ -91,6 +102,8 @@ def label(facts: LiveFacts) -> str:
     words = [w for f in findings(facts) for w in [{"drift": "DRIFT", "leftover-canary": "LEFTOVER CANARY"}[f.kind]]]
     if canary_running(facts):
         words.append("canary running")
+    elif deploying(facts) and facts.live_sha256 != facts.expected_sha256:
+        words.append("promotion running")
     return ", ".join(words) or "ok"
 
 

@@ -28,11 +28,13 @@ class TargetStatus:
     lock_held: bool = False
     lock_dead: str | None = None  # the held lock's holder is gone (why)
     dirty: bool | None = None  # the running artifact was built from a dirty work tree (None: not known)
+    lock_artifact: str | None = None  # what the lock's holder deploys
 
     @property
     def facts(self) -> L.LiveFacts:
         return L.LiveFacts(self.env, f"{self.target.account}/{self.target.region}", self.live_version,
-                           self.live_sha256, self.weights, self.expected_sha256, self.lock_held, self.lock_dead)
+                           self.live_sha256, self.weights, self.expected_sha256, self.lock_held, self.lock_dead,
+                           self.lock_artifact)
 
     @property
     def canary(self) -> str | None:
@@ -105,7 +107,8 @@ def target_status(ctx: EngineContext, env: Environment, target: Target, view: Le
     running = hex_sha(live.code_sha256) if live else None
     return TargetStatus(env.name, target, running, live.version if live else None, record, newest, expected, split,
                         bool(lock and lock.held), dead,
-                        dirty_of(view, record) if running == expected else None)
+                        dirty_of(view, record) if running == expected else None,
+                        R.artifact(lock.started) if lock and lock.started else None)
 
 
 def dirty_of(view: LedgerView, record: Record | None) -> bool | None:

@@ -294,3 +294,21 @@ def test_an_artifact_that_rolled_itself_back_is_not_ready_again(world, built, cr
     assert f"{broken[:12]} rolled itself back in dev at " in out
     out = world.ok("promote", "--to", "dev", "--dry-run")
     assert f"note: {broken[:12]} rolled itself back in dev at " in out and "this plan deploys it again" in out
+
+
+def test_the_alias_on_what_a_running_promotion_deploys_is_no_drift(world, built, built2):
+    """An all-at-once promotion running elsewhere has moved the alias and not recorded its outcome yet."""
+    from test_gates_and_locks import _fake_started
+
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    digest = world.stage(built2)
+    world.deploy_out_of_band("dev", "111111111111", digest)
+    code, out, _ = world.cli("verify", "--env", "dev")
+    assert code == 1 and "out-of-band deploy?" in out  # with no lock held, this is drift
+    _fake_started(world, "dev", world.ledger("dev"), pid=7, host="ci-runner-7", lease_minutes=10,
+                  previous_version="1", artifact=digest)
+    out = world.ok("status", "--env", "dev")
+    assert "promotion running" in rows(out)["dev"], out
+    assert "DRIFT" not in out and "drift:" not in out
+    assert world.cli("verify", "--env", "dev")[0] == 0

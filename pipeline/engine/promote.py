@@ -210,4 +210,4 @@ def record_outcomes(ctx: EngineContext, recorder: Recorder, plan: Plan, runs: li
             outcome=str(run.outcome), reason=run.reason, version=run.published.version if run.published else None,
             previous_version=run.previous.version if run.previous else None, actor=ctx.actor, closes=i == len(runs) - 1,
             build_id=build_id, approval=approval, gates=[g.to_dict() for g in gate_results],
-            smoke=[s.to_dict() for s in run.smoke], timings=run.timings))
+            smoke=[s.to_dict() for s in run.smoke], timings=run.timings, dirty=staged.dirty))

@@ -116,6 +116,8 @@ def dirty_of(view: LedgerView, record: Record | None) -> bool | None:
     of its promotion here says (copied from the staged manifest); None when that is not recorded."""
     if record is None:
         return None
+    if record.get("dirty") is not None:  # outcome records carry it since issue 17
+        return bool(record.get("dirty"))
     digest, seq = R.artifact(record), record.get("started_seq")
     if R.action(record) == "promote" and isinstance(seq, int) and key_for(view.env, seq) in view.keys:
         started = view.record(key_for(view.env, seq))

@@ -10,6 +10,8 @@ Record: one outcome per target [PUT each], the last one closing the lock.
 
 from __future__ import annotations
 
+import threading
+
 from pipeline.artifact.manifest import hex_sha256
 from pipeline.aws.alarms import alarm_states
 from pipeline.aws.artifacts import StagedArtifact
@@ -97,7 +99,8 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     executor = Executor(ctx.out.progress, smoke_cases=env.smoke,
                         source=Source(ctx.config.artifact_bucket, naming.artifact_key(ctx.config, digest),
                                       staged.version_id, env.function.architecture),
-                        bake=lambda run, seconds: bake(ctx, lock, env, run, seconds, recorder, started.seq))
+                        bake=lambda run, seconds: bake(ctx, lock, env, run, seconds, recorder, started.seq,
+                                                       executor.stop))
     try:
         executor.run_waves(plan, runs)
     finally:
@@ -164,8 +167,9 @@ def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: Sta
 
 
 def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, seconds: int, recorder: Recorder,
-         started_seq: int) -> str | None:
-    """Wait `seconds` watching the env's alarms; renew the lock's lease when half of it is used."""
+         started_seq: int, stop: threading.Event | None = None) -> str | None:
+    """Wait `seconds` watching the env's alarms; renew the lock's lease when half of it is used.
+    `stop` (set on Ctrl-C while targets run in threads) ends the wait at once: the executor undoes."""
     clock = ctx.monotonic
     deadline = clock() + seconds
     lease_left = lock.lease_seconds()
@@ -183,12 +187,20 @@ def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, se
             lock.renew(recorder, started_seq)
             renew_at = clock() + lease_left / 2
         # wake for whatever comes first: the end, the next alarm check, the lease renewal
-        ctx.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock())))
+        pause = max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock()))
+        if stop is not None and stop.is_set():
+            return None
+        if stop is not None and threading.current_thread() is not threading.main_thread():
+            stop.wait(pause)  # Ctrl-C wakes it (the main thread gets the KeyboardInterrupt itself)
+        else:
+            ctx.sleep(pause)
 
 
 def close_interrupted(executor: Executor, runs: list[TargetRun]) -> None:
     """A run stopped mid-way (Ctrl-C): its record closes the lock, so its alias must go back first."""
     for run in runs:
+        if run.outcome == R.ROLLED_BACK and run.reason == "interrupted":  # a wave's thread, stopped and undone
+            run.outcome, run.reason = R.FAILED, "interrupted; alias rolled back"
         if run.outcome is None:
             reason = run.reason or "interrupted"
             if run.published is not None:  # the alias may be on unverified code

@@ -145,15 +145,22 @@ def test_status_while_a_promotion_bakes_in_another_process_then_ctrl_c(world, bu
         gates: {requires: test, approval: true}
         strategy: {canary: {percent: 10, bake_seconds: 120}}
         """)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "promote", "--to", "prod", "--approve"],
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "pipeline", "promote", "--to", "prod", "--approve"],
                             cwd=world.envdir.parent, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    seen = []
     try:
         out = poll(world, lambda o: "promotion running" in o, "status")
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the split is set before the canary's smoke: wait for the bake itself
+            seen.append(line)
+            if "baking 120s" in line:
+                break
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)  # what Ctrl-C in that shell sends
         stdout, stderr = proc.communicate(timeout=60)
+    stdout = "".join(seen) + stdout
     row = next(line for line in out.splitlines() if line.startswith("prod "))
     assert "canary running" in row and "blocked by lock" in row, row
     lock = re.search(r"lock: prod held by (\S+) for \d+s \(promote, ledger/prod/00000002\.json, "
@@ -311,4 +318,48 @@ def test_the_alias_on_what_a_running_promotion_deploys_is_no_drift(world, built,
     out = world.ok("status", "--env", "dev")
     assert "promotion running" in rows(out)["dev"], out
     assert "DRIFT" not in out and "drift:" not in out
+    assert world.cli("verify", "--env", "dev")[0] == 0
+
+
+def test_ctrl_c_during_the_bake_of_a_wave_stops_every_target_of_it(world, built, built2):
+    """Targets of a wave bake in threads, which Ctrl-C does not reach: they must stop too, not go to 100%."""
+    fleet = ("111111111111", "555555555555")
+    world.edit("dev.yml", """\
+        targets:
+          - {account: "111111111111"}
+          - {account: "555555555555"}
+        wave_size: 2
+        strategy: {canary: {percent: 10, bake_seconds: 120}}
+        """)
+    world.bootstrap("dev")
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.stage(built2)
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "pipeline", "promote", "--to", "dev"],
+                            cwd=world.envdir.parent, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen, baking = [], 0
+    assert proc.stdout is not None
+    for line in proc.stdout:  # ends at EOF if the promotion never gets there
+        seen.append(line.rstrip("\n"))
+        baking += "baking 120s" in line
+        if baking == len(fleet):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, stderr = proc.communicate(timeout=60)  # far less than the bake: the threads stopped
+    lines = seen + rest.splitlines()
+    assert proc.returncode == 130, (lines, stderr)
+    assert not any("bake finished" in line or "live -> v2" in line for line in lines), lines
+    tail = [line.strip() for line in lines[lines.index(seen[-1]) + 1:]]
+    for account in fleet:
+        where = f"{account}/us-east-1"
+        stopped = next(i for i, t in enumerate(tail) if t.startswith(f"{where}: bake interrupted after"))
+        back = next(i for i, t in enumerate(tail)
+                    if t.startswith(f"{where}: rolled back: live back to v1 (weights cleared) (interrupted)"))
+        assert stopped < back, tail
+        assert weights("dev", account) == {} and world.live("dev", account)["Version"] == "1"
+    assert tail[-1].startswith("dev: interrupted: 111111111111/us-east-1 FAILED (interrupted; alias rolled back); "
+                               "555555555555/us-east-1 FAILED (interrupted; alias rolled back); recorded in "), tail
+    outcomes = [r for r in world.ledger("dev") if r["type"] == "outcome"][-2:]
+    assert [(o["outcome"], o["reason"]) for o in outcomes] == [("FAILED", "interrupted; alias rolled back")] * 2
     assert world.cli("verify", "--env", "dev")[0] == 0

@@ -16,8 +16,8 @@ from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.ledger import Record
 
-READY, WAITING, BLOCKED, ROLLED_BACK, CURRENT, NOTHING = (
-    "ready", "waiting for approval", "blocked", "rolled back", "up to date", "nothing to promote")
+READY, WAITING, BLOCKED, ROLLED_BACK, CURRENT, NOTHING, UNBOOTSTRAPPED = (
+    "ready", "waiting for approval", "blocked", "rolled back", "up to date", "nothing to promote", "not bootstrapped")
 WINDOW = 200  # records walked back
 
 
@@ -72,6 +72,10 @@ class NextStep:
 def nothing(env: str, requires: str | None) -> NextStep:
     why = f"no artifact has passed smoke in {requires} yet" if requires else "no staged artifact"
     return NextStep(env, NOTHING, NOTHING, detail=why)
+
+
+def not_bootstrapped(env: str) -> NextStep:
+    return NextStep(env, UNBOOTSTRAPPED, UNBOOTSTRAPPED, detail=f"no function yet: pipeline bootstrap --env {env}")
 
 
 def decide(env: str, candidate: str, *, current: bool, back: RolledBack | None,

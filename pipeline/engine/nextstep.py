@@ -23,6 +23,8 @@ from pipeline.engine.state import TargetStatus
 def next_step(ctx: EngineContext, env: Environment, views: dict[str, LedgerView], lock: LockState, dead: str | None,
               live: Sequence[TargetStatus]) -> N.NextStep:
     requires = env.gates.requires
+    if any(s.function_missing for s in live):
+        return N.not_bootstrapped(env.name)
     requires_view = None
     if requires:
         requires_view = views.get(requires) or ctx.ledger.view(requires)

@@ -29,6 +29,7 @@ class TargetStatus:
     lock_dead: str | None = None  # the held lock's holder is gone (why)
     dirty: bool | None = None  # the running artifact was built from a dirty work tree (None: not known)
     lock_artifact: str | None = None  # what the lock's holder deploys
+    function_missing: bool = False  # no function at all: the env is not bootstrapped
 
     @property
     def facts(self) -> L.LiveFacts:
@@ -99,6 +100,7 @@ def target_status(ctx: EngineContext, env: Environment, target: Target, view: Le
     fn = ctx.function(env, target)
     live = fn.version(LIVE_ALIAS)
     split = (fn.alias_weights(LIVE_ALIAS) or {}) if live else {}
+    missing = live is None and fn.version() is None  # (one more call only before the first promotion)
     where = {"account": target.account, "region": target.region}
     # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target.
     record = find_outcome(view.newest_first(), target=where, outcome=R.PASSED)
@@ -108,7 +110,7 @@ def target_status(ctx: EngineContext, env: Environment, target: Target, view: Le
     return TargetStatus(env.name, target, running, live.version if live else None, record, newest, expected, split,
                         bool(lock and lock.held), dead,
                         dirty_of(view, record) if running == expected else None,
-                        R.artifact(lock.started) if lock and lock.started else None)
+                        R.artifact(lock.started) if lock and lock.started else None, missing)
 
 
 def dirty_of(view: LedgerView, record: Record | None) -> bool | None:

@@ -235,10 +235,13 @@ def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_p
 
 
 def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
-    world.bootstrap("prod")
     digest = world.stage(built)
     world.ok("promote", "--to", "dev")
     world.ok("promote", "--to", "test")
+    out = world.ok("status")
+    assert rows(out)["prod"].rstrip().endswith("not bootstrapped")
+    assert "next: prod: not bootstrapped: no function yet: pipeline bootstrap --env prod" in out
+    world.bootstrap("prod")
     out = world.ok("status")
     assert "(dirty)" not in out
     assert rows(out)["prod"].rstrip().endswith(f"waiting for approval of {digest[:12]}")

@@ -11,12 +11,14 @@ from pipeline.core.function import GO_RUNTIME, LIVE_ALIAS
 from pipeline.errors import PipelineError
 
 
-def read_live_function(session: AccountSession, region: str, name: str) -> LiveFunction | None:
+def read_live_function(session: AccountSession, region: str, name: str, *,
+                       follow_alias: bool = False) -> LiveFunction | None:
     """What `name` runs, its configuration and tags, or None when it does not exist.
 
     GetFunction gives `$LATEST` and the tags (when the caller may lambda:ListTags). Once promoted, what
     serves traffic is the `live` alias's version, not `$LATEST` (after a rollback `$LATEST` still holds
-    the newer code): one more call reads that version, and its code is the code reported.
+    the newer code): with `follow_alias`, one more call reads that version, and its code is the code
+    reported (`bootstrap` and `doctor`; a sandbox reads `$LATEST`).
     """
     try:
         resp = session.client("lambda", region).get_function(FunctionName=name)
@@ -28,7 +30,7 @@ def read_live_function(session: AccountSession, region: str, name: str) -> LiveF
                             f"{error_message(exc)}") from None
     config = resp["Configuration"]
     latest = config.get("CodeSha256", "")
-    alias = _alias(session, region, name) if config.get("Runtime") == GO_RUNTIME else None
+    alias = _alias(session, region, name) if follow_alias and config.get("Runtime") == GO_RUNTIME else None
     running = alias or config  # what serves traffic: the live alias's version once there is one
     return LiveFunction(name=config["FunctionName"], arn=config["FunctionArn"], runtime=running.get("Runtime", ""),
                         handler=running.get("Handler", ""), code_sha256=running.get("CodeSha256", ""),

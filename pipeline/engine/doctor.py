@@ -125,7 +125,7 @@ class Doctor:
                     function_stack.version, fix)
         name = naming.function_name(self.config, env)
         try:
-            live = read_live_function(deploy, target.region, name)
+            live = read_live_function(deploy, target.region, name, follow_alias=True)
         except PipelineError as exc:
             self.checks.append(failed("function", where, exc.message, f"check the deploy role's rights ({fix})"))
             live = None

@@ -114,7 +114,8 @@ class Doctor:
             self.checks.append(skipped("bucket region", where, "artifact bucket not readable"))
         deploy = self._session("deploy role", where, lambda: self.accounts.target(env, target),
                                f"run {fix} (creates {env.deploy_role}, trusting the tooling account)")
-        names = ("target stack", "function stack", "function", "artifact readable")
+        names = ("target stack", "function stack", "function", "artifact readable",
+                 *(("live alias",) if self.engine is not None else ()))
         if deploy is None:
             self.checks += [skipped(n, where, "deploy role not assumable") for n in names]
             return
@@ -132,8 +133,10 @@ class Doctor:
         else:
             self.checks.append(function_check(where, name, live, env.function.architecture, fix))
         self._readable(where, deploy, function_code(self.config, live), fix)
-        if self.engine is not None and tooling is not None:
+        if self.engine is not None and tooling is not None and bucket_region is not None:
             self._live(env, target, where)
+        elif self.engine is not None:
+            self.checks.append(skipped("live alias", where, "the ledger (artifact bucket) is not readable"))
 
     def _live(self, env: Environment, target: Target, where: str) -> None:
         """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make)."""
@@ -149,7 +152,9 @@ class Doctor:
             dead = EnvLock(self.engine, env).dead(lock) if lock.held else None
             status = target_status(self.engine, env, target, view, lock=lock, dead=dead)
         except (PipelineError, ClientError) as exc:
-            self.checks.append(failed("live alias", where, _aws_error(exc), "run pipeline verify --env " + env.name))
+            self.checks.append(failed("live alias", where, _aws_error(exc),
+                                      "check the tooling role's rights on the ledger and the deploy role's on the "
+                                      "function"))
             return
         self.checks.append(live_check(where, status.facts))
 

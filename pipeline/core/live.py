@@ -115,7 +115,7 @@ def _short(sha: str | None) -> str | None:
     return sha[:12] if sha else None
 
 
-def live_check(where: str, facts: LiveFacts) -> Check:
+def live_check(where: str, facts: LiveFacts, dirty: bool | None = None) -> Check:
     """`doctor`'s "live alias" check: fails on drift or a leftover canary weight, naming the command that fixes it."""
     found = findings(facts)
     if found:
@@ -123,5 +123,16 @@ def live_check(where: str, facts: LiveFacts) -> Check:
     if facts.live_version is None:
         return passed("live alias", where, f"no {LIVE_ALIAS} alias yet: nothing promoted here")
     running = " (a running promotion's canary split: " + str(split(facts.live_version, facts.weights)) + ")"
+    built = "; built from a dirty work tree: an approval env refuses it" if dirty else ""
     return passed("live alias", where, f"{LIVE_ALIAS} -> v{facts.live_version} runs {_short(facts.live_sha256)}, "
-                                       "the ledger's newest passed release" + (running if facts.weights else ""))
+                                       "the ledger's newest passed release" + (running if facts.weights else "")
+                  + built)
+
+
+def lock_check(env: str, where: str, held: bool, line: str, dead: str | None) -> Check:
+    """`doctor`'s "lock" check: a lock whose holder is gone fails (it blocks every writer until reconciled)."""
+    if not held:
+        return passed("lock", where, "free")
+    if dead:
+        return failed("lock", where, line, f"run pipeline unlock --env {env} --force")
+    return passed("lock", where, f"{line} (a promotion is running)")

@@ -141,9 +141,10 @@ class Doctor:
     def _live(self, env: Environment, target: Target, where: str) -> None:
         """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make)."""
         from pipeline.core.ledger import lock_state
-        from pipeline.core.live import live_check
+        from pipeline.core.live import live_check, lock_check
+        from pipeline.core.locks import age_seconds
         from pipeline.engine.lock import EnvLock
-        from pipeline.engine.state import target_status
+        from pipeline.engine.state import LockStatus, target_status
 
         assert self.engine is not None
         try:
@@ -156,7 +157,11 @@ class Doctor:
                                       "check the tooling role's rights on the ledger and the deploy role's on the "
                                       "function"))
             return
-        self.checks.append(live_check(where, status.facts))
+        if target == env.targets[0]:  # one lock per env
+            line = LockStatus(env.name, lock, age_seconds(lock, self.engine.now()), dead).line() if lock.held else ""
+            self.checks.append(lock_check(env.name, f"{env.name} ledger", lock.held, line.removeprefix("lock: "),
+                                          dead))
+        self.checks.append(live_check(where, status.facts, status.dirty))
 
     def _stack(self, name: str, where: str, session: AccountSession, region: str, stack: str, expected: str,
                fix: str) -> None:

@@ -81,6 +81,8 @@ def test_a_canary_left_by_a_kill_during_the_bake_is_reported_and_the_fix_works(w
     assert live["status"] == "fail" and "live: 90% v1, 10% v2" in live["detail"]
     fix = fix_of(doc, "live alias")
     assert fix == "run pipeline unlock --env prod --force"
+    lock = next(c for c in doc["checks"] if c["check"] == "lock")
+    assert lock["status"] == "fail" and "DEAD: its process" in lock["detail"] and lock["hint"] == fix
 
     # the fix, run as printed, puts prod back on its verified release; then all three agree again
     world.ok(*shlex.split(fix.removeprefix("run pipeline ")))
@@ -232,6 +234,9 @@ def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_p
     assert {g["name"]: g["passed"] for g in prod["gates"]} == {
         "predecessor": True, "approval": False, "freeze": True, "alarms": True, "integrity": True, "lock": True}
     assert [e["dirty"] for e in doc["environments"]] == [True, True, None]
+    code, doc = world.json("doctor", "--env", "test")
+    live = next(c for c in doc["checks"] if c["check"] == "live alias")
+    assert code == 0 and "built from a dirty work tree: an approval env refuses it" in live["detail"]
 
 
 def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
@@ -322,6 +327,10 @@ def test_the_alias_on_what_a_running_promotion_deploys_is_no_drift(world, built,
     assert "promotion running" in rows(out)["dev"], out
     assert "DRIFT" not in out and "drift:" not in out
     assert world.cli("verify", "--env", "dev")[0] == 0
+    code, doc = world.json("doctor", "--env", "dev")
+    lock = next(c for c in doc["checks"] if c["check"] == "lock")
+    assert code == 0 and lock["status"] == "pass" and "held by" in lock["detail"] and "a promotion is running" in \
+        lock["detail"]
 
 
 def test_ctrl_c_during_the_bake_of_a_wave_stops_every_target_of_it(world, built, built2):

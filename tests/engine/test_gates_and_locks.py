@@ -234,9 +234,9 @@ def test_lock_of_a_codebuild_holder_whose_build_ended_is_dead_at_once(world, bui
     code, doc = world.json("status", "--env", "dev")
     [held] = doc["locks"]
     assert held["key"] == key and held["holder"]["build_id"] == build_id and "has ended" in held["dead"]
-    code, _, err = world.cli("verify", "--env", "dev")
+    code, out, _ = world.cli("verify", "--env", "dev")
     assert code == 1 and f"lock {key} of arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory " \
-        f"is dead (its CodeBuild build {build_id} has ended" in err
+        f"is dead (its CodeBuild build {build_id} has ended" in out
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", good)
     assert code == 0, err
     assert "reconciling" in out and "moved back v2 -> v1" in out
@@ -271,7 +271,8 @@ def test_status_shows_a_held_lock_and_the_canary_split_verify_a_leftover_canary(
     code, out, _ = world.cli("status", "--env", "dev")
     assert code == 0
     assert re.search(r"lock: dev held by arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory "
-                     rf"for 9\ds \(promote, {key}, lease until 20\d\d-", out), out
+                     rf"for 9\ds \(promote, {key}, since 20\d\d-\d\d-\d\dT[\d:]+Z on ci-runner-7 pid 7, "
+                     r"lease until 20\d\d-", out), out
     assert "canary: dev 111111111111/us-east-1: live: 90% v1, 10% v2" in out
     code, doc = world.json("status", "--env", "dev")
     assert doc["environments"][0]["canary"]["weights"] == {v2: 0.1} and doc["locks"][0]["dead"] is None

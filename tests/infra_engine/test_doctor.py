@@ -106,7 +106,8 @@ def test_healthy_env_then_out_of_date_then_current_again(aws, envdir, capsys):
     assert code == 0, doc
     assert {c["status"] for c in doc["checks"]} == {"pass"}
     assert set(by_name(doc)) == {"credentials", "tooling role", "tooling stack", "artifact bucket", "bucket region",
-                                 "deploy role", "target stack", "function stack", "function", "artifact readable"}
+                                 "deploy role", "target stack", "function stack", "function", "artifact readable",
+                                 "lock", "live alias"}
     capsys.readouterr()
     assert main(["--config-dir", str(envdir), "doctor", "--env", "dev"]) == 0
     assert "all checks passed" in capsys.readouterr().out

@@ -48,6 +48,8 @@ def rolled_back(records: Iterable[Record], digest: str) -> RolledBack | None:
                 return None  # promoted (again) since
             if R.outcome_of(record) == R.ROLLED_BACK:
                 return RolledBack(digest, R.ROLLED_BACK, record)
+        if record.type == R.OUTCOME and R.action(record) == "promote" and R.outcome_of(record) == R.PASSED:
+            return None  # another artifact passed here since: nothing older is read (a promotion's call budget)
         if record.type == R.STARTED and R.action(record) == "rollback":
             previous = record.get("previous") or {}
             if any(isinstance(p, dict) and p.get("sha256") == digest for p in previous.values()):

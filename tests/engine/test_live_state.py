@@ -135,7 +135,7 @@ def poll(world, predicate, *args: str, limit: float = 60.0) -> str:
         if code == 0 and predicate(out):
             return out
         assert time.monotonic() < deadline, f"gave up waiting; last output:\n{out}{err}"
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def test_status_while_a_promotion_bakes_in_another_process_then_ctrl_c(world, built, built2):
@@ -232,7 +232,7 @@ def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_p
     [prod] = [n for n in doc["next"] if n["env"] == "prod"]
     assert prod["kind"] == "blocked" and prod["artifact"] == digest
     assert {g["name"]: g["passed"] for g in prod["gates"]} == {
-        "predecessor": True, "approval": False, "freeze": True, "alarms": True, "integrity": True, "lock": True}
+        "predecessor": True, "approval": False, "clean": True, "freeze": True, "alarms": True, "integrity": True, "lock": True}
     assert [e["dirty"] for e in doc["environments"]] == [True, True, None]
     code, doc = world.json("doctor", "--env", "test")
     live = next(c for c in doc["checks"] if c["check"] == "live alias")
@@ -257,7 +257,7 @@ def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
         """)
     out = world.ok("status", "--env", "prod")
     assert rows(out)["prod"].rstrip().endswith(f"{digest[:12]} blocked by freeze (then an approval)")
-    assert "next: prod: " in out and "freeze: frozen: " in out
+    assert "next: prod: " in out and "freeze: frozen until " in out
     # what the column said is what promote decides: the same gates refuse it
     code, _, err = world.cli("promote", "--to", "prod", "--approve")
     assert code == 3 and "freeze" in err

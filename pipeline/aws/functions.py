@@ -62,8 +62,9 @@ class FunctionNotFound(PipelineError):
 
 class FunctionAdapter:
     def __init__(self, session: AccountSession, region: str, name: str,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, fix: str = "") -> None:
         self.name = name
+        self.fix = fix  # the command that creates the function (`pipeline bootstrap --env dev`), for errors
         self.region = region
         self.account = session.account
         self.client = session.client("lambda", region)
@@ -89,7 +90,7 @@ class FunctionAdapter:
     def require(self) -> FunctionVersion:
         found = self.version()
         if found is None:
-            raise FunctionNotFound(f"{self.where()} not found: run `pipeline bootstrap --env <env>` first")
+            raise FunctionNotFound(f"{self.where()} not found" + (f": run `{self.fix}` first" if self.fix else ""))
         return found
 
     def switch_runtime(self, runtime: str, handler: str) -> None:

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -57,4 +58,7 @@ def emulated() -> Iterator[None]:
 
     with Emulator() as emulator:
         emulator.export_environment(os.environ)
+        # said every time: state made here is gone when the command ends (a second --local starts empty)
+        sys.stderr.write("pipeline: --local: a fresh, empty emulator for this command only; to keep state across "
+                         "commands run `pipeline local up` and paste its export lines\n")
         yield

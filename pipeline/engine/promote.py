@@ -16,6 +16,8 @@ from pipeline.aws.artifacts import StagedArtifact
 from pipeline.config.merged import Environment
 from pipeline.core import gates as G
 from pipeline.core import records as R
+from pipeline.core import shas
+from pipeline.core.bake import alarm_summary, duration, ticker_interval
 from pipeline.core.ledger import LockState, Record, find_outcome
 from pipeline.core.locks import age_seconds
 from pipeline.core.observed import GateFacts
@@ -55,11 +57,17 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     # decide: gates, plan
     result.gates = G.evaluate(facts)
     lock.refuse_tampered(what)
+    refused = G.refusal(result.gates)
+    if refused:  # each failing gate said once, in the error line; every gate in the JSON document
+        raise RefusedError(f"{what} {refused[0]}", fields={
+            "env": env.name, "artifact": digest, "refused_by": [g.name for g in G.failing(result.gates)],
+            "gates": [g.to_dict() for g in result.gates]})
     ctx.out.table(["gate", "result", "reason"], [[g.name, "pass" if g.passed else "FAIL", g.reason]
                                                  for g in result.gates], title=f"gates for {env.name}")
-    refused = G.refusal(result.gates)
-    if refused:
-        raise RefusedError(f"{what} {refused[0]}", details=refused[1])
+    warning = G.dirty_warning(digest, bool(staged and staged.dirty), env.name, _refusing_later(ctx, env),
+                               ctx.config.order[0])
+    if warning:
+        ctx.out.progress(warning)
     assert staged is not None
     canary = env.strategy.canary
     plan = promotion_plan(env.name, digest, [o.state for o in observed],
@@ -101,10 +109,7 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
 
 def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None) -> str:
     if artifact:
-        value = artifact.strip().lower()
-        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise InputError(f"--artifact: expected a full sha256 (64 hex characters), got {artifact!r}")
-        return value
+        return staged_digest(ctx, artifact)
     requires = env.gates.requires
     if requires:
         found = find_outcome(window(ctx.ledger.view(requires)), outcome=R.PASSED)
@@ -115,6 +120,25 @@ def resolve_artifact(ctx: EngineContext, env: Environment, artifact: str | None)
     if newest is None:
         raise InputError("nothing to promote: no staged artifact (run `pipeline build` and `pipeline stage`)")
     return newest
+
+
+def _refusing_later(ctx: EngineContext, env: Environment) -> list[str]:
+    """This env and those after it in `order` that refuse a dirty build (approval or gates.clean)."""
+    order = list(ctx.config.order)
+    later = order[order.index(env.name):] if env.name in order else [env.name]
+    return [n for n in later if ctx.config.env(n).gates.approval or ctx.config.env(n).gates.clean]
+
+
+def staged_digest(ctx: EngineContext, artifact: str, flag: str = "--artifact") -> str:
+    """A typed digest or prefix as the full sha256: a prefix resolves against the staged artifacts (one LIST,
+    only for a prefix); a full digest is taken as given (the integrity gate says whether it is staged)."""
+    try:
+        value = shas.normalise(artifact)
+    except ValueError as exc:
+        raise InputError(f"{flag}: {exc}") from None
+    if shas.is_full(value):
+        return value
+    return shas.resolve(value, ctx.store.staged_sha256s(), flag, "staged artifacts")
 
 
 def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState,
@@ -139,7 +163,8 @@ def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: Sta
         now=ctx.now(), alarm_states=states, digest=digest, staged_sha256=staged_hex,
         staged_where=f"s3://{ctx.config.artifact_bucket}/{naming.artifact_key(ctx.config, digest)}",
         lock_holder=R.holder(lock.started).actor if lock.started else None,
-        lock_age_seconds=age_seconds(lock, ctx.now()), lock_key=lock.started.key if lock.started else "")
+        lock_age_seconds=age_seconds(lock, ctx.now()), lock_key=lock.started.key if lock.started else "",
+        clean_required=env.gates.clean)
 
 
 def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, seconds: int, recorder: Recorder,
@@ -149,6 +174,9 @@ def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, se
     deadline = clock() + seconds
     lease_left = lock.lease_seconds()
     renew_at = clock() + lease_left / 2
+    every = ticker_interval(seconds)
+    tick_at = clock() + every
+    states: dict[str, str | None] = {}
     while True:
         if env.gates.alarms:
             states = alarm_states(ctx.session(env, run.target), run.target.region, env.gates.alarms)
@@ -158,11 +186,14 @@ def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, se
         remaining = deadline - clock()
         if remaining <= 0:
             return None
+        if clock() >= tick_at:  # a calm ticker: time left and what the alarms say (a JSON record in CodeBuild)
+            ctx.out.progress(f"  {run.label}: baking, {duration(remaining)} left; {alarm_summary(states)}")
+            tick_at = clock() + every
         if clock() >= renew_at:
             lock.renew(recorder, started_seq)
             renew_at = clock() + lease_left / 2
-        # wake for whatever comes first: the end, the next alarm check, the lease renewal
-        ctx.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock())))
+        # wake for whatever comes first: the end, the next alarm check, the ticker, the lease renewal
+        ctx.sleep(max(0.05, min(remaining, 5.0, max(1.0, seconds / 3), renew_at - clock(), tick_at - clock())))
 
 
 def close_interrupted(executor: Executor, runs: list[TargetRun]) -> None:

@@ -42,20 +42,25 @@ def _load_layers() -> None:
     # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
     # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
     # order: the first registered is innermost. The latency layer is added outermost in start().
-    from pipeline.local import invoke, lambda_layer, lambda_states
+    from pipeline.local import cfn_faults, invoke, lambda_layer, lambda_states
 
     invoke.register()
     lambda_states.install()
     register_layer(lambda_layer.state_layer)
     on_reset(lambda_states.reset)
+    register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
+    on_reset(cfn_faults.clear)
 
 
 def _patch_moto() -> None:
     # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
-    from pipeline.local import cfn_alarms, cfn_fixes
+    from pipeline.local import cfn_alarms, cfn_fixes, cfn_providers, cfn_roles, cfn_states
 
     cfn_fixes.install()
     cfn_alarms.install()
+    cfn_providers.install()
+    cfn_roles.install()
+    cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
     import logging

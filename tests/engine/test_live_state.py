@@ -232,7 +232,8 @@ def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_p
     [prod] = [n for n in doc["next"] if n["env"] == "prod"]
     assert prod["kind"] == "blocked" and prod["artifact"] == digest
     assert {g["name"]: g["passed"] for g in prod["gates"]} == {
-        "predecessor": True, "approval": False, "clean": True, "freeze": True, "alarms": True, "integrity": True, "lock": True}
+        "predecessor": True, "approval": False, "clean": True, "freeze": True, "alarms": True, "integrity": True,
+        "lock": True}
     assert [e["dirty"] for e in doc["environments"]] == [True, True, None]
     code, doc = world.json("doctor", "--env", "test")
     live = next(c for c in doc["checks"] if c["check"] == "live alias")

@@ -60,6 +60,7 @@ class GateFacts:
     lock_holder: str | None
     lock_age_seconds: float | None
     lock_key: str
+    clean_required: bool = False  # gates.clean
 
 
 @dataclass(frozen=True)

@@ -288,3 +288,15 @@ def test_a_bounded_developer_can_run_the_sandbox_and_nothing_outside_it(sh, envd
         assert denied.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException",
                                                           "UnauthorizedOperation")
     sh.ok("sandbox", "down")
+
+
+@pytest.mark.parametrize(("arn", "role"), [
+    ("arn:aws:sts::123456789012:assumed-role/developer/alice", "developer"),
+    ("arn:aws:iam::123456789012:role/team/dev-role", "dev-role"),
+    ("arn:aws:iam::123456789012:user/moto", None),
+    ("arn:aws:iam::123456789012:root", None),
+])
+def test_the_role_a_caller_arn_names(arn, role):
+    from pipeline.engine.sandbox_guard import role_name
+
+    assert role_name(arn) == role

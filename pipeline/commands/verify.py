@@ -1,4 +1,5 @@
-"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked,
+"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked
+(and the replica each target's region loads from, when it is not the tooling region),
 and what an unfinished run can leave behind: a dead lock (lease expired or holder gone) and a canary
 weight left on the live alias while no promotion holds the lock.
 
@@ -8,12 +9,34 @@ Exit 1 when anything was tampered with, deployed out of band or left behind.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pipeline.commands.context import Context
+
+if TYPE_CHECKING:
+    from pipeline.engine.context import EngineContext
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="one environment (default: all)")
+
+
+def replica_problems(engine: EngineContext, where: str, region: str, sha256: str) -> list[str]:
+    """The replica of the live artifact in `region` (one HEAD): missing or replaced is a problem."""
+    import base64
+
+    from pipeline.aws.replicas import Replicas
+    from pipeline.infra import naming
+
+    config = engine.config
+    checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+    replica = Replicas(engine.tooling, config).check(
+        naming.artifact_key(config, sha256), checksum, [region])[0]
+    if replica.state == "missing":
+        return [f"{where}: replica {replica.where} of {sha256[:12]} is missing: `pipeline stage` copies it again"]
+    if replica.state == "replaced":
+        return [f"{where}: replica {replica.where} now has sha256 {replica.sha256}, expected {sha256}"]
+    return []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
                 if got != status.live_sha256:
                     live_problems.append(f"{env.name}: staged artifact {status.live_sha256[:12]} "
                                          + ("is missing" if staged is None else f"now has sha256 {got}"))
+                if target.region != ctx.config().tooling.region:  # the copy this target's region loads from
+                    live_problems += replica_problems(engine, where, target.region, status.live_sha256)
         problems += live_problems
         rows.append([env.name, len(records), "ok" if not chain else f"{len(chain)} problem(s)",
                      "ok" if not live_problems else f"{len(live_problems)} problem(s)"])

@@ -9,7 +9,7 @@ tests show that what runs is what `--dry-run` printed. `DisplayExecutor` is the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +75,11 @@ class Source:
     key: str
     version_id: str | None
     architecture: str
+    replicas: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # region -> (bucket, version)
+
+    def at(self, region: str) -> tuple[str, str | None]:
+        """The bucket and object version in `region` (Lambda loads code only from its own region)."""
+        return self.replicas.get(region, (self.bucket, self.version_id))
 
 
 class StepFailed(Exception):
@@ -169,7 +174,8 @@ class Executor:
         if isinstance(step, DeployCode):
             assert self.source is not None
             s = self.source
-            run.published = fn.deploy(s.bucket, s.key, s.version_id, s.architecture)
+            bucket, version_id = s.at(run.target.region)
+            run.published = fn.deploy(bucket, s.key, version_id, s.architecture)
             return f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
         if isinstance(step, VerifyCode):
             got = hex_sha(run.published.code_sha256) if run.published else None

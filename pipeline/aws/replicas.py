@@ -8,6 +8,7 @@ HEAD. Each replica's checksum is compared with the staged digest before it is tr
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -53,6 +54,11 @@ class Replicas:
     def check(self, key: str, code_sha256: str, regions: list[str] | None = None) -> list[Replica]:
         """One HEAD per replica region: present (right checksum), replaced (another one) or missing."""
         return [self._head(region, key, code_sha256) for region in (self.regions if regions is None else regions)]
+
+    def of_artifact(self, sha256: str, region: str) -> Replica:
+        """The replica of artifact `sha256` (hex) in `region`, checked against that digest (one HEAD)."""
+        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+        return self._head(region, naming.artifact_key(self.config, sha256), checksum)
 
     def replicate(self, key: str, code_sha256: str) -> list[Replica]:
         """Copy the home object to every replica region lacking it; verify each copy's checksum."""

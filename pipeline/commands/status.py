@@ -1,5 +1,6 @@
 """`pipeline status`: one row per environment target: artifact, commit, version, when, who, smoke, drift;
-then a line per held lock (holder, age, lease) and per canary split while a promotion runs."""
+then a line per held lock (holder, age, lease), per canary split while a promotion runs, and per target
+outside the tooling region the replica its live artifact loads from (present, missing or replaced)."""
 
 from __future__ import annotations
 
@@ -36,5 +37,15 @@ def run(args: argparse.Namespace) -> int:
     for s in statuses:
         if s.canary:
             ctx.out.text(f"canary: {s.env} {s.target.account}/{s.target.region}: {s.canary}")
-    ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks])
+    from pipeline.aws.replicas import Replicas
+
+    # the copy each target outside the tooling region loads its live artifact from (one HEAD each)
+    replicas = []
+    for s in statuses:
+        if s.live_sha256 and s.target.region != engine.config.tooling.region:
+            replica = Replicas(engine.tooling, engine.config).of_artifact(s.live_sha256, s.target.region)
+            replicas.append({"env": s.env, "target": f"{s.target.account}/{s.target.region}", **replica.as_dict()})
+            ctx.out.text(f"replica: {s.env} {s.target.account}/{s.target.region}: {replica.where}: {replica.state}")
+    ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks],
+                     replicas=replicas)
     return 0

@@ -23,15 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def replica_problems(engine: EngineContext, where: str, region: str, sha256: str) -> list[str]:
     """The replica of the live artifact in `region` (one HEAD): missing or replaced is a problem."""
-    import base64
-
     from pipeline.aws.replicas import Replicas
-    from pipeline.infra import naming
 
-    config = engine.config
-    checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
-    replica = Replicas(engine.tooling, config).check(
-        naming.artifact_key(config, sha256), checksum, [region])[0]
+    replica = Replicas(engine.tooling, engine.config).of_artifact(sha256, region)
     if replica.state == "missing":
         return [f"{where}: replica {replica.where} of {sha256[:12]} is missing: `pipeline stage` copies it again"]
     if replica.state == "replaced":

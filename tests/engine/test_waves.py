@@ -111,6 +111,8 @@ def test_two_regions_promote_smoke_and_roll_back_as_one_wave(world, built, built
     fn = client("lambda", "555555555555", "eu-west-1").get_function(FunctionName="greeter-dev", Qualifier="live")
     assert fn["Configuration"]["CodeSha256"] == base64.b64encode(bytes.fromhex(good)).decode()
     assert world.cli("verify")[0] == 0
+    code, doc = world.json("status", "--env", "dev")
+    assert [(r["region"], r["bucket"], r["state"]) for r in doc["replicas"]] == [("eu-west-1", REPLICA, "present")]
 
     world.stage(built2)
     code, doc = world.json("promote", "--to", "dev", "--artifact", built2[1].sha256)
@@ -137,6 +139,11 @@ def test_a_missing_or_replaced_replica_refuses_the_promotion_and_verify_reports_
     s3.put_object(Bucket=REPLICA, Key=key, Body=b"not the artifact", ChecksumAlgorithm="SHA256")
     code, out, err = world.cli("verify")
     assert code == 1 and f"replica s3://{REPLICA}/{key} now has sha256" in out + err
+    assert [r["state"] for r in world.json("status", "--env", "dev")[1]["replicas"]] == ["replaced"]
+    s3.delete_object(Bucket=REPLICA, Key=key)
+    code, out, err = world.cli("verify")
+    assert code == 1 and "is missing: `pipeline stage` copies it again" in out + err
+    world.stage(built)
     world.stage(built2)
     s3.put_object(Bucket=REPLICA, Key=f"artifacts/greeter/{built2[1].sha256}.zip", Body=b"swapped",
                   ChecksumAlgorithm="SHA256")

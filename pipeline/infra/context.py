@@ -222,6 +222,8 @@ def pipeline_context(config: PipelineConfig) -> dict[str, Any]:
         "codepipeline_role": naming.codepipeline_role_name(config),
         "events_role": f"{config.name}-pipeline-events",
         "kms_alias": naming.kms_alias_name(config),
+        "replica_buckets": [naming.artifact_bucket(config, r) for r in naming.replica_regions(config)],
+        "replica_key_arns": [f"arn:{P}:kms:{r}:{tooling.account}:key/*" for r in naming.replica_regions(config)],
         "kms_alias_arn": f"arn:{P}:kms:{tooling.region}:{tooling.account}:{naming.kms_alias_name(config)}",
         "store_prefix": naming.pipeline_store_prefix(config),
         "source": _source(config),

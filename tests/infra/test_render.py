@@ -273,3 +273,13 @@ def test_two_envs_sharing_a_deploy_role_in_one_account_are_refused(tmp_path, var
     config = load_config(write_envdir(tmp_path / "environments", variant_files))
     with pytest.raises(InputError, match="both use deploy_role 'shop-deploy' in account 555555555555"):
         render_all(config)
+
+
+def test_codebuild_staging_directly_may_write_every_replica(variant_config):
+    from pipeline.infra.render import render_pipeline
+
+    body = render_pipeline(variant_config).body
+    assert "Sid: StageReplicas" in body
+    for region in ("eu-central-1", "us-east-1"):
+        assert f"shop-artifacts-999999999999-{region}/artifacts/shop/*" in body
+        assert f"kms:{region}:999999999999:key/*" in body

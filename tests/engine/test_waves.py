@@ -160,3 +160,30 @@ def test_staging_to_a_region_without_its_bucket_fails_naming_the_region(world, b
         """)
     code, _, err = world.cli("stage", str(built[0]))  # no `bootstrap --tooling` since eu-west-1 was added
     assert code == 1 and "eu-west-1" in err and "bootstrap --tooling" in err, err
+
+
+def test_a_copy_failing_mid_stage_exits_1_naming_the_region_and_a_rerun_completes_it(world, built, monkeypatch):
+    from pipeline.aws import session as session_module
+
+    _two_regions(world)
+    original = session_module.SessionFactory.__init__
+
+    def fail_copy(model, **_):
+        if model.name == "CopyObject":
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "copy broke"},
+                               "ResponseMetadata": {"HTTPStatusCode": 500}}, model.name)
+
+    def patched(self, *a, **kw):
+        kw["event_hooks"] = [*(kw.get("event_hooks") or []), ("before-call.s3", fail_copy)]
+        original(self, *a, **kw)
+
+    monkeypatch.setattr(session_module.SessionFactory, "__init__", patched)
+    code, _, err = world.cli("stage", str(built[0]))
+    assert code == 1 and "replica in eu-west-1" in err and "InternalError" in err, err
+    monkeypatch.setattr(session_module.SessionFactory, "__init__", original)
+    code, _, err = world.cli("promote", "--to", "dev")  # never a region whose replica is absent
+    assert code == 3 and "no replica in eu-west-1" in err, err
+    code, doc = world.json("stage", str(built[0]))
+    assert code == 0 and [r["state"] for r in doc["replicas"]] == ["copied"] and doc["bytes_sent"] == 0
+    world.ok("promote", "--to", "dev")
+    assert _live_sha(world, "555555555555", "eu-west-1") == built[1].sha256

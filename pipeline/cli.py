@@ -14,9 +14,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline import __version__
 from pipeline.commands.options import global_options
+from pipeline.commands.usage import Parser, UsageError, output_format
 from pipeline.errors import EXIT_FAILED, EXIT_USAGE, PipelineError, one_line
 
 COMMANDS_DIR = Path(__file__).resolve().parent / "commands"
@@ -44,21 +46,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad usage as one line and exit 2 (argparse's own code too)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"pipeline: error: {message} (see `{self.prog} --help`)\n")
-        raise SystemExit(EXIT_USAGE)
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser. With `only`, just that verb's module is imported (fast path); `only=""` imports
     none (top-level `--help` and usage errors need only the verb names)."""
-    parser = _Parser(prog="pipeline", description="Promote one Go Lambda artifact through accounts.")
+    parser = Parser(prog="pipeline", description="Promote one Go Lambda artifact through accounts.")
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
     global_options(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         if not (COMMANDS_DIR / f"{module_name}.py").is_file():
             continue  # verb not built yet: not offered
@@ -91,9 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = _verb(argv)
     parser = build_parser(only=verb or "")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:  # one line on stderr, one JSON document under --output json, exit 2
+        _report(exc.message, [], 0, output_format(argv), verb, EXIT_USAGE)
+        return EXIT_USAGE
     if args.command is None:
-        parser.print_help()
+        if args.output == "json":
+            _report("no command given (see `pipeline --help`)", [], 0, "json", None, EXIT_USAGE)
+        else:
+            parser.print_help()
         return EXIT_USAGE
     module = importlib.import_module(f"pipeline.commands.{COMMANDS[args.command][0]}")
     try:
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return module.run(args)
         return module.run(args)
     except PipelineError as exc:
-        _report(exc.message, exc.details, args.verbose, args.output, args.command, exc.exit_code)
+        _report(exc.message, exc.details, args.verbose, args.output, args.command, exc.exit_code, exc.fields)
         return exc.exit_code
     except BrokenPipeError:
         # stdout closed early (e.g. `| head`): not an error worth a traceback.
@@ -123,14 +124,18 @@ def _describe_unexpected(exc: Exception) -> str:
     if "botocore" in sys.modules:  # an AWS error is only possible once botocore is loaded: keep this path light
         from botocore.exceptions import ClientError
 
-        if isinstance(exc, ClientError):
-            from pipeline.aws.errors import describe
+        from pipeline.aws.errors import describe, describe_connection
 
+        if isinstance(exc, ClientError):
             return f"AWS error in {exc.operation_name}: {describe(exc)}"
+        unreachable = describe_connection(exc, os.environ)
+        if unreachable:
+            return unreachable
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _report(message: str, details: list[str], verbose: int, output: str, command: str, code: int) -> None:
+def _report(message: str, details: list[str], verbose: int, output: str, command: str | None, code: int,
+            fields: dict[str, Any] | None = None) -> None:
     from pipeline.output import Output  # stdlib only: keeps the error path light
     from pipeline.redact import redact
 
@@ -139,10 +144,12 @@ def _report(message: str, details: list[str], verbose: int, output: str, command
     out = Output(output, command=command)
     out.error(message, details if len(details) > 1 else ())  # in CodeBuild: one JSON record, details inside
     if output == "json":
-        out.document(command, ok=False, error=message, details=details, exit_code=code)
+        out.document(command, **{**(fields or {}), "ok": False, "error": message, "details": details,
+                                 "exit_code": code})
     if len(details) > 1 and not out.build_id:
         for line in details:
-            sys.stderr.write(f"  {line}\n")
+            if line not in message:  # the error line already said the first one ("... (and 2 more)")
+                sys.stderr.write(f"  {line}\n")
     if verbose:
         # the exception's text may quote a request, a response or a credential: same redaction as above
         import traceback  # only under -v: keeps every start a little lighter

@@ -7,6 +7,7 @@ Every layer raises these; only the CLI turns them into a stderr line and an exit
 from __future__ import annotations
 
 import re
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,11 +25,13 @@ class PipelineError(Exception):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+    def __init__(self, message: str, *, details: list[str] | None = None,
+                 fields: dict[str, Any] | None = None) -> None:
         message = one_line(message)
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.fields = fields or {}  # structured facts for the `--output json` error document (e.g. `gates`)
 
 
 class InputError(PipelineError):

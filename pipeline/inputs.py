@@ -1,7 +1,7 @@
 """Checks on command-line input, run before any AWS call: argparse `type=` callables and file readers.
 
 An argparse type that raises ArgumentTypeError becomes one `pipeline: error: argument ...` line and
-exit 2 (cli._Parser), so a bad value never reaches a session, let alone a write.
+exit 2 (commands.usage.Parser), so a bad value never reaches a session, let alone a write.
 """
 
 from __future__ import annotations
@@ -15,25 +15,18 @@ from typing import Any
 
 from pipeline.errors import InputError
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 MAX_EVENT_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
 
 
-def sha256_arg(value: str) -> str:
-    """A full artifact digest: 64 hex characters (upper case accepted, returned lower case)."""
-    digest = value.strip().lower()
-    if not _SHA256.match(digest):
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        raise argparse.ArgumentTypeError(f"expected a full sha256 (64 hex characters), got {shown!r}")
-    return digest
+def require_sha_prefix(value: str, option: str) -> str:
+    """A full sha256 or a prefix of one (core.shas.normalise), checked before any AWS call: exit 2 naming
+    the option. The command resolves a prefix against what is staged or recorded (observe phase)."""
+    from pipeline.core.shas import normalise
 
-
-def require_sha256(value: str, option: str) -> str:
-    """sha256_arg for values checked in a command's run(): an InputError (exit 2) naming the option."""
     try:
-        return sha256_arg(value)
-    except argparse.ArgumentTypeError as exc:
+        return normalise(value)
+    except ValueError as exc:
         raise InputError(f"{option}: {exc}") from None
 
 

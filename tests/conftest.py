@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO, CallLog
 
+# Tests run the emulator's `instant` timing (every state passed through, in milliseconds) unless the
+# run chose one: `PIPELINE_EMULATOR_TIMING=aws PIPELINE_EMULATOR_TIME_SCALE=0.05 pytest ...`. Set in
+# os.environ so the CLI's own processes (`demo`, `--local`, launched promoters) inherit it.
+os.environ.setdefault("PIPELINE_EMULATOR_TIMING", "instant")
+
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[object]:

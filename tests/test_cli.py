@@ -41,7 +41,7 @@ def test_help_and_validate_do_not_import_boto3():
 def test_bad_usage_is_exit_2_with_one_line():
     result = _run("promote-everything")
     assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and "invalid choice" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "unknown command 'promote-everything'" in result.stderr
     result = _run("--output", "yaml", "validate")
     assert result.returncode == 2 and "invalid choice: 'yaml'" in result.stderr
 
@@ -90,6 +90,7 @@ def test_local_accounts_assumes_into_every_account():
     result = _run("--local", "--output", "json", "accounts",
                   env={"AWS_ENDPOINT_URL": None, "USER": "dora", "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None})
     assert result.returncode == 0, result.stderr
+    assert "pipeline: --local: a fresh, empty emulator for this command only" in result.stderr  # said each time
     doc = json.loads(result.stdout)
     got = {row["env"]: row["caller"] for row in doc["accounts"]}
     assert got == {
@@ -138,3 +139,40 @@ def test_an_unexpected_aws_error_is_described_by_code_and_message():
     exc = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "GetFunction")
     assert _describe_unexpected(exc) == "AWS error in GetFunction: Throttling: Rate exceeded"
     assert _describe_unexpected(KeyError("x")) == "unexpected error: KeyError: 'x'"
+
+
+def test_an_unreachable_endpoint_names_aws_endpoint_url_and_local_up(envdir, no_real_aws, monkeypatch, capsys):
+    from pipeline.aws import retry
+    from pipeline.aws import session as session_module
+
+    monkeypatch.setattr(session_module, "RetryPolicy", lambda: retry.RetryPolicy(attempts=2, base_delay=0.0,
+                                                                                  max_delay=0.0))
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("pipeline: error: cannot reach AWS at http://127.0.0.1:9/: nothing answers at "
+                   "AWS_ENDPOINT_URL=http://127.0.0.1:9; if that was a `pipeline local up`, start it again and paste "
+                   "its export lines (or use --local), or unset AWS_ENDPOINT_URL to use real AWS\n")
+
+
+def test_connection_errors_without_an_endpoint_variable_and_missing_credentials_name_the_next_step():
+    from botocore.exceptions import EndpointConnectionError
+
+    from pipeline.aws.errors import NO_CREDENTIALS, describe_connection
+
+    exc = EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com/")
+    assert describe_connection(exc, {}) == (
+        "cannot reach AWS at https://sts.us-east-1.amazonaws.com/: check the network, a proxy (HTTPS_PROXY) and the "
+        "region; for the embedded emulator use --local or `pipeline local up`")
+    assert describe_connection(KeyError("x"), {}) is None
+    assert "--local" in NO_CREDENTIALS and "pipeline local up" in NO_CREDENTIALS
+
+
+def test_missing_credentials_point_at_the_emulator_too(envdir, monkeypatch, tmp_path, capsys):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert "(for the embedded emulator: --local, or `pipeline local up` and its export lines)" in err

@@ -122,13 +122,7 @@ class ArtifactStore:
 
         Only zips staged with a manifest count: the bootstrap stub shares the prefix but is no release.
         """
-        prefix = naming.artifact_prefix(self.config)
-        try:
-            objects = list_objects(self.s3, self.bucket, prefix)
-        except ClientError as exc:
-            raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
-        manifests = {obj["Key"].removesuffix(".json") for obj in objects if obj["Key"].endswith(".json")}
-        zips = [obj for obj in objects if obj["Key"].endswith(".zip") and obj["Key"].removesuffix(".zip") in manifests]
+        zips = self._staged_zips()
         if not zips:
             return None
         latest = max(obj["LastModified"] for obj in zips)
@@ -138,6 +132,20 @@ class ArtifactStore:
             # by the millisecond `staged_at` in their manifests (one GET each, only for a tie).
             tied.sort(key=lambda obj: self._staged_at(obj["Key"].removesuffix(".zip") + ".json"))
         return tied[-1]["Key"].rsplit("/", 1)[-1].removesuffix(".zip")
+
+    def staged_sha256s(self) -> list[str]:
+        """The sha256 of every staged artifact (one LIST; no manifest read): what a typed prefix resolves against."""
+        return [obj["Key"].rsplit("/", 1)[-1].removesuffix(".zip") for obj in self._staged_zips()]
+
+    def _staged_zips(self) -> list[dict[str, Any]]:
+        """The listing's zips that have a manifest beside them (the bootstrap stub shares the prefix, has none)."""
+        prefix = naming.artifact_prefix(self.config)
+        try:
+            objects = list_objects(self.s3, self.bucket, prefix)
+        except ClientError as exc:
+            raise self._error(exc, f"s3://{self.bucket}/{prefix}") from None
+        manifests = {obj["Key"].removesuffix(".json") for obj in objects if obj["Key"].endswith(".json")}
+        return [obj for obj in objects if obj["Key"].endswith(".zip") and obj["Key"].removesuffix(".zip") in manifests]
 
     def _staged_at(self, manifest_key: str) -> str:
         try:

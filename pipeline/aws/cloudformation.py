@@ -83,9 +83,11 @@ class Stacks:
     def create_change_set(self, spec: StackSpec, name: str, kind: str) -> str | None:
         """The new change set's stack id; None when CloudFormation answers that nothing would change
         (the emulator's form: a ValidationError on create)."""
+        # ClientToken = the change set's own (unique) name: a retry after a lost answer is the same call
         params: dict[str, Any] = {"StackName": spec.name, "ChangeSetName": name, "ChangeSetType": kind,
                                   "TemplateBody": spec.body, "Parameters": spec.cfn_parameters(),
-                                  "Tags": spec.cfn_tags(), "Capabilities": list(spec.capabilities)}
+                                  "Tags": spec.cfn_tags(), "Capabilities": list(spec.capabilities),
+                                  "ClientToken": name}
         if spec.role_arn:
             params["RoleARN"] = spec.role_arn
         try:
@@ -110,7 +112,8 @@ class Stacks:
         return changes
 
     def execute_change_set(self, stack: str, name: str) -> None:
-        self.client.execute_change_set(StackName=stack, ChangeSetName=name)
+        """Retried (lost answer, throttling) with the same token, CloudFormation runs it once."""
+        self.client.execute_change_set(StackName=stack, ChangeSetName=name, ClientRequestToken=f"exec-{name}")
 
     def delete_change_set(self, stack: str, name: str) -> None:
         self.client.delete_change_set(StackName=stack, ChangeSetName=name)
@@ -118,8 +121,8 @@ class Stacks:
     def delete_stack(self, stack_id: str) -> None:
         self.client.delete_stack(StackName=stack_id)
 
-    def continue_update_rollback(self, name: str) -> None:
-        self.client.continue_update_rollback(StackName=name)
+    def continue_update_rollback(self, name: str, token: str) -> None:
+        self.client.continue_update_rollback(StackName=name, ClientRequestToken=token)
 
     def set_termination_protection(self, name: str, enabled: bool) -> bool:
         """False when the endpoint has no such API (it answers with a non-AWS body: the emulator's 500 page)."""

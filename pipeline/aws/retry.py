@@ -2,6 +2,9 @@
 
 Throttling, 5xx and connection trouble are retried with exponential backoff and full jitter;
 AccessDenied, validation errors and every other 4xx fail at once (retrying cannot fix them).
+One 4xx is a wait, not an error: Lambda's 409 ResourceConflictException while the function is
+still `Pending` or "An update is in progress" ends by itself, so it is retried (growing interval,
+at most `conflict_cap` apart) until `conflict_timeout` seconds have passed.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from pipeline.aws.answers import MalformedAnswer, wrap
-from pipeline.aws.errors import error_code, http_status
+from pipeline.aws.errors import error_code, error_message, http_status
 
 log = logging.getLogger("pipeline.aws")
 T = TypeVar("T")
@@ -44,19 +47,46 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (BotoConnectionError, HTTPClientError, ResponseParserError))
 
 
+# Lambda's words for a conflict that ends by itself (a Failed function's 409 does not: not retried).
+_PASSING_CONFLICTS = ("An update is in progress for resource", "The function is currently in the following "
+                      "state: Pending")
+
+
+def is_passing_conflict(exc: BaseException | None) -> bool:
+    return (isinstance(exc, ClientError) and error_code(exc) == "ResourceConflictException"
+            and any(words in error_message(exc) for words in _PASSING_CONFLICTS))
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 8
     base_delay: float = 0.1
     max_delay: float = 5.0
     sleep: Callable[[float], None] | None = None
+    conflict_first: float = 0.05
+    conflict_cap: float = 1.0
+    conflict_timeout: float = 300.0
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         extra = {"sleep": self.sleep} if self.sleep is not None else {}
+        transient = wait_random_exponential(multiplier=self.base_delay, max=self.max_delay)
+        conflicts = [0]  # attempts that met a passing conflict: they do not use up `attempts`
+
+        def wait(state: RetryCallState) -> float:  # tenacity asks wait, then stop, once per failed attempt
+            if is_passing_conflict(state.outcome.exception() if state.outcome else None):
+                conflicts[0] += 1
+                return min(self.conflict_first * 1.5 ** (conflicts[0] - 1), self.conflict_cap)
+            return float(transient(state))
+
+        def stop(state: RetryCallState) -> bool:
+            if is_passing_conflict(state.outcome.exception() if state.outcome else None):
+                return (state.seconds_since_start or 0.0) >= self.conflict_timeout
+            return state.attempt_number - conflicts[0] >= self.attempts
+
         retrying = Retrying(
-            retry=retry_if_exception(is_retryable),
-            wait=wait_random_exponential(multiplier=self.base_delay, max=self.max_delay),
-            stop=stop_after_attempt(self.attempts),
+            retry=retry_if_exception(lambda exc: is_retryable(exc) or is_passing_conflict(exc)),
+            wait=wait,
+            stop=stop,
             reraise=True,
             before_sleep=_log_retry,
             **extra,

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, 
 from botocore.session import Session as BotocoreSession
 
 from pipeline.aws.botodata import shared_loader
-from pipeline.aws.errors import error_code, error_message
+from pipeline.aws.errors import NO_CREDENTIALS, error_code, error_message
 from pipeline.aws.retry import RetryingClient, RetryPolicy
 from pipeline.errors import InputError, PipelineError, RefusedError
 from pipeline.infra.naming import role_arn
@@ -148,7 +148,7 @@ class SessionFactory:
                     source = f"--profile {self.profile}" if self.profile else "AWS_PROFILE"
                     raise InputError(f"{source}: no such AWS profile ({exc.kwargs.get('profile')!r})") from None
                 if credentials is None:
-                    raise InputError("no AWS credentials found: use --profile, AWS_* variables, or an instance role")
+                    raise InputError(NO_CREDENTIALS)
                 self._base = AccountSession("", None, None, self)
             return self._base
 
@@ -156,7 +156,7 @@ class SessionFactory:
         try:
             resp = session.client("sts").get_caller_identity()
         except NoCredentialsError:
-            raise InputError("no AWS credentials found: use --profile, AWS_* variables, or an instance role") from None
+            raise InputError(NO_CREDENTIALS) from None
         except NoRegionError:
             raise InputError("no AWS region: use --region or set it in pipeline.yml") from None
         except ClientError as exc:

@@ -11,7 +11,8 @@ from pipeline.commands.context import Context
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--go-dir", help="the Go module to build (default: go-function/ beside environments/)")
+    parser.add_argument("--go-dir", help="the Go module to build (default: pipeline.yml go_dir, go-function/ "
+                                         "beside environments/)")
     parser.add_argument("--dist", default="dist", help="output directory (default: dist)")
     parser.add_argument("--version", dest="build_version", help="version stamped into the binary "
                         "(default: git describe)")
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     root = repo_root(ctx)
-    go_dir = Path(args.go_dir) if args.go_dir else root / "go-function"
+    go_dir = Path(args.go_dir) if args.go_dir else config.go_module()
     version = args.build_version or default_version(root)
     arch = config.function_defaults.architecture
     ctx.out.progress(f"building {config.name} {version} for {arch} from {go_dir}"

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             return code
 
         step("validate the environments (offline)", validate, [])
-        step("build the Go function", build, ["--dist", args.dist, "--go-dir", str(source.parent / "go-function")]
+        step("build the Go function", build, ["--dist", args.dist, "--go-dir", str(ctx.config().go_module())]
              + (["--skip-tests"] if args.skip_tests else []))
         with Emulator() as emulator:
             emulator.export_environment(os.environ)

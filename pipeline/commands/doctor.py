@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.engine.doctor import Doctor
 
-    checks = Doctor(config, ctx.sessions, ctx.accounts).run(env)
+    checks = Doctor(config, ctx.sessions, ctx.accounts, ctx.engine).run(env)
     failures = [c for c in checks if c.failed]
     ctx.out.table(["check", "where", "result", "detail", "fix"], [c.row() for c in checks],
                   title=f"doctor: {env.name}")

@@ -1,4 +1,9 @@
-"""`pipeline history [--env E] [--limit N]`: ledger records, newest first."""
+"""`pipeline history [--env E] [--limit N] [--per-env]`: ledger records, newest first.
+
+`--limit N` is the newest N records overall (all envs merged by time); `--per-env` keeps the
+grouping by env with N records each. Records are read newest first and only as far as needed:
+at most N per env.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from pipeline.inputs import positive_int
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="one environment (default: all)")
-    parser.add_argument("--limit", type=positive_int, default=20, help="records per environment (default 20)")
+    parser.add_argument("--limit", type=positive_int, default=20,
+                        help="the newest N records (default 20); with --per-env, N per environment")
+    parser.add_argument("--per-env", action="store_true", help="group by environment, --limit records each")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,17 +27,23 @@ def run(args: argparse.Namespace) -> int:
     config = ctx.config()
     names = [config.env(args.env).name] if args.env else list(config.order)
     store = ctx.engine.ledger
-    rows, records = [], []
+    found = []  # (env, record), each env's newest first
     for name in names:
         view = store.view(name)
         for i, record in enumerate(view.newest_first()):
             if i >= args.limit:
                 break
-            data = record.data
-            rows.append([name, record.seq, str(data.get("time", ""))[:19], record.type, data.get("action"),
-                         R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record),
-                         R.smoke_summary(record), _who(R.actor(record)), data.get("reason")])
-            records.append({"key": record.key, "hash": record.hash, **data})
+            found.append((name, record))
+    if not args.per_env:  # the newest N overall: every env's N newest, merged by time
+        found.sort(key=lambda item: (str(item[1].data.get("time", "")), item[1].seq), reverse=True)
+        found = found[:args.limit]
+    rows, records = [], []
+    for name, record in found:
+        data = record.data
+        rows.append([name, record.seq, str(data.get("time", ""))[:19], record.type, data.get("action"),
+                     R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record),
+                     R.smoke_summary(record), _who(R.actor(record)), data.get("reason")])
+        records.append({"key": record.key, "hash": record.hash, **data})
     ctx.out.table(["env", "seq", "time", "type", "action", "outcome", "artifact", "version", "smoke", "who",
                    "detail"], rows)
     ctx.out.document("history", records=records)

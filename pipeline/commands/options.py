@@ -17,7 +17,7 @@ def global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     parser.add_argument(
         "--local", action="store_true", default=argparse.SUPPRESS if suppress else False,
-        help="run against the embedded AWS emulator (started in-process)",
+        help="run against a fresh, empty embedded AWS emulator, for this command only (`pipeline local up` keeps one)",
     )
     parser.add_argument(
         "-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
@@ -25,5 +25,6 @@ def global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     parser.add_argument(
         "--config-dir", default=argparse.SUPPRESS if suppress else "environments",
-        help="directory holding pipeline.yml and the env files (default: environments)",
+        help="directory holding pipeline.yml and the env files (default: environments, here or in a parent "
+             "directory up to the repository root)",
     )

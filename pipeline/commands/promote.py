@@ -6,14 +6,14 @@ import argparse
 
 from pipeline.commands.context import Context
 from pipeline.errors import EXIT_FAILED, EXIT_OK
-from pipeline.inputs import require_sha256
+from pipeline.inputs import require_sha_prefix
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", required=True, metavar="ENV", help="environment to promote into")
-    parser.add_argument("--artifact", metavar="SHA256",
-                        help="artifact digest (default: what passed in the predecessor; for the first stage, "
-                             "the newest staged)")
+    parser.add_argument("--artifact", metavar="SHA",
+                        help="artifact sha256, or a unique prefix of it (>= 7 hex characters, like the 12 tables "
+                             "show) (default: what passed in the predecessor; for the first stage, the newest staged)")
     parser.add_argument("--approve", action="store_true", help="approve (recorded with your STS identity)")
     parser.add_argument("--approval-from-pipeline", action="store_true",
                         help="in CodeBuild: the approval is the pipeline's manual approval action for this env "
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     env = config.env(args.to)  # exit 2 before any AWS call
-    artifact = require_sha256(args.artifact, "--artifact") if args.artifact is not None else None
+    artifact = require_sha_prefix(args.artifact, "--artifact") if args.artifact is not None else None
     if args.reason and not args.approve:
         from pipeline.errors import InputError
 
@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
         if args.approve:
             raise InputError("--approve and --approval-from-pipeline exclude each other: one approval, one approver")
+        if artifact is not None:  # the approval names the full digest: resolve a typed prefix first
+            from pipeline.engine.promote import staged_digest
+
+            artifact = staged_digest(ctx.engine, artifact)
         pipeline_approval = approval_from_pipeline(ctx.sessions, config, env, artifact, os.environ,
                                                    ctx.out.progress)
         if pipeline_approval is not None:

@@ -11,13 +11,14 @@ import sys
 
 from pipeline.commands.context import Context
 from pipeline.errors import InputError
-from pipeline.inputs import require_sha256
+from pipeline.inputs import require_sha_prefix
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True)
-    parser.add_argument("--artifact", metavar="SHA256", help="an artifact that passed smoke in this env")
-    parser.add_argument("--to", metavar="SHA256", help=argparse.SUPPRESS)  # deprecated name of --artifact
+    parser.add_argument("--artifact", metavar="SHA", help="an artifact that passed smoke in this env: its sha256 or "
+                                                          "a unique prefix (>= 7 hex characters)")
+    parser.add_argument("--to", metavar="SHA", help=argparse.SUPPRESS)  # deprecated name of --artifact
     parser.add_argument("--dry-run", action="store_true", help="print the rollback plan; write nothing")
 
 
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         if args.artifact is not None:
             raise InputError("--to is the old name of --artifact: give only --artifact")
         flag, value = "--to", args.to
-    artifact = require_sha256(value, flag) if value is not None else None  # exit 2 before any AWS call
+    artifact = require_sha_prefix(value, flag) if value is not None else None  # exit 2 before any AWS call
     if args.to is not None:  # after the check: bad input stays one error line
         sys.stderr.write("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` (same value)\n")
     from pipeline.engine.rollback import rollback

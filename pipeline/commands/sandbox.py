@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         if name == "up":
             sp.add_argument("--renew", action="store_true", help="push `expires` to now + ttl_days again")
         if name == "deploy":
-            sp.add_argument("--go-dir", type=Path, help="the Go module (default: go-function/ beside environments/)")
+            sp.add_argument("--go-dir", type=Path, help="the Go module (default: pipeline.yml go_dir)")
             sp.add_argument("--dist", type=Path, default=Path("dist"), help="build output directory (default: dist)")
             sp.add_argument("--skip-tests", action="store_true", help="do not run go test first")
         if name == "invoke":
@@ -108,7 +108,7 @@ def _up(ctx: Context, args: argparse.Namespace) -> int:
 
 def _deploy(ctx: Context, args: argparse.Namespace) -> int:
     box = _open(ctx, args)
-    go_dir = args.go_dir or Path(ctx.config().directory).resolve().parent / "go-function"
+    go_dir = args.go_dir or ctx.config().go_module()
     result = box.deploy(go_dir, args.dist, run_tests=not args.skip_tests)
     ctx.out.table(["smoke", "status", "result", "ms"],
                   [[r.name, r.status, "PASS" if r.passed else f"FAIL: {r.reason}", f"{r.duration_ms:.0f}"]

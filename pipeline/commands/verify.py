@@ -52,18 +52,10 @@ def run(args: argparse.Namespace) -> int:
         lock = lock_state(view.newest_first())
         live_problems: list[str] = []
         dead = EnvLock(engine, env).dead(lock) if lock.started else None
-        if lock.started and dead:
-            live_problems.append(f"{env.name}: lock {lock.started.key} of {R.holder(lock.started).actor} is dead "
-                                 f"({dead}): the next promote or rollback reconciles it, or "
-                                 f"`pipeline unlock --env {env.name} --force`")
         for target in env.targets:
-            status = target_status(engine, env, target, view, weights=True)
+            status = target_status(engine, env, target, view, lock=lock, dead=dead)
             where = f"{env.name} {target.account}/{target.region}"
-            if status.drift:
-                live_problems.append(f"{where}: {status.drift_reason()}")
-            if status.canary and not lock.held:
-                live_problems.append(f"{where}: a canary weight is left on the alias ({status.canary}) while no "
-                                     "promotion holds the lock")
+            live_problems += [f"{where}: {f.message} (fix: {f.fix})" for f in status.findings]
             if status.live_sha256:
                 staged = engine.store.head(status.live_sha256)
                 got = hex_sha256(staged.code_sha256) if staged else None
@@ -72,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
                                          + ("is missing" if staged is None else f"now has sha256 {got}"))
                 if target.region != ctx.config().tooling.region:  # the copy this target's region loads from
                     live_problems += replica_problems(engine, where, target.region, status.live_sha256)
+        if lock.started and dead:  # after what it left live: that is what the first line must name
+            live_problems.append(f"{env.name}: lock {lock.started.key} of {R.holder(lock.started).actor} is dead "
+                                 f"({dead}): the next promote or rollback reconciles it, or "
+                                 f"`pipeline unlock --env {env.name} --force`")
         problems += live_problems
         rows.append([env.name, len(records), "ok" if not chain else f"{len(chain)} problem(s)",
                      "ok" if not live_problems else f"{len(live_problems)} problem(s)"])

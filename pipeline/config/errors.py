@@ -58,13 +58,21 @@ def _message(err: dict[str, Any], path: KeyPath, schema: dict[str, Any]) -> str:
     if kind in ("value_error", "assertion_error"):
         return msg.split(", ", 1)[1] if msg.startswith(("Value error, ", "Assertion failed, ")) else msg
     msg = msg[0].lower() + msg[1:]
+    if kind == "string_pattern_mismatch":
+        from pipeline.config.wording import pattern_words
+
+        words = pattern_words(str((err.get("ctx") or {}).get("pattern", "")))
+        if words:
+            return f"{_shown(err.get('input'))} is not {words}"
     if kind.endswith("_type") or kind in ("literal_error", "string_pattern_mismatch", "enum"):
         value = err.get("input")
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return f"{msg}, got {type(value).__name__} {shown}"
+        return f"{msg}, got {type(value).__name__} {_shown(value)}"
     return msg
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def allowed_keys(schema: dict[str, Any], path: KeyPath) -> list[str]:

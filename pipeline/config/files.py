@@ -125,6 +125,7 @@ class Tooling(Strict):
 class Gates(Strict):
     requires: EnvName | None = Field(None, description="env whose passed smoke record this digest needs")
     approval: bool = False
+    clean: bool = Field(False, description="refuse artifacts built from a dirty work tree (approval envs always do)")
     freeze: list[Annotated[str, Field(pattern=FREEZE_RE.pattern)]] = Field(
         default_factory=list, description='windows like "Fri 15:00-Mon 08:00" in the env timezone')
     alarms: list[str] = Field(default_factory=list, description="CloudWatch alarm names (in each target's account "
@@ -265,6 +266,8 @@ class PipelineFile(Strict):
     function: FunctionDefaults = Field(default_factory=FunctionDefaults)
     defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
     timezone: TimeZone = "UTC"
+    go_dir: str = Field("go-function", min_length=1, description="the Go module (its go.mod) that build and "
+                        "sandbox deploy compile, relative to the folder holding environments/")
     source: PipelineSource | None = Field(
         None, description="what the CodePipeline builds: {type: s3, bucket, key} or "
                           "{type: codeconnections, connection_arn, repository, branch} (default: s3 in the artifact "

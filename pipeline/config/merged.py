@@ -74,6 +74,11 @@ class PipelineConfig:
     sandbox: SandboxSettings | None = None
     function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
     source: S3Source | CodeConnectionsSource | None = None  # the CodePipeline's source (None: S3 default)
+    go_dir: str = "go-function"  # pipeline.yml go_dir: relative to the folder holding environments/
+
+    def go_module(self) -> Path:
+        """The Go module `build` and `sandbox deploy` compile (pipeline.yml `go_dir`)."""
+        return Path(self.directory).resolve().parent / self.go_dir
 
     @property
     def artifact_bucket(self) -> str:

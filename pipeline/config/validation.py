@@ -219,4 +219,5 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
                              pipeline.tooling.role, pipeline.tooling.external_id)
     return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
                           order=tuple(pipeline.order), environments=environments, sandbox=plain(sandbox),
-                          function_defaults=function_defaults, source=plain(pipeline.source))
+                          function_defaults=function_defaults, source=plain(pipeline.source),
+                          go_dir=pipeline.go_dir)

@@ -55,6 +55,7 @@ class Gates:
     approval: bool = False
     freeze: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
+    clean: bool = False  # refuse dirty builds here too (approval envs always do)
 
 
 @dataclass(frozen=True)

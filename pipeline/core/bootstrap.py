@@ -43,6 +43,12 @@ class LiveFunction:
     memory: int
     architecture: str
     tags: Mapping[str, str] = field(default_factory=dict)
+    alias_version: str | None = None  # the version the live alias points at (code_sha256 is then its code)
+    latest_code_sha256: str | None = None  # base64 of $LATEST's code when the live alias runs other code
+
+    @property
+    def latest_sha256(self) -> str | None:
+        return hex_sha256(self.latest_code_sha256) if self.latest_code_sha256 else None
 
     @property
     def sha256(self) -> str:
@@ -97,12 +103,16 @@ def function_code(config: PipelineConfig, live: LiveFunction | None, region: str
         return stub_code(config, region)
     sha = live.sha256
     notes: list[str] = []
+    running = f"the code the live alias runs (v{live.alias_version})" if live.alias_version else "the running code"
+    if live.latest_sha256 and live.latest_sha256 != sha:
+        notes.append(f"{live.name}: keeping {running}, {sha[:12]}; $LATEST holds {live.latest_sha256[:12]}, which "
+                     "live does not run (rolled back, or never verified)")
     tagged = live.tags.get(TAG_ARTIFACT)
     if tagged and tagged != sha:
         notes.append(f"{live.name}: tag {TAG_ARTIFACT}={tagged[:12]} but the code running is {sha[:12]}; "
-                     "keeping the running code")
+                     f"keeping {running}")
     elif not tagged:
-        notes.append(f"{live.name}: no {TAG_ARTIFACT} tag; keeping the running code {sha[:12]}")
+        notes.append(f"{live.name}: no {TAG_ARTIFACT} tag; keeping {running} {sha[:12]}")
     bucket = naming.artifact_bucket(config, region or config.tooling.region)  # Lambda reads its own region
     return FunctionCode(bucket, naming.artifact_key(config, sha), GO_RUNTIME, GO_HANDLER, sha,
                         live.tags.get(TAG_COMMIT, ""), "live artifact", notes=tuple(notes))

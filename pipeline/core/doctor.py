@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +29,23 @@ class Check:
     def row(self) -> list[str]:
         return [self.name, self.where, self.status.upper(), self.detail, self.hint]
 
+    @property
+    def command(self) -> str:
+        """The command line the hint suggests, as it must be pasted ('' when the fix is not a command)."""
+        return fix_command(self.hint)
+
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.name, "where": self.where, "status": self.status, "detail": self.detail,
-                "hint": self.hint}
+                "hint": self.hint, "command": self.command}
+
+
+# a hint names at most one command: `pipeline VERB` and its options and values, up to "(", ":", ";" or the end
+_COMMAND = re.compile(r"\bpipeline [a-z][a-z-]*(?: (?:--?[a-z][a-z-]*|[A-Za-z0-9_./=-]+))*")
+
+
+def fix_command(hint: str) -> str:
+    found = _COMMAND.search(hint)
+    return found.group(0) if found else ""
 
 
 def passed(name: str, where: str, detail: str) -> Check:
@@ -82,13 +97,13 @@ def function_check(where: str, name: str, live: LiveFunction | None, architectur
     if live.runtime == GO_RUNTIME:
         if live.handler != GO_HANDLER:
             return failed("function", where, f"{name}: handler {live.handler!r}, expected {GO_HANDLER!r}",
-                          "promote the artifact again (pipeline promote)")
+                          f"run {fix} (the function stack sets the Go handler back)")
         return passed("function", where, f"{name}: {GO_RUNTIME}, artifact {live.sha256[:12]}")
     if live.runtime == STUB_RUNTIME:
         if tagged and tagged != stub_sha256():
             return failed("function", where, f"{name} is back on the stub runtime {STUB_RUNTIME} but is tagged "
                                              f"with artifact {tagged[:12]}: the runtime was reverted",
-                          f"promote again: pipeline promote --artifact {tagged[:12]}")
+                          f"run {fix} (the function stack takes the live alias's code and runtime back)")
         if live.handler != STUB_HANDLER:
             return failed("function", where, f"{name}: handler {live.handler!r}, expected {STUB_HANDLER!r}",
                           f"run {fix}")

@@ -20,15 +20,20 @@ class GateResult:
     name: str
     passed: bool
     reason: str
+    until: str | None = None  # freeze: when the freeze ends (ISO 8601, in the env's timezone)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.until is None:
+            del data["until"]
+        return data
 
 
 def evaluate(facts: GateFacts) -> list[GateResult]:
     """Every gate, in the order they are printed: all of them are decided before any write."""
     return [predecessor(facts.requires, facts.digest, facts.passed_in_requires),
             approval(facts.approval_required, facts.approver, facts.reason, facts.dirty),
+            clean(facts.clean_required, facts.dirty),
             freeze(list(facts.freeze), facts.timezone, facts.now),
             alarms(facts.alarm_states),
             integrity(facts.digest, facts.staged_sha256, facts.staged_where, facts.replicas),
@@ -36,12 +41,22 @@ def evaluate(facts: GateFacts) -> list[GateResult]:
 
 
 def refusal(results: list[GateResult]) -> tuple[str, list[str]] | None:
-    """(one-line message, details) when any gate failed."""
+    """(one-line message naming each failing gate once, with its reason; those lines) when any gate failed."""
     failed = failing(results)
     if not failed:
         return None
-    return (f"refused by {', '.join(g.name for g in failed)}: " + "; ".join(f"{g.name}: {g.reason}" for g in failed),
-            [f"{g.name}: {g.reason}" for g in failed])
+    lines = [f"{g.name}: {g.reason}" for g in failed]
+    return "refused: " + "; ".join(lines), lines
+
+
+def dirty_warning(digest: str, dirty: bool, env: str, refusing: list[str], first: str) -> str | None:
+    """The warning for a dirty build that passes here but that a later env will refuse (None: nothing to say)."""
+    refusing = [n for n in refusing if n != env]
+    if not dirty or not refusing:
+        return None
+    return (f"warning: {digest[:12]} was built from a dirty work tree: {', '.join(refusing)} will refuse it; to "
+            "release this change, commit it, then `pipeline build`, `pipeline stage` and start again with "
+            f"`pipeline promote --to {first}`")
 
 
 def failing(results: list[GateResult]) -> list[GateResult]:
@@ -61,11 +76,23 @@ def approval(required: bool, approver: str | None, reason: str | None, dirty: bo
     if not required:
         return GateResult("approval", True, "not required")
     if dirty:
-        return GateResult("approval", False, "artifact was built from a dirty work tree: approval envs refuse it")
+        return GateResult("approval", False, "artifact was built from a dirty work tree: approval envs refuse it; "
+                                             "commit, `pipeline build`, `pipeline stage`, then promote the new "
+                                             "artifact from the first stage")
     if approver is None:
         return GateResult("approval", False, "this environment needs an approval: rerun with --approve "
                                              "(or approve the pipeline's manual approval action)")
     return GateResult("approval", True, f"approved by {approver}" + (f": {reason}" if reason else ""))
+
+
+def clean(required: bool, dirty: bool) -> GateResult:
+    if not required:
+        return GateResult("clean", True, "not required" + (" (the artifact is a dirty build)" if dirty else ""))
+    if dirty:
+        return GateResult("clean", False, "artifact was built from a dirty work tree and this env has gates.clean: "
+                                          "commit, `pipeline build`, `pipeline stage`, then promote the new "
+                                          "artifact from the first stage")
+    return GateResult("clean", True, "built from a clean work tree")
 
 
 def parse_window(text: str) -> tuple[int, int]:
@@ -85,11 +112,33 @@ def in_window(window: str, local: dt.datetime) -> bool:
     return t >= start or t < end  # wraps over the week's end
 
 
+def freeze_until(windows: list[str], local: dt.datetime) -> dt.datetime | None:
+    """When the freeze holding at `local` ends (None: not frozen): the end of its window, or of the next
+    windows it runs into (Fri 15:00-Mon 08:00 then Mon 08:00-Mon 10:00 ends Monday 10:00). Wall-clock
+    times in `local`'s zone."""
+    until = local.replace(second=0, microsecond=0)
+    if not any(in_window(w, until) for w in windows):
+        return None
+    for _ in range(len(windows) + 1):
+        holding = [w for w in windows if in_window(w, until)]
+        if not holding:
+            return until
+        t = until.weekday() * 1440 + until.hour * 60 + until.minute
+        ahead = max((parse_window(w)[1] - t) % WEEK or WEEK for w in holding)
+        naive = until.replace(tzinfo=None) + dt.timedelta(minutes=ahead)  # wall-clock minutes, then the zone
+        until = naive.replace(tzinfo=local.tzinfo)
+    return until  # windows covering the whole week: frozen for good; the last end found
+
+
 def freeze(windows: list[str], timezone: str, now: dt.datetime) -> GateResult:
     local = now.astimezone(ZoneInfo(timezone))
     for window in windows:
         if in_window(window, local):
-            return GateResult("freeze", False, f"frozen: {window} ({timezone}; now {local:%a %H:%M})")
+            until = freeze_until(windows, local)
+            assert until is not None
+            return GateResult("freeze", False, f"frozen until {until:%a %Y-%m-%d %H:%M} {timezone} "
+                                               f"(window {window}; now {local:%a %H:%M})",
+                              until=until.isoformat(timespec="minutes"))
     if not windows:
         return GateResult("freeze", True, "no freeze windows")
     return GateResult("freeze", True, f"outside {', '.join(windows)} ({timezone}; now {local:%a %H:%M})")

@@ -83,7 +83,7 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
             outcome: str, reason: str, version: str | None, previous_version: str | None, actor: str,
             closes: bool, build_id: str | None = None, approval: Mapping[str, Any] | None = None,
             gates: Sequence[Mapping[str, Any]] | None = None, smoke: Sequence[Mapping[str, Any]] | None = None,
-            timings: Mapping[str, float] | None = None) -> dict[str, Any]:
+            timings: Mapping[str, float] | None = None, dirty: bool | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "type": OUTCOME, "action": action, "started_seq": started_seq, "target": target.to_dict(),
         "account": target.account, "region": target.region, "artifact": artifact, "commit": commit,
@@ -92,6 +92,8 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
     if action == "promote" and outcome != ABORTED:
         fields.update(build_id=build_id, approval=dict(approval) if approval is not None else None,
                       gates=[dict(g) for g in gates or ()])
+        if dirty is not None:  # the staged manifest's word, so `status` need not read the started record
+            fields["dirty"] = dirty
     if smoke is not None:
         fields["smoke"] = [dict(s) for s in smoke]
     if timings is not None:

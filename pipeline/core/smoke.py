@@ -36,14 +36,41 @@ class SmokeResult:
     reason: str
     status: int | None
     duration_ms: float
-    response: str
+    response: Any  # the answer as JSON (see `answer`), or an excerpt of its text when it is no JSON
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+MAX_ANSWER_BYTES = 4096  # kept whole as JSON up to this size (it goes into the ledger); longer: an excerpt
+
+
+def answer(payload: bytes) -> Any:
+    """What the function answered, for the ledger and `--output json`: JSON values, not strings of JSON.
+
+    A JSON payload up to MAX_ANSWER_BYTES is kept parsed, with an HTTP answer's text `body` parsed too
+    when it is JSON itself; anything else is the first 500 bytes as text.
+    """
+    excerpt = payload[:500].decode("utf-8", "replace")
+    if len(payload) > MAX_ANSWER_BYTES:
+        return excerpt
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return excerpt
+    body = data.get("body") if isinstance(data, dict) and not data.get("isBase64Encoded") else None
+    if isinstance(body, str):
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            parsed = None
+        if isinstance(parsed, (dict, list)):  # a text body ("42", "ok") stays the text it is
+            data = {**data, "body": parsed}
+    return data
+
+
 def evaluate(case: SmokeCase, qualifier: str, inv: Invocation) -> SmokeResult:
-    excerpt = inv.payload[:500].decode("utf-8", "replace")
+    excerpt = answer(inv.payload)
 
     def result(passed: bool, reason: str, status: int | None = None) -> SmokeResult:
         # one line, bounded: the reason goes into the ledger, tables and the command's error line

@@ -136,7 +136,8 @@ class Bootstrapper:
     def read_function(self, env: Environment, target: Target, *, fresh: bool) -> tuple[LiveFunction | None, bool]:
         """The live function through the deploy role, and whether its artifact object is still staged."""
         session = self.deploy_session(env, target, fresh=fresh)
-        live = read_live_function(session, target.region, naming.function_name(self.config, env))
+        live = read_live_function(session, target.region, naming.function_name(self.config, env),
+                                  follow_alias=True)
         if live is None or not live.promoted:
             return live, True
         return live, object_present(self.tooling_session(), self.config,

@@ -57,4 +57,4 @@ class EngineContext:
 
     def function(self, env: Environment, target: Target) -> FunctionAdapter:
         return FunctionAdapter(self.session(env, target), target.region, naming.function_name(self.config, env),
-                               sleep=self.sleep)
+                               sleep=self.sleep, fix=f"pipeline bootstrap --env {env.name}")

@@ -27,6 +27,7 @@ from pipeline.core.doctor import (
     skipped,
     stack_check,
 )
+from pipeline.engine.context import EngineContext
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.render import render_function, render_target, render_tooling
@@ -41,10 +42,12 @@ def _aws_error(exc: Exception) -> str:
 
 
 class Doctor:
-    def __init__(self, config: PipelineConfig, factory: SessionFactory, accounts: Accounts) -> None:
+    def __init__(self, config: PipelineConfig, factory: SessionFactory, accounts: Accounts,
+                 engine: EngineContext | None = None) -> None:
         self.config = config
         self.factory = factory
         self.accounts = accounts
+        self.engine = engine  # with it, the live alias is judged against the ledger and the lock too
         self.checks: list[Check] = []
 
     def run(self, env: Environment) -> list[Check]:
@@ -118,15 +121,17 @@ class Doctor:
         where = f"{env.name} {target.account}/{target.region}"
         fix = f"pipeline bootstrap --env {env.name}"
         bucket = naming.artifact_bucket(self.config, target.region)  # the home bucket or this region's replica
+        found = bucket_region  # where this target's bucket is: the home bucket's region, or the replica's
         if target.region != self.config.tooling.region and tooling is not None:
-            bucket_region = self._replica_location(tooling, where, target.region)
-        if bucket_region is not None:
-            self.checks.append(bucket_region_check(where, bucket, bucket_region, target.region))
+            found = self._replica_location(tooling, where, target.region)
+        if found is not None:
+            self.checks.append(bucket_region_check(where, bucket, found, target.region))
         elif target.region == self.config.tooling.region or tooling is None:
             self.checks.append(skipped("bucket region", where, "artifact bucket not readable"))
         deploy = self._session("deploy role", where, lambda: self.accounts.target(env, target),
                                f"run {fix} (creates {env.deploy_role}, trusting the tooling account)")
-        names = ("target stack", "function stack", "function", "artifact readable")
+        names = ("target stack", "function stack", "function", "artifact readable",
+                 *(("live alias",) if self.engine is not None else ()))
         if deploy is None:
             self.checks += [skipped(n, where, "deploy role not assumable") for n in names]
             return
@@ -137,13 +142,42 @@ class Doctor:
                     function_stack.version, fix)
         name = naming.function_name(self.config, env)
         try:
-            live = read_live_function(deploy, target.region, name)
+            live = read_live_function(deploy, target.region, name, follow_alias=True)
         except PipelineError as exc:
             self.checks.append(failed("function", where, exc.message, f"check the deploy role's rights ({fix})"))
             live = None
         else:
             self.checks.append(function_check(where, name, live, env.function.architecture, fix))
         self._readable(where, deploy, function_code(self.config, live, target.region), fix, target.region)
+        if self.engine is not None and tooling is not None and bucket_region is not None:
+            self._live(env, target, where)
+        elif self.engine is not None:
+            self.checks.append(skipped("live alias", where, "the ledger (artifact bucket) is not readable"))
+
+    def _live(self, env: Environment, target: Target, where: str) -> None:
+        """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make)."""
+        from pipeline.core.ledger import lock_state
+        from pipeline.core.live import live_check, lock_check
+        from pipeline.core.locks import age_seconds
+        from pipeline.engine.lock import EnvLock
+        from pipeline.engine.state import LockStatus, target_status
+
+        assert self.engine is not None
+        try:
+            view = self.engine.ledger.view(env.name)
+            lock = lock_state(view.newest_first())
+            dead = EnvLock(self.engine, env).dead(lock) if lock.held else None
+            status = target_status(self.engine, env, target, view, lock=lock, dead=dead)
+        except (PipelineError, ClientError) as exc:
+            self.checks.append(failed("live alias", where, _aws_error(exc),
+                                      "check the tooling role's rights on the ledger and the deploy role's on the "
+                                      "function"))
+            return
+        if target == env.targets[0]:  # one lock per env
+            line = LockStatus(env.name, lock, age_seconds(lock, self.engine.now()), dead).line() if lock.held else ""
+            self.checks.append(lock_check(env.name, f"{env.name} ledger", lock.held, line.removeprefix("lock: "),
+                                          dead))
+        self.checks.append(live_check(where, status.facts, status.dirty))
 
     def _stack(self, name: str, where: str, session: AccountSession, region: str, stack: str, expected: str,
                fix: str) -> None:

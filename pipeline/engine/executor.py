@@ -8,6 +8,7 @@ tests show that what runs is what `--dry-run` printed. `DisplayExecutor` is the 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,9 @@ class Executor:
         self.smoke_cases = smoke_cases
         self.source = source
         self.bake = bake
+        # Ctrl-C reaches only the main thread: the targets of a wave (worker threads) see it here, take no
+        # further step, and go back (a bake waiting on it wakes at once)
+        self.stop = threading.Event()
 
     # -- a whole plan ----------------------------------------------------------------------------------
     def run_waves(self, plan: Plan, runs: list[TargetRun]) -> None:
@@ -117,8 +121,20 @@ class Executor:
             if len(members) == 1:
                 self.run_target(members[0])
             else:
+                interrupted = False
                 with ThreadPoolExecutor(max_workers=len(members)) as pool:
-                    list(pool.map(self.run_target, members))
+                    futures = [pool.submit(self.run_target, m) for m in members]
+                    try:
+                        for future in futures:
+                            future.result()
+                    except KeyboardInterrupt:
+                        self.stop.set()  # the workers stop and undo; leaving this block waits for them
+                        interrupted = True
+                if interrupted:  # as for a failed target: its whole wave goes back
+                    for run in members:
+                        if run.outcome == R.PASSED:
+                            self.undo(run, "interrupted")
+                    raise KeyboardInterrupt
             if any(r.outcome != R.PASSED for r in members):
                 for run in members:
                     if run.outcome == R.PASSED:
@@ -157,6 +173,9 @@ class Executor:
 
     # -- one step --------------------------------------------------------------------------------------
     def do(self, run: TargetRun, step: Step, what: str = "") -> None:
+        if self.stop.is_set() and not what:  # interrupted: no further step (the undo steps still run)
+            published = run.published is not None
+            raise StepFailed(R.ROLLED_BACK if published else R.FAILED, "interrupted", undo=published)
         run.executed.append(step)
         name = TIMING.get(step.kind, step.kind)
         start = time.perf_counter()
@@ -169,14 +188,17 @@ class Executor:
     def _do(self, run: TargetRun, step: Step) -> str:
         fn = run.fn
         if isinstance(step, SwitchRuntime):
+            fn.last_wait = None
             fn.switch_runtime(step.runtime, step.handler)
-            return f"runtime {step.current} -> {step.runtime}, waited for the update"
+            return f"runtime {step.current} -> {step.runtime}" + (f", {fn.last_wait}" if fn.last_wait else "")
         if isinstance(step, DeployCode):
             assert self.source is not None
             s = self.source
-            bucket, version_id = s.at(run.target.region)
+            fn.last_wait = None
+            bucket, version_id = s.at(run.target.region)  # Lambda loads code only from its own region
             run.published = fn.deploy(bucket, s.key, version_id, s.architecture)
-            return f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
+            return (f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
+                    + (f", {fn.last_wait}" if fn.last_wait else ""))
         if isinstance(step, VerifyCode):
             got = hex_sha(run.published.code_sha256) if run.published else None
             if got != step.digest:
@@ -205,7 +227,16 @@ class Executor:
         if isinstance(step, Bake):
             assert self.bake is not None
             self.progress(f"  {run.label}: baking {step.seconds}s, watching alarms ...")
-            failure = self.bake(run, step.seconds)
+            start = time.perf_counter()
+            interrupted = f"  {run.label}: bake interrupted after {{:.2f}}s of {step.seconds}s"
+            try:
+                failure = self.bake(run, step.seconds)
+            except KeyboardInterrupt:  # say so before the undo's lines: the bake did not finish
+                self.progress(interrupted.format(time.perf_counter() - start))
+                raise
+            if self.stop.is_set():  # a worker thread woken by Ctrl-C in the main thread
+                self.progress(interrupted.format(time.perf_counter() - start))
+                raise StepFailed(R.ROLLED_BACK, "interrupted", undo=True)
             if failure is not None:
                 raise StepFailed(R.ROLLED_BACK, failure, undo=True)
             return "bake finished"

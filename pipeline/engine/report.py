@@ -21,6 +21,7 @@ class Result:
     runs: list[TargetRun] = field(default_factory=list)
     ledger: list[str] = field(default_factory=list)
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)  # what a person must know before this runs (e.g. a re-deploy)
 
     @property
     def ok(self) -> bool:
@@ -38,6 +39,7 @@ class Result:
                          "steps": [{"kind": s.kind, "target": s.target, "detail": s.detail} for s in r.executed]}
                         for r in self.runs],
             "ledger": self.ledger,
+            "notes": self.notes,
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pipeline.artifact.manifest import hex_sha256
 from pipeline.config.merged import Environment
 from pipeline.core import records as R
+from pipeline.core import shas
 from pipeline.core.ledger import find_outcome
 from pipeline.core.observed import RollbackCandidate
 from pipeline.core.plan import rollback_plan
@@ -28,15 +29,21 @@ def rollback(ctx: EngineContext, env: Environment, artifact: str | None, flag: s
     lock = EnvLock(ctx, env)
     # observe
     view, held = lock.observe()
+    if artifact:  # a typed prefix means one artifact that passed here: resolved before anything is written
+        artifact = artifact.lower()
+        if not shas.is_full(artifact):
+            passed = (str(R.artifact(r)) for r in view.newest_first() if r.type == "outcome"
+                      and r.get("outcome") == R.PASSED and R.artifact(r))
+            artifact = shas.resolve(artifact, passed, flag, f"artifacts that passed smoke in {env.name}")
     if not dry_run:
         view, held = lock.clear_dead(view, held)
     lock.refuse_held(held)
     observed = [observe_target(ctx, env, target, view, "") for target in env.targets]
     current = observed[0].state.alias_sha256
     if artifact:
-        chosen = find_outcome(view.newest_first(), outcome=R.PASSED, artifact=artifact.lower())
+        chosen = find_outcome(view.newest_first(), outcome=R.PASSED, artifact=artifact)
         if chosen is None:
-            raise InputError(f"{flag} {artifact}: that artifact never passed smoke in {env.name}")
+            raise InputError(f"{flag} {artifact[:12]}: that artifact never passed smoke in {env.name}")
     else:
         chosen = find_outcome(view.newest_first(), outcome=R.PASSED, exclude_artifact=current)
         if chosen is None:

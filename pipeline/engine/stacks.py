@@ -2,8 +2,9 @@
 
 deploy(spec) = look at the stack -> recover stuck states -> change set -> print diff -> (dry run:
 delete it and stop) -> refuse guarded replacements -> execute -> stream events while polling ->
-typed result or an error naming the failed resources. Polling starts at 0.2 s and backs off to 5 s
-(the emulator is synchronous, so most waits end at the first look). The API calls themselves are the
+typed result or an error naming the failed resource and its reason. Polling starts at 0.2 s and backs off
+to 5 s, with a deadline. Change sets carry a ClientToken and executions a ClientRequestToken, so a retried
+call after a lost answer is the same call. The API calls themselves are the
 adapter's (`pipeline.aws.cloudformation.Stacks`); the order and the decisions are here.
 """
 
@@ -25,6 +26,7 @@ from pipeline.core.stacks import (
     StackEvent,
     StackSpec,
     failure_lines,
+    failures,
     is_empty_change_set,
     is_settled,
     is_success,
@@ -73,10 +75,19 @@ class StackEngine:
     # -- deploying --------------------------------------------------------------------------
     def deploy(self, spec: StackSpec, *, dry_run: bool = False, force: bool = False) -> StackResult:
         state = self.describe(spec.name)
+        if state is not None and state.status == "DELETE_IN_PROGRESS":
+            self.progress(f"{spec.name}: DELETE_IN_PROGRESS: waiting for the delete to finish")
+            self._wait_deleted(state)
+            state = None
         if state is not None and state.health is Health.IN_PROGRESS:
             self.progress(f"{spec.name}: {state.status}: waiting for the running operation to finish")
             state, _ = self._wait(state.stack_id, spec.name, since=None)
         recreate = False
+        if state is not None and state.status == "REVIEW_IN_PROGRESS":
+            # an earlier CREATE change set was never executed (its answer lost, or the run cut off): the stack
+            # holds no resource, and CloudFormation takes a new CREATE change set for it (no delete, no --force)
+            self.progress(f"{spec.name}: REVIEW_IN_PROGRESS (a change set was never executed): creating it again")
+            state = None
         if state is not None and state.health is Health.STUCK_RECREATE:
             if spec.protect and not force:
                 raise RefusedError(f"stack {spec.name} is {state.status} in a protected environment: deleting and "
@@ -133,8 +144,8 @@ class StackEngine:
         self.stacks.execute_change_set(spec.name, name)
         final, events = self._wait(stack_id, spec.name, since=since)
         if not is_success(final.status):
-            raise PipelineError(f"stack {spec.name}: {verb} ended in {final.status}",
-                                details=failure_lines(events) or ["no failed resource events found"])
+            lines = failure_lines(events) or ["no failed resource events found"]
+            raise PipelineError(f"stack {spec.name}: {verb} ended in {final.status}: {lines[0]}", details=lines)
         if spec.protect and not final.termination_protection:
             self._protect(spec.name)
         action = "recreated" if recreate else ("created" if kind == "CREATE" else "updated")
@@ -207,6 +218,9 @@ class StackEngine:
         if state.termination_protection:
             self.stacks.set_termination_protection(state.name, False)
         self.stacks.delete_stack(state.stack_id)
+        self._wait_deleted(state)
+
+    def _wait_deleted(self, state: StackState) -> None:
         deadline = self.clock() + self.poll.timeout
         intervals = self._intervals()
         while True:
@@ -223,16 +237,18 @@ class StackEngine:
     def _continue_rollback(self, state: StackState) -> None:
         self.progress(f"{state.name}: UPDATE_ROLLBACK_FAILED: continuing the update rollback")
         before = self.events_since(state.stack_id, None)
-        self.stacks.continue_update_rollback(state.name)
+        self.stacks.continue_update_rollback(state.name, self.change_set_name())
         latest = max((e.timestamp for e in before), default=None)
-        final, _ = self._wait(state.stack_id, state.name, since=latest)
+        final, new = self._wait(state.stack_id, state.name, since=latest)
         details = failure_lines(before) or ["no failed resource events found"]
         if final.status == "UPDATE_ROLLBACK_COMPLETE":
             raise PipelineError(f"stack {state.name} was UPDATE_ROLLBACK_FAILED; the rollback is now complete "
                                 "(UPDATE_ROLLBACK_COMPLETE). Fix the cause below and run the command again",
                                 details=details)
-        raise PipelineError(f"stack {state.name}: continue_update_rollback ended in {final.status}; skip the "
-                            "resources that cannot roll back (ResourcesToSkip) by hand", details=details)
+        stuck = " ".join(dict.fromkeys(e.logical_id for e in failures(new) if not e.is_stack)) or "<logical ids>"
+        raise PipelineError(f"stack {state.name}: continue_update_rollback ended in {final.status}; skip the resources "
+                            f"that cannot roll back: aws cloudformation continue-update-rollback --stack-name "
+                            f"{state.name} --resources-to-skip {stuck}", details=details)
 
     def _failure_details(self, stack_id: str, since: datetime | None) -> list[str]:
         return failure_lines(self.events_since(stack_id, since)) or ["no failed resource events found"]
@@ -242,6 +258,9 @@ class StackEngine:
         self.stacks.delete_change_set(stack, change_set)
         if review_stack_id is not None:
             self.stacks.delete_stack(review_stack_id)
+            review = self.describe(review_stack_id)
+            if review is not None:  # deleting takes a moment: the next look must find no stack
+                self._wait_deleted(review)
 
     def _protect(self, name: str) -> None:
         if self.stacks.set_termination_protection(name, True):

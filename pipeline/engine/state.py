@@ -8,9 +8,10 @@ from typing import Any
 from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.ledger import LedgerView
 from pipeline.config.merged import Environment, Target
+from pipeline.core import live as L
 from pipeline.core import records as R
 from pipeline.core.function import LIVE_ALIAS
-from pipeline.core.ledger import LockState, Record, find_outcome
+from pipeline.core.ledger import LockState, Record, find_outcome, key_for
 from pipeline.engine.context import EngineContext
 
 
@@ -24,36 +25,48 @@ class TargetStatus:
     last: Record | None  # the newest outcome of any kind (a failed attempt shows here)
     expected_sha256: str | None
     weights: dict[str, float] = field(default_factory=dict)  # a canary split on the live alias: {version: share}
+    lock_held: bool = False
+    lock_dead: str | None = None  # the held lock's holder is gone (why)
+    dirty: bool | None = None  # the running artifact was built from a dirty work tree (None: not known)
+    lock_artifact: str | None = None  # what the lock's holder deploys
+    function_missing: bool = False  # no function at all: the env is not bootstrapped
+
+    @property
+    def facts(self) -> L.LiveFacts:
+        return L.LiveFacts(self.env, f"{self.target.account}/{self.target.region}", self.live_version,
+                           self.live_sha256, self.weights, self.expected_sha256, self.lock_held, self.lock_dead,
+                           self.lock_artifact)
 
     @property
     def canary(self) -> str | None:
         """`live: 90% v1, 10% v2` while the alias splits traffic."""
-        if not self.weights or self.live_version is None:
-            return None
-        extra = ", ".join(f"{round(w * 100)}% v{v}" for v, w in sorted(self.weights.items()))
-        return f"{LIVE_ALIAS}: {round((1 - sum(self.weights.values())) * 100)}% v{self.live_version}, {extra}"
+        return L.split(self.live_version, self.weights)
+
+    @property
+    def findings(self) -> list[L.Finding]:
+        """Drift and a leftover canary weight: what is live but not a finished, verified release."""
+        return L.findings(self.facts)
 
     @property
     def drift(self) -> bool:
         return self.live_sha256 != self.expected_sha256
 
     def drift_reason(self) -> str:
-        if not self.drift:
-            return ""
-        if self.expected_sha256 is None:
-            return f"runs {_short(self.live_sha256)} but the ledger records no passed deploy (out-of-band?)"
-        return (f"runs {_short(self.live_sha256)} but the ledger says {_short(self.expected_sha256)} "
-                "(out-of-band deploy?)")
+        found = L.drift(self.facts)
+        return found.message if found else ""
 
     def row(self) -> list[Any]:
         data = self.record.data if self.record else {}
         actor = R.actor(self.record) if self.record else ""
         summary = R.smoke_summary(self.record) if self.record else None
+        commit = str(data.get("commit") or "")[:12]
+        if self.dirty:
+            commit = f"{commit or '?'} (dirty)"
         return [self.env, f"{self.target.account}/{self.target.region}", _short(self.live_sha256),
-                str(data.get("commit") or "")[:12] or None, self.live_version, str(data.get("time", ""))[:19] or None,
+                commit or None, self.live_version, str(data.get("time", ""))[:19] or None,
                 actor.rsplit("/", 1)[-1] if actor else None,
                 (f"{summary or '0/0'} passed") if data else None,
-                self.last_attempt(), "DRIFT" if self.drift else "ok"]
+                self.last_attempt(), L.label(self.facts)]
 
     def last_attempt(self) -> str | None:
         """The newest outcome when it is not the one that describes what runs (e.g. a rolled-back release)."""
@@ -72,25 +85,51 @@ class TargetStatus:
                 "last_attempt": ({"outcome": R.outcome_of(self.last), "artifact": R.artifact(self.last),
                                   "reason": self.last.get("reason"), "when": self.last.get("time")}
                                  if self.last_attempt() else None),
-                "canary": {"weights": self.weights, "split": self.canary} if self.weights else None}
+                "dirty": self.dirty,
+                "canary": ({"weights": self.weights, "split": self.canary, "running": L.canary_running(self.facts)}
+                           if self.weights else None),
+                "findings": [{"kind": f.kind, "message": f.message, "fix": f.fix} for f in self.findings]}
 
 
-HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smoke", "last attempt", "drift"]
+HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smoke", "last attempt", "drift", "next"]
 
 
 def target_status(ctx: EngineContext, env: Environment, target: Target, view: LedgerView, *,
-                  weights: bool = False) -> TargetStatus:
-    """The live alias against the ledger; with `weights`, also the alias's canary split (one more call)."""
+                  lock: LockState | None = None, dead: str | None = None) -> TargetStatus:
+    """The live alias (its version and its canary split: two calls) against the ledger and the env's lock."""
     fn = ctx.function(env, target)
     live = fn.version(LIVE_ALIAS)
-    split = (fn.alias_weights(LIVE_ALIAS) or {}) if weights and live else {}
+    split = (fn.alias_weights(LIVE_ALIAS) or {}) if live else {}
+    missing = live is None and fn.version() is None  # (one more call only before the first promotion)
     where = {"account": target.account, "region": target.region}
     # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target.
     record = find_outcome(view.newest_first(), target=where, outcome=R.PASSED)
     newest = find_outcome(view.newest_first(), target=where)
     expected = R.artifact(record) if record else None
-    return TargetStatus(env.name, target, hex_sha(live.code_sha256) if live else None,
-                        live.version if live else None, record, newest, expected, split)
+    running = hex_sha(live.code_sha256) if live else None
+    return TargetStatus(env.name, target, running, live.version if live else None, record, newest, expected, split,
+                        bool(lock and lock.held), dead,
+                        dirty_of(view, record) if running == expected else None,
+                        R.artifact(lock.started) if lock and lock.started else None, missing)
+
+
+def dirty_of(view: LedgerView, record: Record | None) -> bool | None:
+    """Whether the artifact of a PASSED `record` was built from a dirty work tree, as the `started` record
+    of its promotion here says (copied from the staged manifest); None when that is not recorded."""
+    if record is None:
+        return None
+    if record.get("dirty") is not None:  # outcome records carry it since issue 17
+        return bool(record.get("dirty"))
+    digest, seq = R.artifact(record), record.get("started_seq")
+    if R.action(record) == "promote" and isinstance(seq, int) and key_for(view.env, seq) in view.keys:
+        started = view.record(key_for(view.env, seq))
+        return bool(started.get("dirty")) if started.get("dirty") is not None else None
+    for i, other in enumerate(view.newest_first()):  # a rollback's record: find the artifact's promotion
+        if i >= 200:
+            break
+        if other.type == R.STARTED and R.action(other) == "promote" and R.artifact(other) == digest:
+            return bool(other.get("dirty")) if other.get("dirty") is not None else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,14 +144,17 @@ class LockStatus:
         holder = R.holder(self.lock.started)
         lease = self.lock.lease_expires.isoformat()[:19] + "Z" if self.lock.lease_expires else "?"
         age = f"{self.age_seconds:.0f}s" if self.age_seconds is not None else "?"
+        since = str(self.lock.started.get("time") or "?")[:19]
         state = f"; DEAD: {self.dead}" if self.dead else ""
+        where = f" on {holder.host} pid {holder.pid}" if holder.host else ""
         return (f"lock: {self.env} held by {holder.actor} for {age} ({R.action(self.lock.started)}, "
-                f"{self.lock.started.key}, lease until {lease}{state})")
+                f"{self.lock.started.key}, since {since}Z{where}, lease until {lease}{state})")
 
     def to_dict(self) -> dict[str, Any]:
         assert self.lock.started is not None
         return {"env": self.env, "key": self.lock.started.key, "holder": R.holder(self.lock.started).to_dict(),
                 "action": R.action(self.lock.started), "age_seconds": self.age_seconds,
+                "since": self.lock.started.get("time"),
                 "lease_expires": self.lock.lease_expires.isoformat() if self.lock.lease_expires else None,
                 "dead": self.dead}
 

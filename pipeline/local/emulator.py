@@ -11,7 +11,10 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterable, MutableMapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.local.timing import Timing
 
 # Credentials the emulator accepts; moto maps unknown keys to account 123456789012.
 FAKE_CREDENTIALS = {
@@ -36,18 +39,28 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 
 
 def _load_layers() -> None:
-    # The invoke layer runs Lambda code for real (moto alone would need Docker).
-    from pipeline.local import invoke
+    # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
+    # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
+    # order: the first registered is innermost. The latency layer is added outermost in start().
+    from pipeline.local import cfn_faults, invoke, lambda_layer, lambda_states
 
     invoke.register()
+    lambda_states.install()
+    register_layer(lambda_layer.state_layer)
+    on_reset(lambda_states.reset)
+    register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
+    on_reset(cfn_faults.clear)
 
 
 def _patch_moto() -> None:
     # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
-    from pipeline.local import cfn_alarms, cfn_fixes, lambda_region
+    from pipeline.local import cfn_alarms, cfn_fixes, cfn_providers, cfn_roles, cfn_states, lambda_region
 
     cfn_fixes.install()
     cfn_alarms.install()
+    cfn_providers.install()
+    cfn_roles.install()
+    cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     lambda_region.install()  # Lambda loads code only from a bucket in its own region
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
@@ -62,9 +75,10 @@ def _patch_moto() -> None:
 class Emulator:
     """moto server on a free loopback port. Use as a context manager or start()/stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, timing: Timing | None = None) -> None:
         self.host = host
         self.port = port
+        self.timing = timing  # None: from the environment (PIPELINE_EMULATOR_TIMING, default aws)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -81,11 +95,16 @@ class Emulator:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 pass
 
+        from pipeline.local import timing
+
+        self.timing = self.timing or timing.from_env()
+        timing.activate(self.timing)
         _load_layers()
         _patch_moto()
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         for layer in _LAYERS:
             app = layer(app)
+        app = timing.latency_layer(app)  # outermost: every AWS call pays the modelled round trip
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)

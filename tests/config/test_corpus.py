@@ -3,6 +3,7 @@ the exact `file:line: key` it names on its first line (`# expect: ...`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,12 +76,13 @@ def test_missing_pipeline_file(envdir, capsys):
 
 
 def test_missing_directory(tmp_path, monkeypatch, capsys):
+    (tmp_path / ".git").mkdir()  # the search upwards stops at the repository's root
     monkeypatch.chdir(tmp_path)
     code, err = _validate_err(capsys)
     assert code == 2
     assert err.strip().splitlines() == [
-        "pipeline: error: environments: environments directory not found (expected pipeline.yml and one <env>.yml "
-        "per stage)"]
+        "pipeline: error: environments: environments directory not found here or above (expected pipeline.yml and "
+        "one <env>.yml per stage): run from the repository or pass --config-dir DIR"]
 
 
 def test_unreadable_file(envdir, capsys):
@@ -103,7 +105,40 @@ def test_every_problem_is_reported_once_each(envdir, capsys):
     (envdir / "prod.yml").write_text('account: "333333333333"\nprotekt: true\n')
     code, err = _validate_err(capsys)
     assert code == 2
-    lines = [ln.strip() for ln in err.splitlines()[1:]]
+    first, *rest = err.splitlines()
+    assert first.startswith("pipeline: error: ") and first.endswith(" (and 2 more)")
+    lines = [first.removeprefix("pipeline: error: ")] + [ln.strip() for ln in rest]
+    assert len(rest) == 2  # the first problem is said once, on the error line
     assert any(ln.startswith("environments/dev.yml:1: account: must be a 12-digit string") for ln in lines)
     assert any(ln.startswith("environments/dev.yml:2: function.memory:") for ln in lines)
     assert any(ln.startswith("environments/prod.yml:2: protekt: unknown key (did you mean 'protect'?)") for ln in lines)
+
+
+def test_the_environments_are_found_from_a_subdirectory_of_the_repository(envdir, monkeypatch, capsys):
+    root = envdir.parent
+    (root / ".git").mkdir()
+    deeper = root / "go-function" / "internal"
+    deeper.mkdir(parents=True)
+    monkeypatch.chdir(deeper)
+    capsys.readouterr()
+    assert main(["--output", "json", "validate"]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["directory"]).resolve() == envdir.resolve()
+    # not past the repository's root: a checkout inside another one does not borrow its files
+    inner = deeper / "other-checkout"
+    (inner / ".git").mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    code, err = _validate_err(capsys)
+    assert code == 2 and "pass --config-dir DIR" in err
+
+
+def test_go_dir_in_pipeline_yml_names_the_module_build_compiles(envdir, capsys, monkeypatch):
+    from pipeline.config.load import load_config
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", "off")
+    assert load_config(envdir).go_module() == envdir.resolve().parent / "go-function"  # the default
+    pipeline_yml = envdir / "pipeline.yml"
+    pipeline_yml.write_text(pipeline_yml.read_text() + "go_dir: services/greeter\n")
+    assert load_config(envdir).go_module() == envdir.resolve().parent / "services" / "greeter"
+    capsys.readouterr()
+    assert main(["build", "--skip-tests"]) == 2  # not there: the configured path is named, nothing is built
+    assert f"{envdir.resolve().parent / 'services' / 'greeter'}: no go.mod (not a Go module)" in capsys.readouterr().err

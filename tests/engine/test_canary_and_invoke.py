@@ -29,8 +29,13 @@ def test_alarm_firing_during_the_bake_rolls_the_canary_back(world, built, built2
     cw = client("cloudwatch", "333333333333")
     assert cw.describe_alarms(AlarmNames=["greeter-prod-errors"])["MetricAlarms"], "bootstrap creates the alarm"
 
-    def fire() -> None:
-        time.sleep(1.0)
+    lam = client("lambda", "333333333333")
+
+    def fire() -> None:  # once the canary split is on the alias, i.e. during the bake
+        deadline = time.monotonic() + 60
+        while not (lam.get_alias(FunctionName="greeter-prod", Name="live").get("RoutingConfig") or {}).get(
+                "AdditionalVersionWeights") and time.monotonic() < deadline:
+            time.sleep(0.02)
         cw.set_alarm_state(AlarmName="greeter-prod-errors", StateValue="ALARM", StateReason="errors in canary")
 
     threading.Thread(target=fire, daemon=True).start()
@@ -74,3 +79,31 @@ def test_invoke_command(world, built, tmp_path):
     assert code == 2 and "not JSON" in err
     code, _, err = world.cli("invoke", "--env", "dev", "--qualifier", "nope")
     assert code == 1 and err.count("\n") == 1 and "ResourceNotFoundException" in err
+
+
+def test_a_long_bake_ticks_calmly_with_time_left_and_alarm_states(world, built, built2):
+    import io
+
+    from pipeline.aws.accounts import Accounts
+    from pipeline.aws.session import SessionFactory
+    from pipeline.config.load import load_config
+    from pipeline.engine.context import EngineContext
+    from pipeline.engine.promote import promote
+    from pipeline.output import Output
+
+    _prod_ready(world, built, built2)
+    world.edit("prod.yml", """\
+        account: "333333333333"
+        gates: {requires: test, alarms: [greeter-prod-errors]}
+        strategy: {canary: {percent: 20, bake_seconds: 120}}
+        """)
+    config = load_config(world.envdir)
+    clock = [0.0]  # a two-minute bake on a fake clock: the ticker's rate, not the wait, is under test
+    stdout = io.StringIO()
+    ctx = EngineContext(config, Accounts(SessionFactory(region="us-east-1"), config), Output(stdout=stdout),
+                        sleep=lambda s: clock.__setitem__(0, clock[0] + s), monotonic=lambda: clock[0])
+    result = promote(ctx, "prod", built2[1].sha256)
+    assert result.ok
+    ticks = [line for line in stdout.getvalue().splitlines() if ": baking, " in line]
+    assert 8 <= len(ticks) <= 10, ticks  # every 12 s of 120: calm, and never silent for long
+    assert ticks[0].endswith("left; alarms: greeter-prod-errors OK") and "1m48s left" in ticks[0]

@@ -148,7 +148,7 @@ def check_one_winner(world, results: list[tuple[int, str]], before: int, gate: b
             line = [x for x in err.splitlines() if x.startswith("pipeline: error:")]
             assert len(line) == 1 and holder in line[0] and key in line[0], err
             assert re.search(r"is locked: .* started a promotion first|lock: held by ", line[0]), line[0]
-            assert not gate or "refused by lock: lock: held by " in line[0], line[0]
+            assert not gate or "refused: lock: held by " in line[0], line[0]
     assert world.cli("verify")[0] == 0
 
 

@@ -94,7 +94,8 @@ def test_freeze_window_refuses(world, built):
         promote(ctx, "dev")
         raise AssertionError("expected a refusal")
     except RefusedError as exc:
-        assert "freeze: frozen: Fri 15:00-Mon 08:00 (Europe/Berlin; now Fri 18:30)" in exc.message
+        assert "freeze: frozen until Mon 2026-11-23 08:00 Europe/Berlin (window Fri 15:00-Mon 08:00; now Fri 18:30)" \
+            in exc.message
     wednesday = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone.utc)
     ctx.now = lambda: wednesday
     assert promote(ctx, "dev").ok
@@ -214,13 +215,10 @@ def test_ledger_is_written_only_with_conditional_puts(world, built):
 
 
 def _codebuild_build() -> str:
-    """A build started (and, in moto, at once finished) in the tooling account: its id."""
+    """A build started (and, in moto, at once finished) in the tooling account's project: its id. (The project is
+    the one `bootstrap --tooling` created through the pipeline stack.)"""
     cb = client("codebuild", "444444444444")
-    cb.create_project(name="greeter-pipeline", source={"type": "S3", "location": f"{BUCKET}/source/greeter.zip"},
-                      artifacts={"type": "NO_ARTIFACTS"},
-                      serviceRole="arn:aws:iam::444444444444:role/greeter-codebuild",
-                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                                   "computeType": "BUILD_GENERAL1_SMALL"})
+    assert cb.list_projects()["projects"] == ["greeter-pipeline"]
     return cb.start_build(projectName="greeter-pipeline")["build"]["id"]
 
 
@@ -236,9 +234,9 @@ def test_lock_of_a_codebuild_holder_whose_build_ended_is_dead_at_once(world, bui
     code, doc = world.json("status", "--env", "dev")
     [held] = doc["locks"]
     assert held["key"] == key and held["holder"]["build_id"] == build_id and "has ended" in held["dead"]
-    code, _, err = world.cli("verify", "--env", "dev")
+    code, out, _ = world.cli("verify", "--env", "dev")
     assert code == 1 and f"lock {key} of arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory " \
-        f"is dead (its CodeBuild build {build_id} has ended" in err
+        f"is dead (its CodeBuild build {build_id} has ended" in out
     code, out, err = world.cli("promote", "--to", "dev", "--artifact", good)
     assert code == 0, err
     assert "reconciling" in out and "moved back v2 -> v1" in out
@@ -273,9 +271,38 @@ def test_status_shows_a_held_lock_and_the_canary_split_verify_a_leftover_canary(
     code, out, _ = world.cli("status", "--env", "dev")
     assert code == 0
     assert re.search(r"lock: dev held by arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-mallory "
-                     rf"for 9\ds \(promote, {key}, lease until 20\d\d-", out), out
+                     rf"for 9\ds \(promote, {key}, since 20\d\d-\d\d-\d\dT[\d:]+Z on ci-runner-7 pid 7, "
+                     r"lease until 20\d\d-", out), out
     assert "canary: dev 111111111111/us-east-1: live: 90% v1, 10% v2" in out
     code, doc = world.json("status", "--env", "dev")
     assert doc["environments"][0]["canary"]["weights"] == {v2: 0.1} and doc["locks"][0]["dead"] is None
     code, out, _ = world.cli("verify", "--env", "dev")  # the split belongs to the running promotion now
     assert code == 0, out
+
+
+def _stage_dirty(world, built) -> str:
+    """The real artifact, staged with metadata saying its work tree was dirty (as `stage` records it)."""
+    zip_path, manifest = built
+    world.stage(built)
+    client("s3", "444444444444").put_object(
+        Bucket=BUCKET, Key=f"artifacts/greeter/{manifest.sha256}.zip", Body=zip_path.read_bytes(),
+        ChecksumAlgorithm="SHA256", Metadata={"dirty": "true", "commit": manifest.commit})
+    return manifest.sha256
+
+
+def test_a_dirty_build_is_warned_about_in_dev_and_refused_where_gates_clean(world, built, calls):
+    digest = _stage_dirty(world, built)
+    code, out, err = world.cli("promote", "--to", "dev", "--artifact", digest[:12])
+    assert code == 0, err
+    assert (f"warning: {digest[:12]} was built from a dirty work tree: prod will refuse it; to release this "
+            "change, commit it, then `pipeline build`, `pipeline stage` and start again with "
+            "`pipeline promote --to dev`") in out
+    world.edit("test.yml", """\
+        account: "222222222222"
+        gates: {requires: dev, clean: true}
+        """)
+    calls.clear()
+    code, _, err = world.cli("promote", "--to", "test")
+    assert code == 3 and err.count("\n") == 1
+    assert "refused: clean: artifact was built from a dirty work tree and this env has gates.clean" in err
+    assert calls.writes == []

@@ -138,7 +138,8 @@ def test_prod_promote_records_the_pipeline_approver_and_refuses_a_rejection(worl
     assert calls.writes == [] and len(world.ledger("prod")) == before
 
     codebuild.append(stubbed(("get_pipeline_state", state()), ("list_action_executions", executions(sha))))
-    code, _, err = world.cli("promote", "--to", "prod", "--artifact", sha, "--approval-from-pipeline")
+    # a typed prefix is resolved before the approval is read: the approval names the full digest
+    code, _, err = world.cli("promote", "--to", "prod", "--artifact", sha[:12], "--approval-from-pipeline")
     assert code == 0, err
     codebuild[-1][1].assert_no_pending_responses()
     outcome = world.ledger("prod")[-1]

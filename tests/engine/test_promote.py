@@ -27,8 +27,11 @@ def test_first_promotion_switches_runtime_deploys_and_records(world, built):
     assert outcome["actor"].startswith("arn:aws:sts::444444444444:assumed-role/pipeline-promoter/")
     assert [s["name"] for s in outcome["smoke"]] == ["health", "version"]
     assert all(s["passed"] for s in outcome["smoke"])
-    assert {g["name"] for g in outcome["gates"]} == {"predecessor", "approval", "freeze", "alarms", "integrity",
-                                                     "lock"}
+    # the function's answers are JSON in the ledger and the document, not strings of JSON
+    assert outcome["smoke"][1]["response"]["body"]["environment"] == "dev"
+    assert doc["targets"][0]["smoke"][1]["response"]["body"]["version"] == "1.0.0-test"
+    assert {g["name"] for g in outcome["gates"]} == {"predecessor", "approval", "clean", "freeze", "alarms",
+                                                     "integrity", "lock"}
     # the real Go binary answered: /version reports the environment it runs in
     resp = client("lambda", "111111111111").invoke(
         FunctionName="greeter-dev", Qualifier="live",
@@ -115,10 +118,12 @@ def test_bad_input_exits_2_without_aws_calls(world, calls):
     code, _, err = world.cli("promote", "--to", "staging")
     assert code == 2 and "unknown environment 'staging'" in err
     code, _, err = world.cli("promote", "--to", "dev", "--artifact", "abc")
-    assert code == 2 and "expected a full sha256" in err
+    assert code == 2 and "'abc' is too short" in err
+    code, _, err = world.cli("promote", "--to", "dev", "--artifact", "abcdefg-1")
+    assert code == 2 and "expected a sha256 or a prefix of one" in err
     code, _, err = world.cli("promote", "--to", "dev", "--reason", "because")
     assert code == 2 and "--reason goes with --approve" in err
-    assert calls.calls == []  # all three are refused before any AWS call
+    assert calls.calls == []  # all four are refused before any AWS call
 
 
 def test_artifact_not_staged_is_refused_by_integrity(world, calls):

@@ -133,3 +133,20 @@ def test_status_keeps_the_running_release_and_shows_a_failed_attempt(world, buil
     [dev] = doc["environments"]
     assert dev["artifact"] == good and dev["outcome"] == "PASSED" and dev["drift"] is False
     assert dev["last_attempt"]["outcome"] == "ROLLED_BACK" and dev["last_attempt"]["artifact"] == bad
+
+
+def test_history_limit_is_the_newest_n_overall_and_per_env_keeps_the_grouping(world, built, built2):
+    first = world.stage(built)
+    world.ok("promote", "--to", "dev")
+    world.ok("promote", "--to", "test")
+    second = world.stage(built2)
+    world.ok("promote", "--to", "dev", "--artifact", second)  # dev 2, 3 are newer than test 0, 1
+    code, doc = world.json("history", "--limit", "3")
+    assert code == 0
+    assert [(r["env"], r["seq"]) for r in doc["records"]] == [("dev", 3), ("dev", 2), ("test", 1)]
+    times = [r["time"] for r in doc["records"]]
+    assert times == sorted(times, reverse=True)
+    out = world.ok("history", "--limit", "3")
+    assert len([ln for ln in out.splitlines() if ln.startswith(("dev ", "test "))]) == 3
+    code, doc = world.json("history", "--limit", "1", "--per-env")
+    assert [(r["env"], r["seq"], r["artifact"]) for r in doc["records"]] == [("dev", 3, second), ("test", 1, first)]

@@ -106,7 +106,8 @@ def test_healthy_env_then_out_of_date_then_current_again(aws, envdir, capsys):
     assert code == 0, doc
     assert {c["status"] for c in doc["checks"]} == {"pass"}
     assert set(by_name(doc)) == {"credentials", "tooling role", "tooling stack", "artifact bucket", "bucket region",
-                                 "deploy role", "target stack", "function stack", "function", "artifact readable"}
+                                 "deploy role", "target stack", "function stack", "function", "artifact readable",
+                                 "lock", "live alias"}
     capsys.readouterr()
     assert main(["--config-dir", str(envdir), "doctor", "--env", "dev"]) == 0
     assert "all checks passed" in capsys.readouterr().out
@@ -185,3 +186,84 @@ def test_promoted_function_is_checked_against_its_artifact(aws, envdir, capsys):
 def test_unknown_env_is_exit_2(envdir, no_real_aws, capsys):
     assert main(["--config-dir", str(envdir), "doctor", "--env", "qa"]) == 2
     assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+# -- every fix line runs as printed ------------------------------------------------------------
+
+# what each placeholder in a hint stands for when doctor prints it for env dev
+SAMPLES = {"fix": "pipeline bootstrap --env dev", "env.name": "dev", "env.deploy_role": "pipeline-deploy",
+           "tagged[:12]": "ab" * 6, "name": "greeter-dev"}
+
+
+def _hint_texts(module) -> list[str]:
+    """Every string literal of `module` (f-strings with their placeholders filled from SAMPLES), skip aside."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    skip = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    skip |= {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    texts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            texts.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                else:
+                    parts.append(SAMPLES.get(ast.unparse(value.value), "X"))  # X: not part of a command line
+            texts.append("".join(parts))
+    return texts
+
+
+def _parses(command: str) -> None:
+    """`command` through the real parser (a usage error is SystemExit 2)."""
+    import shlex
+
+    from pipeline.cli import build_parser
+
+    argv = shlex.split(command)[1:]
+    build_parser(only=argv[0]).parse_args(argv)
+
+
+def test_every_command_a_doctor_hint_can_name_parses():
+    import pipeline.core.doctor as core_doctor
+    import pipeline.engine.doctor as engine_doctor
+    from pipeline.core.doctor import fix_command
+
+    commands = {fix_command(t) for m in (core_doctor, engine_doctor) for t in _hint_texts(m)} - {""}
+    assert {"pipeline bootstrap --env dev", "pipeline bootstrap --tooling", "pipeline stage"} <= commands
+    for command in sorted(commands):
+        assert "X" not in command.split(), f"{command!r}: a placeholder without a sample in SAMPLES"
+        _parses(command)
+    # the failing checks of the pure judgements, through Check.command
+    reverted = live("python3.12", "index.handler", tags={"pipeline:artifact-sha256": "ab" * 32})
+    checks = [function_check(W, "greeter-dev", reverted, "x86_64", FIX),
+              function_check(W, "greeter-dev", live("provided.al2023", "main"), "x86_64", FIX),
+              stack_check("target stack", W, "greeter-dev-target", None, None, "v1", FIX)]
+    for check in checks:
+        assert check.failed and check.command == FIX, check
+        _parses(check.command)
+
+
+@pytest.mark.emulator
+def test_doctor_fix_commands_run_as_printed_until_all_checks_pass(aws, envdir, capsys):
+    ran: list[str] = []
+    for _ in range(3):
+        code, doc = doctor_json(envdir, capsys, env="dev")
+        if code == 0:
+            break
+        failing = [c for c in doc["checks"] if c["status"] == "fail"]
+        assert all(c["command"] for c in failing), failing  # every failure here has a command to paste
+        command = failing[0]["command"]
+        assert command.startswith("pipeline ") and command not in ran
+        capsys.readouterr()
+        import shlex
+
+        assert main(shlex.split(command)[1:]) == 0, capsys.readouterr().err  # exactly as printed
+        ran.append(command)
+    assert code == 0 and ran == ["pipeline bootstrap --tooling", "pipeline bootstrap --env dev"]

@@ -96,3 +96,17 @@ def test_protected_stack_gets_termination_protection(engine):
     assert not any("warning" in line for line in engine.lines)
     with pytest.raises(Exception, match="TerminationProtection is enabled"):
         engine.stacks.client.delete_stack(StackName="engine-protected")
+
+
+def test_a_stack_left_in_review_in_progress_is_created_without_delete_or_force(engine):
+    """A CREATE change set whose answer was lost (or whose run was cut off) left the stack REVIEW_IN_PROGRESS;
+    the next deploy creates it through a new change set, even when protected, and it ends up one stack."""
+    first = spec()
+    engine.stacks.client.create_change_set(StackName=first.name, ChangeSetName="lost-answer", ChangeSetType="CREATE",
+                                           TemplateBody=first.body, Parameters=first.cfn_parameters())
+    assert engine.describe(first.name).status == "REVIEW_IN_PROGRESS"
+    protected = StackSpec(first.name, first.body, first.parameters, first.tags, protect=True)
+    result = engine.deploy(protected)
+    assert (result.action, result.status) == ("created", "CREATE_COMPLETE")
+    names = [s["StackName"] for s in engine.stacks.client.list_stacks()["StackSummaries"]]
+    assert names == [first.name]

@@ -71,7 +71,8 @@ def add(logical: str, rtype: str) -> dict[str, Any]:
 def create_cs_params(kind: str) -> dict[str, Any]:
     return {"StackName": NAME, "ChangeSetName": CS, "ChangeSetType": kind, "TemplateBody": BODY,
             "Parameters": [{"ParameterKey": "Memory", "ParameterValue": "256"}],
-            "Tags": [{"Key": "pipeline:kind", "Value": "function"}], "Capabilities": ["CAPABILITY_NAMED_IAM"]}
+            "Tags": [{"Key": "pipeline:kind", "Value": "function"}], "Capabilities": ["CAPABILITY_NAMED_IAM"],
+            "ClientToken": CS}
 
 
 class Harness:
@@ -118,14 +119,26 @@ def expect_create(h: Harness, sid: str, outputs: dict[str, str] | None = None) -
     h.add("create_change_set", {"Id": "cs-arn", "StackId": sid}, create_cs_params("CREATE"))
     h.add("describe_change_set", change_set(changes=[add("Function", "AWS::Lambda::Function")], sid=sid),
           {"StackName": NAME, "ChangeSetName": CS})
-    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS})
+    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS, "ClientRequestToken": f"exec-{CS}"})
     h.add("describe_stacks", stack("CREATE_COMPLETE", sid, outputs), {"StackName": sid})
     h.add("describe_stack_events", {"StackEvents": [event(12, NAME, "CREATE_COMPLETE", sid=sid,
                                                           rtype="AWS::CloudFormation::Stack")]},
           {"StackName": sid})
 
 
-@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "CREATE_FAILED", "REVIEW_IN_PROGRESS"])
+def test_review_in_progress_stack_takes_a_new_create_change_set_without_delete(h):
+    """Left by a CREATE change set never executed (a lost answer, a cut-off run): nothing to delete, even
+    in a protected environment; CloudFormation attaches the new CREATE change set to that stack."""
+    h.add("describe_stacks", stack("REVIEW_IN_PROGRESS"), {"StackName": NAME})
+    expect_create(h, SID)
+    h.add("update_termination_protection", {}, {"StackName": NAME, "EnableTerminationProtection": True})
+    spec = StackSpec(NAME, BODY, SPEC.parameters, SPEC.tags, protect=True)
+    result = h.engine.deploy(spec)
+    assert (result.action, result.status) == ("created", "CREATE_COMPLETE")
+    assert "DeleteStack" not in h.calls and h.calls[1] == "CreateChangeSet"
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "CREATE_FAILED"])
 def test_stuck_stack_is_deleted_and_created_again(h, status):
     h.add("describe_stacks", stack(status), {"StackName": NAME})
     h.add("delete_stack", {}, {"StackName": SID})
@@ -169,7 +182,7 @@ def test_update_rollback_failed_is_continued_then_reported(h):
     old = [event(5, "Function", "UPDATE_FAILED", "Resource handler returned message: memory too large"),
            event(6, "LogGroup", "UPDATE_FAILED", "Log group was deleted out of band", "AWS::Logs::LogGroup")]
     h.add("describe_stack_events", {"StackEvents": old[::-1]}, {"StackName": SID})
-    h.add("continue_update_rollback", {}, {"StackName": NAME})
+    h.add("continue_update_rollback", {}, {"StackName": NAME, "ClientRequestToken": CS})
     h.add("describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"), {"StackName": SID})
     h.add("describe_stack_events", {"StackEvents": [event(20, NAME, "UPDATE_ROLLBACK_COMPLETE",
                                                           rtype="AWS::CloudFormation::Stack"), *old[::-1]]},
@@ -192,7 +205,7 @@ def test_update_that_rolls_back_fails_naming_the_resource_and_reason(h):
     h.add("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": NAME})
     h.add("create_change_set", {"Id": "cs-arn", "StackId": SID}, create_cs_params("UPDATE"))
     h.add("describe_change_set", change_set(changes=[modify("Function", "AWS::Lambda::Function", "False")]))
-    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS})
+    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS, "ClientRequestToken": f"exec-{CS}"})
     h.add("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": SID})
     running = [event(11, NAME, "UPDATE_IN_PROGRESS", "User Initiated", "AWS::CloudFormation::Stack"),
                event(3, "Old", "UPDATE_FAILED", "an old failure before this change set")]
@@ -205,7 +218,8 @@ def test_update_that_rolls_back_fails_naming_the_resource_and_reason(h):
     with pytest.raises(PipelineError) as err:
         h.engine.deploy(SPEC)
     assert err.value.exit_code == EXIT_FAILED
-    assert err.value.message == f"stack {NAME}: update ended in UPDATE_ROLLBACK_COMPLETE"
+    assert err.value.message == (f"stack {NAME}: update ended in UPDATE_ROLLBACK_COMPLETE: Function (AWS::Lambda::"
+                                 "Function): UPDATE_FAILED: MemorySize value failed to satisfy constraint")
     assert err.value.details == [
         "Function (AWS::Lambda::Function): UPDATE_FAILED: MemorySize value failed to satisfy constraint"]
     assert h.sleeps == [0.2, pytest.approx(0.3)]  # short, rising poll interval
@@ -280,7 +294,7 @@ def test_replacing_the_function_with_force_executes(h):
     h.add("describe_stacks", stack("UPDATE_COMPLETE", protected=True), {"StackName": NAME})
     h.add("create_change_set", {"Id": "cs-arn", "StackId": SID}, create_cs_params("UPDATE"))
     h.add("describe_change_set", change_set(changes=[modify("Function", "AWS::Lambda::Function", "True")]))
-    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS})
+    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS, "ClientRequestToken": f"exec-{CS}"})
     h.add("describe_stacks", stack("UPDATE_COMPLETE", protected=True), {"StackName": SID})
     h.add("describe_stack_events", {"StackEvents": []}, {"StackName": SID})
     assert h.engine.deploy(spec, force=True).action == "updated"
@@ -291,7 +305,7 @@ def test_replacing_other_resources_in_a_protected_env_is_allowed(h):
     h.add("describe_stacks", stack("UPDATE_COMPLETE", protected=True), {"StackName": NAME})
     h.add("create_change_set", {"Id": "cs-arn", "StackId": SID}, create_cs_params("UPDATE"))
     h.add("describe_change_set", change_set(changes=[modify("LogGroup", "AWS::Logs::LogGroup", "True")]))
-    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS})
+    h.add("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS, "ClientRequestToken": f"exec-{CS}"})
     h.add("describe_stacks", stack("UPDATE_COMPLETE", protected=True), {"StackName": SID})
     h.add("describe_stack_events", {"StackEvents": []}, {"StackName": SID})
     assert h.engine.deploy(spec).action == "updated"
@@ -303,8 +317,13 @@ def test_dry_run_of_a_new_stack_removes_the_change_set_and_the_review_stack(h):
     h.add("describe_change_set", change_set(changes=[add("Function", "AWS::Lambda::Function")]))
     h.add("delete_change_set", {}, {"StackName": NAME, "ChangeSetName": CS})
     h.add("delete_stack", {}, {"StackName": SID})
+    # the review stack takes a moment to go: waited for, so the next command finds no stack
+    h.add("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": SID})
+    h.add("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": SID})
+    h.add("describe_stacks", stack("DELETE_COMPLETE"), {"StackName": SID})
     result = h.engine.deploy(SPEC, dry_run=True)
     assert result.action == "would create"
+    assert h.sleeps == [0.2]
     assert [c.logical_id for c in result.changes] == ["Function"]
     assert "ExecuteChangeSet" not in h.calls
 

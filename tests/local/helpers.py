@@ -25,3 +25,18 @@ def pid_alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
+
+
+def wait_ready(lam, name: str, qualifier: str | None = None, timeout: float = 30.0) -> dict:
+    """What a careful AWS client does after a create or an update: poll until Active and Successful."""
+    import time
+
+    params = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    delay, deadline = 0.01, time.monotonic() + timeout
+    while True:
+        config = lam.get_function_configuration(**params)
+        if config.get("State") == "Active" and config.get("LastUpdateStatus") in (None, "Successful"):
+            return config
+        assert time.monotonic() < deadline, f"{name} still {config.get('State')}/{config.get('LastUpdateStatus')}"
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.2)

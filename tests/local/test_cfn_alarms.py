@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,10 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def gate_row(out: str, gate: str) -> str:
-    return next(line for line in out.splitlines() if line.split()[:1] == [gate])
+def gate(capsys: pytest.CaptureFixture[str], args: tuple[str, ...], name: str) -> tuple[int, dict[str, Any], str]:
+    """The named gate from the refusal's JSON document (a refusal's text names only the failing gates)."""
+    code, out, err = cli(capsys, "--output", "json", *args)
+    return code, next(g for g in json.loads(out)["gates"] if g["name"] == name), err
 
 
 def test_bootstrap_creates_the_gated_alarm_and_the_gate_reads_it(aws: object, envdir: Path,
@@ -58,9 +61,9 @@ def test_bootstrap_creates_the_gated_alarm_and_the_gate_reads_it(aws: object, en
 
     digest = "ab" * 32
     promote = ("promote", "--to", "prod", "--artifact", digest, "--approve", "--dry-run")
-    code, out, err = cli(capsys, *promote)
+    code, alarms, err = gate(capsys, promote, "alarms")
     assert code == 3  # other gates (predecessor, integrity, maybe freeze) refuse: the alarm does not
-    assert "pass" in gate_row(out, "alarms") and ALARM in gate_row(out, "alarms")
+    assert alarms["passed"] and ALARM in alarms["reason"]
     assert "alarms:" not in err
 
     code, _, err = cli(capsys, "bootstrap", "--env", "prod")
@@ -68,9 +71,9 @@ def test_bootstrap_creates_the_gated_alarm_and_the_gate_reads_it(aws: object, en
     assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]] == [ALARM]
 
     cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test: errors")
-    code, out, err = cli(capsys, *promote)
+    code, alarms, err = gate(capsys, promote, "alarms")
     assert code == 3
-    assert "FAIL" in gate_row(out, "alarms")
+    assert not alarms["passed"]
     assert f"alarms: in ALARM: {ALARM}" in err
 
 
@@ -90,10 +93,20 @@ def _with(**props: object) -> str:
     return json.dumps(template)
 
 
+def settle(cfn: Any, name: str) -> dict[str, Any]:
+    """The stack once no operation runs (the emulator models CloudFormation's *_IN_PROGRESS)."""
+    deadline = time.monotonic() + 30
+    while True:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
+            return stack  # type: ignore[no-any-return]
+        time.sleep(0.02)
+
+
 def test_alarm_lifecycle_follows_the_stack(aws: object) -> None:
     cfn, cw = client("cloudformation", PROD), client("cloudwatch", PROD)
     cfn.create_stack(StackName="alarms", TemplateBody=_with())
-    stack = cfn.describe_stacks(StackName="alarms")["Stacks"][0]
+    stack = settle(cfn, "alarms")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs == {"Name": "fn-errors", "Arn": f"arn:aws:cloudwatch:{REGION}:{PROD}:alarm:fn-errors"}
     (resource,) = cfn.list_stack_resources(StackName="alarms")["StackResourceSummaries"]
@@ -102,11 +115,13 @@ def test_alarm_lifecycle_follows_the_stack(aws: object) -> None:
     # an in-place update changes the configuration and keeps the state
     cw.set_alarm_state(AlarmName="fn-errors", StateValue="ALARM", StateReason="test")
     cfn.update_stack(StackName="alarms", TemplateBody=_with(Threshold=5))
+    assert settle(cfn, "alarms")["StackStatus"] == "UPDATE_COMPLETE"
     (alarm,) = cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"]
     assert (alarm["Threshold"], alarm["StateValue"]) == (5.0, "ALARM")
 
     # a new name replaces the alarm
     cfn.update_stack(StackName="alarms", TemplateBody=_with(AlarmName="fn-errors-2"))
+    assert settle(cfn, "alarms")["StackStatus"] == "UPDATE_COMPLETE"
     assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["fn-errors-2"]
 
     cfn.delete_stack(StackName="alarms")

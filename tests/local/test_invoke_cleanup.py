@@ -11,7 +11,7 @@ import pytest
 from pipeline.local.emulator import Emulator
 from pipeline.local.pool import POOL
 
-from .helpers import REGION, make_zip, pid_alive
+from .helpers import REGION, make_zip, pid_alive, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -32,6 +32,8 @@ def _deploy(emu: Emulator, go_bootstrap: bytes) -> object:
                                                   executable=("bootstrap", "gofn"))})
     lam.create_function(FunctionName="pyfn", Runtime="python3.12", Role=role, Handler="index.handler",
                         Code={"ZipFile": make_zip({"index.py": PY_HANDLER}, executable=())})
+    wait_ready(lam, "forker")
+    wait_ready(lam, "pyfn")
     return lam
 
 

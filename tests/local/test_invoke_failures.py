@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.local import execenv
 
-from .helpers import make_zip
+from .helpers import make_zip, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -20,6 +20,7 @@ def _create(lam, role, code: bytes, runtime: str = "provided.al2023", **extra) -
     name = f"bad-{uuid.uuid4().hex[:8]}"
     lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="bootstrap",
                         Code={"ZipFile": code}, **extra)
+    wait_ready(lam, name)
     return name
 
 

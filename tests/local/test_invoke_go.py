@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .helpers import REGION, make_zip, pid_alive
+from .helpers import REGION, make_zip, pid_alive, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -22,6 +22,7 @@ def _create(lam, role, code: bytes, name: str | None = None, **extra) -> str:
     name = name or f"fn-{uuid.uuid4().hex[:8]}"
     lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=role, Handler="bootstrap",
                         Code={"ZipFile": code}, **extra)
+    wait_ready(lam, name)
     return name
 
 
@@ -86,6 +87,7 @@ def test_configuration_change_restarts_latest(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "cfg"), Environment={"Variables": {"ENVIRONMENT": "a"}})
     _, before = _invoke(lam, name)
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"ENVIRONMENT": "b"}})
+    wait_ready(lam, name)
     _, after = _invoke(lam, name)
     assert (before["env"]["ENVIRONMENT"], after["env"]["ENVIRONMENT"]) == ("a", "b")
     assert after["pid"] != before["pid"] and not pid_alive(before["pid"])
@@ -137,6 +139,7 @@ def test_published_versions_keep_their_code(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "one"))
     assert lam.publish_version(FunctionName=name)["Version"] == "1"
     lam.update_function_code(FunctionName=name, ZipFile=_go_zip(go_bootstrap, "two"))
+    wait_ready(lam, name)
     assert lam.publish_version(FunctionName=name)["Version"] == "2"
     v1, b1 = _invoke(lam, name, Qualifier="1")
     v2, b2 = _invoke(lam, name, Qualifier="2")
@@ -147,6 +150,7 @@ def test_published_versions_keep_their_code(lam, role, go_bootstrap):
     assert b1["arn"].endswith(f":function:{name}:1")
     # $LATEST changes again: its warm process is replaced, version 1's is untouched
     lam.update_function_code(FunctionName=name, ZipFile=_go_zip(go_bootstrap, "three"))
+    wait_ready(lam, name)
     _, bl2 = _invoke(lam, name, Qualifier="$LATEST")
     _, b1again = _invoke(lam, name, Qualifier="1")
     assert bl2["label"] == "three"
@@ -173,6 +177,7 @@ def test_alias_resolves_to_its_version(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "a1"))
     lam.publish_version(FunctionName=name)
     lam.update_function_code(FunctionName=name, ZipFile=_go_zip(go_bootstrap, "a2"))
+    wait_ready(lam, name)
     lam.publish_version(FunctionName=name)
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     resp, body = _invoke(lam, name, Qualifier="live")
@@ -187,6 +192,7 @@ def test_alias_routing_weights_split_traffic(lam, role, go_bootstrap):
     name = _create(lam, role, _go_zip(go_bootstrap, "w1"))
     lam.publish_version(FunctionName=name)
     lam.update_function_code(FunctionName=name, ZipFile=_go_zip(go_bootstrap, "w2"))
+    wait_ready(lam, name)
     lam.publish_version(FunctionName=name)
     lam.create_alias(FunctionName=name, Name="canary", FunctionVersion="1",
                      RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
@@ -352,6 +358,7 @@ def test_function_in_another_account_via_assumed_role(clients, emulator, go_boot
     other.create_function(FunctionName="acct-fn", Runtime="provided.al2023", Role=role, Handler="bootstrap",
                           Code={"ZipFile": _go_zip(go_bootstrap, "acct")},
                           Environment={"Variables": {"ENVIRONMENT": "test"}})
+    wait_ready(other, "acct-fn")
     _, body = _invoke(other, "acct-fn")
     assert body["env"]["ENVIRONMENT"] == "test"
     assert body["arn"] == f"arn:aws:lambda:{REGION}:222222222222:function:acct-fn"

@@ -9,7 +9,7 @@ import uuid
 import boto3
 import pytest
 
-from .helpers import REGION, make_zip
+from .helpers import REGION, make_zip, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -42,6 +42,7 @@ def _create(lam, role, files: dict[str, str], handler: str = "index.handler", **
     name = f"py-{uuid.uuid4().hex[:8]}"
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler=handler,
                         Code={"ZipFile": make_zip(files, executable=())}, **extra)
+    wait_ready(lam, name)
     return name
 
 
@@ -119,6 +120,9 @@ def test_cloudformation_inline_python_stub_runs(clients, role):
     }
     cfn = boto3.client("cloudformation", **clients["kw"])
     cfn.create_stack(StackName="stub-stack", TemplateBody=json.dumps(template))
+    # moto's stack is complete at once; the function it made is still Pending (as on AWS until CloudFormation
+    # reports CREATE_COMPLETE): wait as a client would
+    wait_ready(clients["lambda"], "cfn-stub")
     resp = clients["lambda"].invoke(FunctionName="cfn-stub", Payload=b"{}")
     assert json.loads(resp["Payload"].read()) == {"statusCode": 200, "stub": True}
     assert "FunctionError" not in resp

@@ -132,6 +132,9 @@ def test_a_missing_or_replaced_replica_refuses_the_promotion_and_verify_reports_
     s3 = client("s3", "444444444444", "eu-west-1")
     key = f"artifacts/greeter/{digest}.zip"
     s3.delete_object(Bucket=REPLICA, Key=key)
+    nxt = world.json("status", "--env", "dev")[1]["next"][0]  # status's "next" judges with the same gate
+    assert any(g["name"] == "integrity" and not g["passed"] and "no replica in eu-west-1" in g["reason"]
+               for g in nxt["gates"]), nxt
     code, _, err = world.cli("promote", "--to", "dev")
     assert code == 3 and "no replica in eu-west-1" in err, err
     world.stage(built)  # a rerun copies the missing replica again

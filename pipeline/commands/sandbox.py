@@ -1,4 +1,4 @@
-"""`pipeline sandbox up|deploy|invoke|logs|status|down|gc`: a developer's own sandbox, in their own account.
+"""`pipeline sandbox up|deploy|invoke|logs|status|down|gc|boundary`: a developer's own sandbox, in their own account.
 
 Every action first asks who the caller is and refuses (exit 3) in any account the pipeline
 uses (invariant 9); no flag changes that. AWS imports stay inside `run`.
@@ -23,6 +23,8 @@ ACTIONS = {
     "status": "what the sandbox runs, when it was made and when it expires",
     "down": "delete everything the sandbox made (only if tagged with your owner)",
     "gc": "delete expired sandboxes (yours and others') in this or the listed accounts",
+    "unlock": "free the sandbox's deploy lock (yours or a dead one; --force: anyone's)",
+    "boundary": "print the <name>-sandbox-boundary policy (allowed_services); --apply creates/updates it here",
 }
 
 
@@ -33,9 +35,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     for name, help_text in ACTIONS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         global_options(sp, suppress=True)
+        if name == "boundary":
+            sp.add_argument("--apply", action="store_true", help="create or update the policy in your account "
+                            "(the organization admin, once per sandbox account)")
+            continue
         if name != "gc":
             sp.add_argument("--user", help="whose sandbox (default: $USER); sanitized to [a-z0-9-]")
             sp.add_argument("--branch", help="a second sandbox per branch; sanitized like --user")
+        if name == "unlock":
+            sp.add_argument("--force", action="store_true", help="free it even if another live process holds it")
         if name == "up":
             sp.add_argument("--renew", action="store_true", help="push `expires` to now + ttl_days again")
         if name == "deploy":
@@ -100,9 +108,10 @@ def _up(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in result.stacks],
                   title=f"{sbx.label}: function {sbx.function}, bucket {sbx.bucket}")
     ctx.out.text(f"owner {result.owner}, created {result.created}, expires {result.expires}")
+    ctx.out.text(result.budget)
     ctx.out.document("sandbox", action="up", sandbox=sbx.id, account=sbx.account, region=sbx.region,
                      function=sbx.function, bucket=sbx.bucket, owner=result.owner, created=result.created,
-                     expires=result.expires, changes=[r.as_dict() for r in result.stacks])
+                     expires=result.expires, budget=result.budget, changes=[r.as_dict() for r in result.stacks])
     return 0
 
 
@@ -206,10 +215,20 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
                 ["live", f"v{status['live_version']} {status['live_sha256']}" if status.get("live_version")
                  else "no live alias (never deployed)"],
                 ["last deploy", f"{(last.get('sha256') or '')[:12]} v{last.get('version')} smoke "
-                                f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None]]
+                                f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None],
+                ["budget", _budget_line(status.get("budget"))],
+                ["untagged", ", ".join(status["untagged"]) + " (no owner tag)" if status.get("untagged") else None]]
         ctx.out.table(["", ""], rows, title=box.sbx.label)
     ctx.out.document("sandbox", action="status", **status)
     return 0
+
+
+def _budget_line(budget: dict[str, Any] | None) -> str:
+    if budget is None:
+        return "none (`pipeline sandbox up` creates it)"
+    spend = ", ".join(f"{k} {budget[f'{k}_usd']} USD" for k in ("actual", "forecast") if budget.get(f"{k}_usd"))
+    return f"{budget['name']}: {budget['limit_usd']} USD/month" + (f", {spend}" if spend else "") + \
+        f", {budget['alerts']} alert(s)"
 
 
 def _down(ctx: Context, args: argparse.Namespace) -> int:
@@ -243,5 +262,37 @@ def _gc(ctx: Context, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _unlock(ctx: Context, args: argparse.Namespace) -> int:
+    from pipeline.engine.sandbox_guard import unlock
+
+    box = _open(ctx, args)
+    done = unlock(box.guard, box.sbx.bucket, box.caller, box.sbx.label, args.force, box.now())
+    ctx.out.text(done)
+    ctx.out.document("sandbox", action="unlock", sandbox=box.sbx.id, result=done)
+    return 0
+
+
+def _boundary(ctx: Context, args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.core import sandbox_guard as G
+
+    config = ctx.config()
+    services = G.allowed_services(config)
+    document = G.boundary_document(config.name, services)
+    result = None
+    if args.apply:
+        from pipeline.aws.session import SessionFactory
+        from pipeline.core import sandbox as S
+        from pipeline.engine.sandbox_guard import apply_boundary
+
+        region = S.region(config, args.region)
+        result = apply_boundary(config, SessionFactory(profile=args.profile, region=region), region, services)
+    ctx.out.text(result or json.dumps(document, indent=2))
+    ctx.out.document("sandbox", action="boundary", name=G.boundary_name(config.name), policy=document,
+                     applied=result)
+    return 0
+
+
 _ACTIONS = {"up": _up, "deploy": _deploy, "invoke": _invoke, "logs": _logs, "status": _status, "down": _down,
-            "gc": _gc}
+            "gc": _gc, "unlock": _unlock, "boundary": _boundary}

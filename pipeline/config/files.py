@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.config.sandbox_fields import SandboxGuardrails
 from pipeline.config.values import FREEZE_RE
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -282,7 +283,7 @@ class PipelineFile(Strict):
         return value
 
 
-class SandboxFile(Strict):
+class SandboxFile(SandboxGuardrails, Strict):
     """`environments/sandbox.yml`: settings for developer sandboxes (never an account)."""
 
     region: Region | None = None

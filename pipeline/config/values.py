@@ -114,3 +114,8 @@ class SandboxSettings:
     deploy_role: str | None = None
     function: FunctionDefaults = field(default_factory=FunctionDefaults)
     smoke: list[SmokeCase] = field(default_factory=list)
+    budget_usd: float = 20
+    budget_emails: list[str] = field(default_factory=list)
+    budget_sns_topic: str | None = None
+    allowed_services: list[str] | None = None
+    require_boundary: bool = False

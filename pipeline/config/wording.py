@@ -35,6 +35,10 @@ PATTERN_WORDS: dict[str, str] = {
         "a CodeConnections connection ARN (like arn:aws:codeconnections:us-east-1:111111111111:connection/ID)",
     r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$": "a repository as owner/name",
     r"^[^\s~^:?*\[\\]+$": "a git branch name (no spaces or any of ~^:?*[\\)",
+    r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$": "an email address (like alice@example.com)",
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$": "an SNS topic ARN "
+                                                                       "(arn:aws:sns:REGION:ACCOUNT:NAME)",
+    r"^[a-z0-9-]{2,40}$": "an IAM service prefix (like lambda or dynamodb)",
 }
 
 

@@ -19,18 +19,20 @@ from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
 from pipeline.aws.sandbox import SandboxAWS
+from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
+from pipeline.core.sandbox_guard import role_boundary
 from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
-from pipeline.engine.sandbox_account import Caller, open_caller, remove
+from pipeline.engine.sandbox_account import Caller, code_parameters, open_caller, remove
+from pipeline.engine.sandbox_guard import budget_status, check_boundary, deploy_lock, ensure_budget, untagged
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError, RefusedError
 from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
-from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256, stub_zip
 
 Progress = Callable[[str], None]
 BUILD_VERSION = "sandbox"  # stamped into sandbox builds (the commit and a source digest are stamped too)
@@ -46,6 +48,7 @@ class UpResult:
     owner: str
     created: str
     expires: str
+    budget: str = ""
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Sandbox:
     sbx: S.SandboxNames
     aws: SandboxAWS
     progress: Progress
+    guard: GuardAWS
 
     def now(self) -> dt.datetime:
         return utcnow()  # looked up at call time, so a test can move the clock
@@ -82,7 +86,8 @@ class Sandbox:
              progress: Progress) -> Sandbox:
         caller = open_caller(config, factory)
         sbx = S.names(config.name, ident, caller.account, region)
-        return cls(config, caller, sbx, SandboxAWS(caller.session, region, progress), progress)
+        return cls(config, caller, sbx, SandboxAWS(caller.session, region, progress), progress,
+                   GuardAWS(caller.session, caller.account, region))
 
     # -- reading ----------------------------------------------------------------------------
     def stacks(self) -> tuple[StackState | None, StackState | None]:
@@ -106,22 +111,28 @@ class Sandbox:
         fn_state, bucket_state = self.stacks()
         self.require_own(fn_state, S.KIND_FUNCTION)
         self.require_own(bucket_state, S.KIND_BUCKET)
+        check_boundary(self.config, self.caller, self.guard)  # before any write
         existing = (fn_state or bucket_state).tags if (fn_state or bucket_state) else None
         created, expires = S.lifetime(self.now(), S.ttl_days(self.config), existing, renew)
         owner, ident = self.caller.owner, self.sbx.id
         bucket_tags = S.tags(ident, owner, created, expires, S.KIND_BUCKET)
         fn_tags = S.tags(ident, owner, created, expires, S.KIND_FUNCTION)
         engine = StackEngine(self.aws.stacks_client(), self.progress, poll=self.aws.poll)
-
+        budget = ensure_budget(self.guard, self.config, self.sbx.function, owner, bucket_tags)
         rendered = render_sandbox_bucket(self.config.name, self.sbx, bucket_tags)
         results = [engine.deploy(StackSpec(rendered.stack_name, rendered.body,
                                            tags={**bucket_tags, TAG_VERSION: rendered.version}))]
+        with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
+            results.append(self._up_function(engine, fn_tags))
+        return UpResult(results, owner, created, expires, budget)
+
+    def _up_function(self, engine: StackEngine, fn_tags: dict[str, str]) -> StackResult:
         live = self.aws.live_function(self.sbx.function)
-        parameters = self._code_parameters(live)
-        rendered = render_sandbox_function(self.config.name, self.sbx, S.function_settings(self.config), fn_tags)
+        parameters = code_parameters(self.aws, self.sbx, live, self.progress)
+        rendered = render_sandbox_function(self.config.name, self.sbx, S.function_settings(self.config), fn_tags,
+                                           boundary=role_boundary(self.config))
         result = engine.deploy(StackSpec(rendered.stack_name, rendered.body, parameters=parameters,
                                          tags={**fn_tags, TAG_VERSION: rendered.version}))
-        results.append(result)
         after = live if live is not None and not result.changed else self.aws.live_function(self.sbx.function)
         if after is None:
             raise PipelineError(f"stack {self.sbx.function_stack} is {result.status}, but function "
@@ -131,32 +142,20 @@ class Sandbox:
         missing = {k: v for k, v in fn_tags.items() if after.tags.get(k) != v}
         if missing:
             self.aws.tag_function(after.arn, missing)
-        return UpResult(results, owner, created, expires)
-
-    def _code_parameters(self, live: LiveFunction | None) -> dict[str, str]:
-        """The code the function runs now (so `up` never reverts a deploy), else the stub (staged once)."""
-        bucket = self.sbx.bucket
-        if live is not None and live.runtime == GO_RUNTIME:
-            sha, runtime, handler = live.sha256, GO_RUNTIME, GO_HANDLER
-            if not self.aws.has_object(bucket, self.sbx.artifact_key(sha)):
-                raise PipelineError(f"the sandbox function runs {sha[:12]}, but s3://{bucket}/"
-                                    f"{self.sbx.artifact_key(sha)} is missing: run `pipeline sandbox deploy` first")
-        else:
-            sha, runtime, handler = stub_sha256(), STUB_RUNTIME, STUB_HANDLER
-            if not self.aws.has_object(bucket, self.sbx.artifact_key(sha)):
-                self.progress(f"staging the bootstrap stub in s3://{bucket}")
-                self.aws.put_object(bucket, self.sbx.artifact_key(sha), stub_zip(), {"sha256": sha, "kind": "stub"})
-        return {"CodeS3Bucket": bucket, "CodeS3Key": self.sbx.artifact_key(sha), "Runtime": runtime,
-                "Handler": handler, "ArtifactSha256": sha}
+        return result
 
     # -- deploy -----------------------------------------------------------------------------
     def deploy(self, go_dir: Path, dist: Path, run_tests: bool) -> DeployResult:
-        timings: dict[str, float] = {}
         started = time.perf_counter()
         fn_state = self.aws.stack(self.sbx.function_stack)
         if fn_state is None:
             raise PipelineError(f"no {self.sbx.label}: run `pipeline sandbox up` first")
         self.require_own(fn_state, S.KIND_FUNCTION)
+        with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
+            return self._deploy(go_dir, dist, run_tests, started)
+
+    def _deploy(self, go_dir: Path, dist: Path, run_tests: bool, started: float) -> DeployResult:
+        timings: dict[str, float] = {}
         settings = S.function_settings(self.config)
         self.progress(f"building {go_dir}" + ("" if run_tests else " (tests skipped)"))
         mark = time.perf_counter()
@@ -240,7 +239,9 @@ class Sandbox:
         tags = (fn_state or bucket_state).tags  # type: ignore[union-attr]
         out.update(owner=tags.get(S.TAG_OWNER), created=tags.get(S.TAG_CREATED), expires=tags.get(S.TAG_EXPIRES),
                    expired=S.is_expired(tags, self.now()),
-                   stacks={s.name: s.status for s in (fn_state, bucket_state) if s is not None})
+                   stacks={s.name: s.status for s in (fn_state, bucket_state) if s is not None},
+                   budget=budget_status(self.guard, self.sbx.function),
+                   untagged=untagged([s for s in (fn_state, bucket_state) if s is not None]))
         live = self.aws.live_function(self.sbx.function) if fn_state is not None else None
         if live is not None:
             alias = FunctionAdapter(self.caller.session, self.sbx.region, self.sbx.function).version(LIVE_ALIAS)
@@ -251,6 +252,8 @@ class Sandbox:
                                     "version": live.tags.get(S.TAG_DEPLOYED_VERSION),
                                     "smoke": live.tags.get(S.TAG_DEPLOYED_SMOKE),
                                     "at": live.tags.get(S.TAG_DEPLOYED_AT)})
+            if not live.tags.get(S.TAG_OWNER):
+                out["untagged"].append(f"function {self.sbx.function}")
         return out
 
     def invoke(self, event: dict[str, Any], qualifier: str) -> tuple[Invocation, str]:
@@ -283,7 +286,8 @@ class Sandbox:
         ) if p]
         if problems:
             raise RefusedError(problems[0], details=problems)
-        done = remove(self.aws, fn_state, bucket_state, self.sbx.bucket, bucket_tags is not None)
+        done = remove(self.aws, fn_state, bucket_state, self.sbx.bucket, bucket_tags is not None,
+                      (self.guard, self.sbx.function))
         self.tail_file.unlink(missing_ok=True)
         return done
 

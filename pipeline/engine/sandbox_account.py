@@ -3,14 +3,21 @@ resources: shared by the sandbox verbs (engine/sandbox.py) and `sandbox gc` (eng
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.sandbox import SandboxAWS
+from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
+from pipeline.core import sandbox_guard as G
+from pipeline.core.bootstrap import LiveFunction
+from pipeline.core.function import GO_HANDLER, GO_RUNTIME
+from pipeline.errors import PipelineError
 from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
+from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256, stub_zip
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,9 @@ def open_caller(config: PipelineConfig, factory: SessionFactory) -> Caller:
 
 
 def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackState | None, bucket: str,
-           bucket_exists: bool) -> list[str]:
-    """Function stack, then the bucket's objects, then the bucket stack (and the bucket, if it outlived it)."""
+           bucket_exists: bool, budget: tuple[GuardAWS, str] | None = None) -> list[str]:
+    """Function stack, then the bucket's objects, then the bucket stack (and the bucket, if it outlived it),
+    then the cost budget (last: it watches spend until the resources are gone)."""
     done: list[str] = []
     if fn_state is not None:
         aws.delete_stack(fn_state)
@@ -49,6 +57,8 @@ def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackStat
     if bucket_exists and aws.bucket_tags(bucket) is not None:
         aws.delete_bucket(bucket)
         done.append(f"deleted bucket {bucket}")
+    if budget is not None and budget[0].delete_budget(budget[1]):
+        done.append(f"deleted budget {budget[1]}")
     return done
 
 
@@ -57,4 +67,24 @@ def check_render(config: PipelineConfig, ident: str, region: str) -> None:
     sbx = S.names(config.name, ident, "000000000000", region)
     placeholder = S.tags(ident, "owner", "created", "expires", S.KIND_BUCKET)
     render_sandbox_bucket(config.name, sbx, placeholder)
-    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder)
+    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder,
+                            boundary=G.role_boundary(config))
+    G.allowed_services(config)  # an allow-list naming no real service, or blocking the tool, is exit 2
+
+
+def code_parameters(aws: SandboxAWS, sbx: S.SandboxNames, live: LiveFunction | None,
+                    progress: Callable[[str], None]) -> dict[str, str]:
+    """The code the function runs now (so `up` never reverts a deploy), else the stub (staged once)."""
+    bucket = sbx.bucket
+    if live is not None and live.runtime == GO_RUNTIME:
+        sha, runtime, handler = live.sha256, GO_RUNTIME, GO_HANDLER
+        if not aws.has_object(bucket, sbx.artifact_key(sha)):
+            raise PipelineError(f"the sandbox function runs {sha[:12]}, but s3://{bucket}/"
+                                f"{sbx.artifact_key(sha)} is missing: run `pipeline sandbox deploy` first")
+    else:
+        sha, runtime, handler = stub_sha256(), STUB_RUNTIME, STUB_HANDLER
+        if not aws.has_object(bucket, sbx.artifact_key(sha)):
+            progress(f"staging the bootstrap stub in s3://{bucket}")
+            aws.put_object(bucket, sbx.artifact_key(sha), stub_zip(), {"sha256": sha, "kind": "stub"})
+    return {"CodeS3Bucket": bucket, "CodeS3Key": sbx.artifact_key(sha), "Runtime": runtime,
+            "Handler": handler, "ArtifactSha256": sha}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.sandbox import SandboxAWS
+from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
@@ -56,10 +57,10 @@ class GcRow:
         return [self.account, self.region, self.sandbox, self.owner, self.expires, self.action]
 
 
-def find_sandboxes(aws: SandboxAWS, config_name: str) -> list[Found]:
+def find_sandboxes(aws: SandboxAWS, config_name: str, stacks: list[StackState] | None = None) -> list[Found]:
     """This pipeline's sandbox stacks (name prefix and kind tag), grouped by their sandbox id."""
     groups: dict[str, dict[str, StackState]] = {}
-    for state in aws.stacks(f"{config_name}-sbx-"):
+    for state in aws.stacks(f"{config_name}-sbx-") if stacks is None else stacks:
         kind, ident = state.tags.get(S.TAG_KIND), state.tags.get(S.TAG_SANDBOX)
         if kind in S.SANDBOX_KINDS and ident:
             groups.setdefault(ident, {})[kind] = state
@@ -87,8 +88,12 @@ def gc(config: PipelineConfig, factory: SessionFactory, region: str, accounts: l
             assert role is not None
             session = factory.assume(account, role, expected_by=f"--accounts {account}")
         aws = SandboxAWS(session, region, progress)
-        for found in find_sandboxes(aws, config.name):
+        stacks = aws.stacks(f"{config.name}-sbx-")
+        for found in find_sandboxes(aws, config.name, stacks):
             rows.append(_collect(aws, config, account, region, found, dry_run, now))
+        rows += [GcRow(account, region, s.tags.get(S.TAG_SANDBOX, "-"), "-", s.tags.get(S.TAG_EXPIRES, "-"),
+                       f"reported: stack {s.name} has no {S.TAG_OWNER} tag (not deleted)")
+                 for s in stacks if not s.tags.get(S.TAG_OWNER)]
     return rows
 
 
@@ -111,7 +116,8 @@ def _collect(aws: SandboxAWS, config: PipelineConfig, account: str, region: str,
     if dry_run:
         return row("would delete")
     try:
-        remove(aws, found.function, found.bucket, bucket, bucket_tags is not None)
+        remove(aws, found.function, found.bucket, bucket, bucket_tags is not None,
+               (GuardAWS(aws.session, account, region), S.names(config.name, found.ident, account, region).function))
     except PipelineError as exc:
         return row(f"failed: {exc.message}")
     return row("deleted")

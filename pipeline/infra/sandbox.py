@@ -25,7 +25,9 @@ def render_sandbox_bucket(config_name: str, sbx: SandboxNames, tags: Mapping[str
 
 
 def render_sandbox_function(config_name: str, sbx: SandboxNames, settings: FunctionSettings,
-                            tags: Mapping[str, str], templates_dir: Path | None = None) -> Rendered:
+                            tags: Mapping[str, str], templates_dir: Path | None = None,
+                            boundary: str | None = None) -> Rendered:
+    """`boundary`: the managed policy name the execution role carries as its permissions boundary."""
     context = {
         "name": config_name,
         "sandbox": sbx.id,
@@ -39,6 +41,7 @@ def render_sandbox_function(config_name: str, sbx: SandboxNames, settings: Funct
         "policy_statements": [{"effect": s.effect, "actions": list(s.actions), "resources": list(s.resources)}
                               for s in settings.policy_statements],
         "tags": dict(tags),
+        "boundary": boundary,
     }
     body = expand_template(templates_dir, FUNCTION_TEMPLATE, context)
     return make_rendered(KIND_FUNCTION, sbx.function_stack, body, sbx.account, sbx.region, None)

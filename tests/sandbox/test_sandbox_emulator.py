@@ -45,6 +45,10 @@ def tags_of_everything(prefix: str = "greeter-sbx-alice") -> dict[str, dict[str,
     return found
 
 
+# The deploy lock: `up` and `deploy` create it (a conditional PutObject) and delete it at the end.
+LOCK_WRITES = [("s3", "PutObject"), ("s3", "DeleteObject")]
+
+
 def ops(calls) -> list[str]:
     return [op for _, op in calls.calls]
 
@@ -63,7 +67,7 @@ def test_up_tags_every_stack_and_resource_and_is_idempotent(sh, calls):
 
     calls.clear()
     sh.ok("sandbox", "up")
-    assert calls.writes == [], calls.writes
+    assert calls.writes == LOCK_WRITES, calls.writes  # nothing but the lock
     assert tags_of_everything()["greeter-sbx-alice-bucket"]["expires"] == first["expires"]
 
     sh.ok("sandbox", "up", "--branch", "Feature/Login")
@@ -82,9 +86,10 @@ def test_deploy_lifecycle_with_real_builds(sh, calls, s3_buckets, tmp_path, caps
     doc = json.loads(out)
     assert code == 0 and doc["uploaded"] is False and doc["code_updated"] is False and doc["alias_moved"] is False
     assert ops(calls).count("HeadObject") == 1
-    assert not {"PutObject", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
+    assert ops(calls).count("PutObject") == 1  # the lock's
+    assert not {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
                 "UpdateAlias", "CreateAlias", "TagResource"} & set(ops(calls))
-    assert [op for _, op in calls.writes] == ["Invoke", "Invoke"]  # the two smoke tests
+    assert [op for _, op in calls.writes] == ["PutObject", "Invoke", "Invoke", "DeleteObject"]  # lock, 2 smoke tests
     with capsys.disabled():
         print(f"\nunchanged deploy: {len(calls.calls)} calls {ops(calls)}; timings {doc['timings']}")
 
@@ -99,7 +104,7 @@ def test_deploy_lifecycle_with_real_builds(sh, calls, s3_buckets, tmp_path, caps
     elapsed = time.perf_counter() - started
     doc = json.loads(out)
     assert code == 0 and doc["uploaded"] and doc["code_updated"] and doc["version"] == "2", err
-    assert ops(calls).count("PutObject") == 1 and ops(calls).count("UpdateFunctionCode") == 1
+    assert ops(calls).count("PutObject") == 2 and ops(calls).count("UpdateFunctionCode") == 1  # lock + artifact
     with capsys.disabled():
         print(f"changed deploy: {elapsed:.2f} s wall, {len(calls.calls)} calls {ops(calls)}; timings {doc['timings']}")
 
@@ -115,7 +120,7 @@ def test_deploy_lifecycle_with_real_builds(sh, calls, s3_buckets, tmp_path, caps
     assert after["CodeSha256"] == live["CodeSha256"] and after["Runtime"] == "provided.al2023"
     calls.clear()
     sh.ok("sandbox", "up")
-    assert calls.writes == []
+    assert calls.writes == LOCK_WRITES
 
     out = sh.ok("sandbox", "invoke", "--path", "/version", "--tail")
     assert '"environment":"sandbox"' in out and "START RequestId" in out and "REPORT RequestId" in out

@@ -1,4 +1,4 @@
-"""Stage the bootstrap stub zip into the artifact bucket (once: keyed by its sha256, like any artifact).
+"""Stage the bootstrap stub zip into the artifact bucket and its replicas (keyed by its sha256, like any artifact).
 
 Only the zip is written, no manifest: the stub is not an artifact anyone may promote.
 """
@@ -11,6 +11,7 @@ import hashlib
 from botocore.exceptions import ClientError
 
 from pipeline.aws.errors import error_code, error_message, http_status
+from pipeline.aws.replicas import Replicas
 from pipeline.aws.session import AccountSession
 from pipeline.config.merged import PipelineConfig
 from pipeline.errors import PipelineError
@@ -25,11 +26,12 @@ def kms_args(config: PipelineConfig) -> dict[str, str]:
     return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}
 
 
-def object_present(tooling: AccountSession, config: PipelineConfig, key: str) -> bool:
-    """One HEAD in the artifact bucket: False on 404 (also what a missing bucket answers)."""
-    bucket = config.artifact_bucket
+def object_present(tooling: AccountSession, config: PipelineConfig, key: str, region: str | None = None) -> bool:
+    """One HEAD in `region`'s artifact bucket (default: home): False on 404 (also what a missing bucket answers)."""
+    region = region or config.tooling.region
+    bucket = naming.artifact_bucket(config, region)
     try:
-        tooling.client("s3", config.tooling.region).head_object(Bucket=bucket, Key=key)
+        tooling.client("s3", region).head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         if http_status(exc) == 404:
             return False
@@ -50,6 +52,8 @@ def stage_stub(tooling: AccountSession, config: PipelineConfig) -> None:
             Metadata={"sha256": sha, "kind": "bootstrap-stub"}, **kms_args(config))
     except ClientError as exc:
         raise _error(exc, bucket, key, config) from None
+    # every target region loads the stub from its own region's bucket
+    Replicas(tooling, config).replicate(key, base64.b64encode(digest.digest()).decode())
 
 
 def _error(exc: ClientError, bucket: str, key: str, config: PipelineConfig) -> PipelineError:

@@ -40,7 +40,16 @@ def run(args: argparse.Namespace) -> int:
     staged = store.stage(zip_path, manifest)
     verb = "staged" if staged.uploaded else "already staged (nothing uploaded)"
     ctx.out.text(f"{verb}: s3://{store.bucket}/{staged.key}")
+    from pipeline.aws.replicas import Replicas
+    # one upload, then a server-side copy per other target region (exit 1 naming the region; a rerun completes it)
+    replicas = Replicas(ctx.accounts.tooling(), config).replicate(staged.key, staged.code_sha256)
+    for replica in replicas:
+        done = "copied server-side" if replica.state == "copied" else "already there"
+        ctx.out.text(f"replica {replica.region}: {done}: {replica.where}")
+    sent = staged.size if staged.uploaded else 0
+    ctx.out.text(f"bytes sent: {sent} (one upload; {len(replicas)} replica region(s) copied by S3)")
     ctx.out.text(f"artifact id: {staged.sha256}")
     ctx.out.document("stage", artifact=staged.sha256, key=staged.key, bucket=store.bucket, uploaded=staged.uploaded,
-                     version_id=staged.version_id, dirty=staged.dirty)
+                     version_id=staged.version_id, dirty=staged.dirty,
+                     replicas=[r.as_dict() for r in replicas], bytes_sent=sent)
     return 0

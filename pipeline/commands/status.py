@@ -1,8 +1,9 @@
 """`pipeline status`: one row per environment target: artifact, commit (and whether it was built dirty),
 version, when, who, smoke, drift, and what the next `promote --to E` would do (ready, waiting for an
 approval, blocked by which gate, or the artifact that was just rolled back); then a line per finding
-(drift, a leftover canary weight, with its fix), per held lock (holder, since, lease) and per canary
-split of a running promotion."""
+(drift, a leftover canary weight, with its fix), per held lock (holder, since, lease), per canary
+split of a running promotion, and per target outside the tooling region the replica its live
+artifact loads from (present, missing or replaced)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,15 @@ def run(args: argparse.Namespace) -> int:
     for step in nexts.values():
         if step.detail and step.kind not in ("up to date",):
             ctx.out.text(f"next: {step.env}: {step.text}: {step.detail}")
+    from pipeline.aws.replicas import Replicas
+
+    # the copy each target outside the tooling region loads its live artifact from (one HEAD each)
+    replicas = []
+    for s in statuses:
+        if s.live_sha256 and s.target.region != engine.config.tooling.region:
+            replica = Replicas(engine.tooling, engine.config).of_artifact(s.live_sha256, s.target.region)
+            replicas.append({"env": s.env, "target": f"{s.target.account}/{s.target.region}", **replica.as_dict()})
+            ctx.out.text(f"replica: {s.env} {s.target.account}/{s.target.region}: {replica.where}: {replica.state}")
     ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks],
-                     next=[step.to_dict() for step in nexts.values()])
+                     next=[step.to_dict() for step in nexts.values()], replicas=replicas)
     return 0

@@ -1,4 +1,5 @@
-"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked,
+"""`pipeline verify`: every ledger chain recomputed, live code compared to the ledger, staged bytes checked
+(and the replica each target's region loads from, when it is not the tooling region),
 and what an unfinished run can leave behind: a dead lock (lease expired or holder gone) and a canary
 weight left on the live alias while no promotion holds the lock.
 
@@ -8,12 +9,28 @@ Exit 1 when anything was tampered with, deployed out of band or left behind.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pipeline.commands.context import Context
+
+if TYPE_CHECKING:
+    from pipeline.engine.context import EngineContext
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="one environment (default: all)")
+
+
+def replica_problems(engine: EngineContext, where: str, region: str, sha256: str) -> list[str]:
+    """The replica of the live artifact in `region` (one HEAD): missing or replaced is a problem."""
+    from pipeline.aws.replicas import Replicas
+
+    replica = Replicas(engine.tooling, engine.config).of_artifact(sha256, region)
+    if replica.state == "missing":
+        return [f"{where}: replica {replica.where} of {sha256[:12]} is missing: `pipeline stage` copies it again"]
+    if replica.state == "replaced":
+        return [f"{where}: replica {replica.where} now has sha256 {replica.sha256}, expected {sha256}"]
+    return []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 if got != status.live_sha256:
                     live_problems.append(f"{env.name}: staged artifact {status.live_sha256[:12]} "
                                          + ("is missing" if staged is None else f"now has sha256 {got}"))
+                if target.region != ctx.config().tooling.region:  # the copy this target's region loads from
+                    live_problems += replica_problems(engine, where, target.region, status.live_sha256)
         if lock.started and dead:  # after what it left live: that is what the first line must name
             live_problems.append(f"{env.name}: lock {lock.started.key} of {R.holder(lock.started).actor} is dead "
                                  f"({dead}): the next promote or rollback reconciles it, or "

@@ -82,7 +82,9 @@ class PipelineConfig:
 
     @property
     def artifact_bucket(self) -> str:
-        """Globally unique by construction: name, tooling account and region."""
+        """The home bucket (tooling region; naming.artifact_bucket names the per-region replicas the same way).
+
+        Globally unique by construction: name, tooling account and region."""
         return f"{self.name}-artifacts-{self.tooling.account}-{self.tooling.region}"
 
     def env(self, name: str) -> Environment:

@@ -21,6 +21,7 @@ from pipeline.infra.render import (
     function_parameters,
     render_function,
     render_pipeline,
+    render_replica,
     render_target,
     render_tooling,
 )
@@ -84,20 +85,22 @@ class FunctionCode:
         return {p["ParameterKey"]: p["ParameterValue"] for p in listed}
 
 
-def stub_code(config: PipelineConfig) -> FunctionCode:
+def stub_code(config: PipelineConfig, region: str | None = None) -> FunctionCode:
+    """The stub in `region`'s artifact bucket (default: the home bucket)."""
     sha = stub_sha256()
-    return FunctionCode(config.artifact_bucket, naming.artifact_key(config, sha), STUB_RUNTIME, STUB_HANDLER, sha,
+    bucket = naming.artifact_bucket(config, region or config.tooling.region)
+    return FunctionCode(bucket, naming.artifact_key(config, sha), STUB_RUNTIME, STUB_HANDLER, sha,
                         "", "stub")
 
 
-def function_code(config: PipelineConfig, live: LiveFunction | None) -> FunctionCode:
+def function_code(config: PipelineConfig, live: LiveFunction | None, region: str | None = None) -> FunctionCode:
     """Parameters that describe the live function: its Go artifact once promoted, else the stub.
 
     The live CodeSha256 names the artifact (the promote tag is only cross-checked): a promotion
     that stopped between the code update and the tag still must not be reverted.
     """
     if live is None or not live.promoted:
-        return stub_code(config)
+        return stub_code(config, region)
     sha = live.sha256
     notes: list[str] = []
     running = f"the code the live alias runs (v{live.alias_version})" if live.alias_version else "the running code"
@@ -110,7 +113,8 @@ def function_code(config: PipelineConfig, live: LiveFunction | None) -> Function
                      f"keeping {running}")
     elif not tagged:
         notes.append(f"{live.name}: no {TAG_ARTIFACT} tag; keeping {running} {sha[:12]}")
-    return FunctionCode(config.artifact_bucket, naming.artifact_key(config, sha), GO_RUNTIME, GO_HANDLER, sha,
+    bucket = naming.artifact_bucket(config, region or config.tooling.region)  # Lambda reads its own region
+    return FunctionCode(bucket, naming.artifact_key(config, sha), GO_RUNTIME, GO_HANDLER, sha,
                         live.tags.get(TAG_COMMIT, ""), "live artifact", notes=tuple(notes))
 
 
@@ -126,6 +130,8 @@ def render_scope(config: PipelineConfig, envs: list[Environment], tooling: bool)
     """Every template a bootstrap run will deploy, rendered up front: a render error is exit 2
     before any AWS call (invariant 8), not after the first stacks were written."""
     out = [render_tooling(config), render_pipeline(config)] if tooling else []
+    if tooling:
+        out += [render_replica(config, region) for region in naming.replica_regions(config)]
     for env in envs:
         for target in env.targets:
             out += [render_target(config, env, target), render_function(config, env, target)]

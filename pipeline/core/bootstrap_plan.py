@@ -4,8 +4,9 @@
 module decides, and one executor (`pipeline.engine.bootstrap`) runs the steps. `--dry-run` hands
 the same plan to the same executor, which previews each change set and discards it.
 
-Order: tooling stack, pipeline stack, the stub (when absent), then per env target its target
-stack and its function stack. A function stack's code parameters describe the live function
+Order: tooling stack, one replica stack per other target region (artifact bucket and key), pipeline
+stack, the stub (when absent in any region), then per env target its target stack and its function
+stack. A function stack's code parameters describe the live function
 (`function_code`); when the target stack is not healthy yet (absent, stuck, running) its deploy
 role may not exist, so that function step is `FunctionAfterTarget`: the executor reads the live
 function through the role the target step just made, and decides with the same pure function.
@@ -22,7 +23,14 @@ from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, s
 from pipeline.core.stacks import Health, StackSpec
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered, render_function, render_pipeline, render_target, render_tooling
+from pipeline.infra.render import (
+    Rendered,
+    render_function,
+    render_pipeline,
+    render_replica,
+    render_target,
+    render_tooling,
+)
 
 Via = Literal["tooling", "admin", "deploy"]  # which credentials a step deploys with
 
@@ -127,7 +135,7 @@ def function_step(config: PipelineConfig, env: Environment, target: Target, live
     The live artifact must still be in the bucket, or CloudFormation could not name it.
     """
     rendered = render_function(config, env, target)
-    code = function_code(config, live)
+    code = function_code(config, live, target.region)
     if not code.is_stub and not artifact_present:
         raise PipelineError(f"the function runs artifact {code.sha256[:12]}, but s3://{code.bucket}/{code.key} "
                             "is missing: stage that artifact again (pipeline stage) before bootstrapping, "
@@ -145,6 +153,9 @@ def plan_bootstrap(config: PipelineConfig, envs: Sequence[Environment], tooling:
         # stack holds no data and is recreated from config at will.
         tooling_stack, pipeline_stack = render_tooling(config), render_pipeline(config)
         steps.append(DeployStack(tooling_stack, stack_spec(tooling_stack, protect=True), "tooling"))
+        for region in naming.replica_regions(config):  # Lambda loads code only from its own region
+            replica = render_replica(config, region)
+            steps.append(DeployStack(replica, stack_spec(replica, protect=True), "tooling"))
         steps.append(DeployStack(pipeline_stack, stack_spec(pipeline_stack, protect=False), "tooling"))
     if envs and not observed.stub_present:
         stub = stub_code(config)

@@ -82,7 +82,7 @@ def bucket_region_check(where: str, bucket: str, bucket_region: str, function_re
     if bucket_region != function_region:
         return failed("bucket region", where, f"artifact bucket {bucket} is in {bucket_region}, the function in "
                                               f"{function_region}: Lambda reads code only from its own region",
-                      "put the function in the tooling region (or add a bucket in its region)")
+                      "run pipeline bootstrap --tooling (one artifact bucket per target region)")
     return passed("bucket region", where, f"{bucket} in {bucket_region}, same as the function")
 
 

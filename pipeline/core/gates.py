@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ def evaluate(facts: GateFacts) -> list[GateResult]:
             clean(facts.clean_required, facts.dirty),
             freeze(list(facts.freeze), facts.timezone, facts.now),
             alarms(facts.alarm_states),
-            integrity(facts.digest, facts.staged_sha256, facts.staged_where),
+            integrity(facts.digest, facts.staged_sha256, facts.staged_where, facts.replicas),
             lock(facts.lock_holder, facts.lock_age_seconds, facts.lock_key)]
 
 
@@ -158,12 +159,22 @@ def alarms(states: dict[str, str | None]) -> GateResult:
     return GateResult("alarms", True, f"{len(states)} quiet ({', '.join(sorted(states))})")
 
 
-def integrity(digest: str, staged_sha256: str | None, where: str) -> GateResult:
+def integrity(digest: str, staged_sha256: str | None, where: str,
+              replicas: Sequence[tuple[str, str, str | None]] = ()) -> GateResult:
+    """The staged bytes, and the replica in every other region the promotion touches, match the digest."""
     if staged_sha256 is None:
         return GateResult("integrity", False, f"{digest[:12]} is not staged at {where}: run `pipeline stage`")
     if staged_sha256 != digest:
         return GateResult("integrity", False, f"{where} has sha256 {staged_sha256}, expected {digest}")
-    return GateResult("integrity", True, f"staged bytes match {digest[:12]}")
+    for region, replica_where, found in replicas:
+        if found is None:
+            return GateResult("integrity", False, f"{digest[:12]} has no replica in {region} ({replica_where}): "
+                                                  "run `pipeline stage` again (it copies the missing replicas)")
+        if found != digest:
+            return GateResult("integrity", False, f"replica in {region} {replica_where} has sha256 {found}, "
+                                                  f"expected {digest}: replaced after staging")
+    regions = f" and its replicas in {', '.join(r for r, _, _ in replicas)}" if replicas else ""
+    return GateResult("integrity", True, f"staged bytes{regions} match {digest[:12]}")
 
 
 def lock(holder: str | None, age_seconds: float | None, where: str) -> GateResult:

@@ -61,6 +61,8 @@ class GateFacts:
     lock_age_seconds: float | None
     lock_key: str
     clean_required: bool = False  # gates.clean
+    # each other region the promotion touches: (region, s3 URL, replica's hex sha256 or None when absent)
+    replicas: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,9 @@ class Bootstrapper:
         target stack is healthy) each live function and its artifact object."""
         if not envs:
             return Observed()
-        stub_present = object_present(self.tooling_session(), self.config, naming.artifact_key(
-            self.config, stub_sha256()))
+        stub_key = naming.artifact_key(self.config, stub_sha256())
+        stub_present = all(object_present(self.tooling_session(), self.config, stub_key, region)
+                           for region in naming.artifact_regions(self.config))
         seen: dict[tuple[str, str, str], TargetSeen] = {}
         for env in envs:
             for target in env.targets:
@@ -139,7 +140,8 @@ class Bootstrapper:
                                   follow_alias=True)
         if live is None or not live.promoted:
             return live, True
-        return live, object_present(self.tooling_session(), self.config, naming.artifact_key(self.config, live.sha256))
+        return live, object_present(self.tooling_session(), self.config,
+                                    naming.artifact_key(self.config, live.sha256), target.region)
 
     # -- decide -----------------------------------------------------------------------------
     def plan(self, *, tooling: bool, envs: Sequence[Environment]) -> BootstrapPlan:

@@ -102,15 +102,31 @@ class Doctor:
         self.checks.append(passed("artifact bucket", where, f"{bucket} exists in {region}"))
         return str(region)
 
+    def _replica_location(self, tooling: AccountSession, where: str, region: str) -> str | None:
+        """The replica bucket's region (one GetBucketLocation per region); a failed check when it is absent."""
+        bucket = naming.artifact_bucket(self.config, region)
+        try:
+            location = tooling.client("s3", region).get_bucket_location(Bucket=bucket)
+        except ClientError as exc:
+            self.checks.append(failed("bucket region", where, f"no artifact bucket in {region}: {bucket}: "
+                                                              f"{_aws_error(exc)}",
+                                      "run pipeline bootstrap --tooling (one artifact bucket per target region)"))
+            return None
+        found = location.get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if found == "EU" else str(found)
+
     # -- one env target ---------------------------------------------------------------------
     def _target(self, env: Environment, target: Target, tooling: AccountSession | None,
                 bucket_region: str | None) -> None:
         where = f"{env.name} {target.account}/{target.region}"
         fix = f"pipeline bootstrap --env {env.name}"
-        bucket = self.config.artifact_bucket
-        if bucket_region is not None:
-            self.checks.append(bucket_region_check(where, bucket, bucket_region, target.region))
-        else:
+        bucket = naming.artifact_bucket(self.config, target.region)  # the home bucket or this region's replica
+        found = bucket_region  # where this target's bucket is: the home bucket's region, or the replica's
+        if target.region != self.config.tooling.region and tooling is not None:
+            found = self._replica_location(tooling, where, target.region)
+        if found is not None:
+            self.checks.append(bucket_region_check(where, bucket, found, target.region))
+        elif target.region == self.config.tooling.region or tooling is None:
             self.checks.append(skipped("bucket region", where, "artifact bucket not readable"))
         deploy = self._session("deploy role", where, lambda: self.accounts.target(env, target),
                                f"run {fix} (creates {env.deploy_role}, trusting the tooling account)")
@@ -132,7 +148,7 @@ class Doctor:
             live = None
         else:
             self.checks.append(function_check(where, name, live, env.function.architecture, fix))
-        self._readable(where, deploy, function_code(self.config, live), fix)
+        self._readable(where, deploy, function_code(self.config, live, target.region), fix, target.region)
         if self.engine is not None and tooling is not None and bucket_region is not None:
             self._live(env, target, where)
         elif self.engine is not None:
@@ -173,12 +189,11 @@ class Doctor:
         self.checks.append(stack_check(name, where, stack, state.status if state else None,
                                        state.version if state else None, expected, fix))
 
-    def _readable(self, where: str, deploy: AccountSession, code: Any, fix: str) -> None:
+    def _readable(self, where: str, deploy: AccountSession, code: Any, fix: str, region: str) -> None:
         """One byte of the code object through the deploy role: s3:GetObject and kms:Decrypt both proven."""
         what = "the stub" if code.is_stub else f"artifact {code.sha256[:12]}"
         try:
-            deploy.client("s3", self.config.tooling.region).get_object(Bucket=code.bucket, Key=code.key,
-                                                                        Range="bytes=0-0")
+            deploy.client("s3", region).get_object(Bucket=code.bucket, Key=code.key, Range="bytes=0-0")
         except ClientError as exc:
             status = http_status(exc)
             if status == 404:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +76,11 @@ class Source:
     key: str
     version_id: str | None
     architecture: str
+    replicas: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # region -> (bucket, version)
+
+    def at(self, region: str) -> tuple[str, str | None]:
+        """The bucket and object version in `region` (Lambda loads code only from its own region)."""
+        return self.replicas.get(region, (self.bucket, self.version_id))
 
 
 class StepFailed(Exception):
@@ -190,7 +195,8 @@ class Executor:
             assert self.source is not None
             s = self.source
             fn.last_wait = None
-            run.published = fn.deploy(s.bucket, s.key, s.version_id, s.architecture)
+            bucket, version_id = s.at(run.target.region)  # Lambda loads code only from its own region
+            run.published = fn.deploy(bucket, s.key, version_id, s.architecture)
             return (f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
                     + (f", {fn.last_wait}" if fn.last_wait else ""))
         if isinstance(step, VerifyCode):

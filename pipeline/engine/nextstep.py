@@ -2,8 +2,9 @@
 
 Observe: the artifact promote would pick (`engine.promote.candidate`), whether it was rolled back
 here, and the gate facts (`engine.promote.observe_gates`: the predecessor's ledger, the staged
-object, alarms, the lock). Decide: `core.gates.evaluate`, then `core.nextstep.decide` says what
-that means. A dead lock counts as free: the next promote reconciles it before its gates.
+object and its replica in each other target region, alarms, the lock). Decide:
+`core.gates.evaluate`, then `core.nextstep.decide` says what that means. A dead lock counts as
+free: the next promote reconciles it before its gates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pipeline.core import gates as G
 from pipeline.core import nextstep as N
 from pipeline.core.ledger import LockState
 from pipeline.engine.context import EngineContext
-from pipeline.engine.promote import candidate, observe_gates
+from pipeline.engine.promote import candidate, observe_gates, observe_replicas
 from pipeline.engine.state import TargetStatus
 
 
@@ -38,6 +39,6 @@ def next_step(ctx: EngineContext, env: Environment, views: dict[str, LedgerView]
     if not current:
         staged = ctx.store.head(digest)
         facts = observe_gates(ctx, env, digest, staged, LockState(None, None) if dead else lock, False, None, None,
-                              requires_view=requires_view)
+                              requires_view=requires_view, replicas=observe_replicas(ctx, env, digest, staged))
         gates = G.evaluate(facts)
     return N.decide(env.name, digest, current=current, back=back, gates=gates)

@@ -2,7 +2,8 @@
 
 Observe (reads only; calls in brackets): the artifact [pred ledger: LIST + GET, or the staged
 listing], the env's lock [LIST + GET] (a dead one is reconciled first), every target's live
-alias [GET each]; for a real change also the gate facts [HEAD artifact, alarms].
+alias [GET each]; for a real change also the gate facts [HEAD artifact, HEAD each other region's
+replica, alarms].
 Decide (core, pure): no-op? gates; the plan of typed steps. `--dry-run` shows that plan.
 Act: the `started` record takes the lock [PUT]; the executor runs the plan, waves in parallel.
 Record: one outcome per target [PUT each], the last one closing the lock.
@@ -16,6 +17,7 @@ from pipeline.artifact.manifest import hex_sha256
 from pipeline.aws.alarms import alarm_states
 from pipeline.aws.artifacts import StagedArtifact
 from pipeline.aws.ledger import LedgerView
+from pipeline.aws.replicas import Replica, Replicas
 from pipeline.config.merged import Environment
 from pipeline.core import gates as G
 from pipeline.core import records as R
@@ -57,7 +59,8 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
         ctx.out.progress(f"{env.name}: {digest[:12]} is already live and passed smoke: nothing to do")
         return result
     staged = ctx.store.head(digest)
-    facts = observe_gates(ctx, env, digest, staged, held, approve, approver, reason)
+    replicas = observe_replicas(ctx, env, digest, staged)
+    facts = observe_gates(ctx, env, digest, staged, held, approve, approver, reason, replicas=replicas)
     # decide: gates, plan
     result.gates = G.evaluate(facts)
     lock.refuse_tampered(what)
@@ -106,7 +109,8 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
                      f"deploying {digest[:12]} to {len(runs)} target(s), waves of {env.wave_size}")
     executor = Executor(ctx.out.progress, smoke_cases=env.smoke,
                         source=Source(ctx.config.artifact_bucket, naming.artifact_key(ctx.config, digest),
-                                      staged.version_id, env.function.architecture),
+                                      staged.version_id, env.function.architecture,
+                                      {r.region: (r.bucket, r.version_id) for r in replicas}),
                         bake=lambda run, seconds: bake(ctx, lock, env, run, seconds, recorder, started.seq,
                                                        executor.stop))
     try:
@@ -164,9 +168,18 @@ def staged_digest(ctx: EngineContext, artifact: str, flag: str = "--artifact") -
     return shas.resolve(value, ctx.store.staged_sha256s(), flag, "staged artifacts")
 
 
+def observe_replicas(ctx: EngineContext, env: Environment, digest: str, staged: StagedArtifact | None) -> list[Replica]:
+    """The replica in each other region the env's targets use [HEAD each]: Lambda loads from its own region."""
+    regions = [r for r in dict.fromkeys(t.region for t in env.targets) if r != ctx.config.tooling.region]
+    if staged is None or not regions:
+        return []
+    return Replicas(ctx.tooling, ctx.config).check(naming.artifact_key(ctx.config, digest), staged.code_sha256,
+                                                   regions)
+
+
 def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: StagedArtifact | None, lock: LockState,
                   approve: bool, approver: str | None, reason: str | None,
-                  requires_view: LedgerView | None = None) -> GateFacts:
+                  requires_view: LedgerView | None = None, replicas: list[Replica] | None = None) -> GateFacts:
     requires = env.gates.requires
     if env.gates.approval and approve and approver is None:
         approver = ctx.accounts.factory.base().identity.arn  # who really runs this: never a typed name
@@ -188,7 +201,8 @@ def observe_gates(ctx: EngineContext, env: Environment, digest: str, staged: Sta
         staged_where=f"s3://{ctx.config.artifact_bucket}/{naming.artifact_key(ctx.config, digest)}",
         lock_holder=R.holder(lock.started).actor if lock.started else None,
         lock_age_seconds=age_seconds(lock, ctx.now()), lock_key=lock.started.key if lock.started else "",
-        clean_required=env.gates.clean)
+        clean_required=env.gates.clean,
+        replicas=tuple((r.region, r.where, r.sha256 if r.state != "missing" else None) for r in replicas or ()))
 
 
 def bake(ctx: EngineContext, lock: EnvLock, env: Environment, run: TargetRun, seconds: int, recorder: Recorder,

@@ -45,10 +45,17 @@ def _common(config: PipelineConfig) -> dict[str, Any]:
     }
 
 
-def tooling_context(config: PipelineConfig) -> dict[str, Any]:
+def tooling_context(config: PipelineConfig, region: str | None = None) -> dict[str, Any]:
+    """The artifact bucket and key of `region` (default: the home bucket in the tooling region).
+
+    Each region's bucket admits only the deploy and CloudFormation roles of targets in that region.
+    """
+    region = region or config.tooling.region
     readers: dict[str, list[str]] = {}
     for env in config.environments.values():
         for target in env.targets:
+            if target.region != region:
+                continue
             roles = readers.setdefault(target.account, [])
             for arn in (_role(target.account, env.deploy_role),
                         _role(target.account, naming.cfn_exec_role_name(config, env))):
@@ -57,13 +64,16 @@ def tooling_context(config: PipelineConfig) -> dict[str, Any]:
     pipeline = _pipeline_roles(config)
     service_roles = [_role(config.tooling.account, name) for name in
                      (naming.codebuild_role_name(config), naming.codepipeline_role_name(config))]
+    home = region == config.tooling.region
     return {
         **_common(config),
+        "bucket": naming.artifact_bucket(config, region),
+        "kms_via_s3": f"s3.{region}.amazonaws.com",
         "kms_alias": naming.kms_alias_name(config),
         "pipeline_roles": pipeline,
         # with exact pipeline roles, the key names its users: those plus CodeBuild and CodePipeline
         "key_user_roles": pipeline + service_roles if pipeline else [],
-        "source_events": _source(config).get("bucket") == config.artifact_bucket,
+        "source_events": home and _source(config).get("bucket") == config.artifact_bucket,
         "reader_accounts": [_root(account) for account in readers],
         "reader_roles": [arn for roles in readers.values() for arn in roles],
     }
@@ -104,7 +114,7 @@ def target_context(config: PipelineConfig, env: Environment, target: Target) -> 
         "parameter_name": naming.target_parameter_name(config, env),
         "parameter_value": json.dumps({"deploy_role": env.deploy_role,
                                        "cfn_exec_role": naming.cfn_exec_role_name(config, env),
-                                       "function": fn, "bucket": config.artifact_bucket,
+                                       "function": fn, "bucket": naming.artifact_bucket(config, target.region),
                                        "home_region": naming.home_target(env, target).region}, sort_keys=True),
         "trusted_roles": pipeline + [arn for arn in env.promoters if arn not in pipeline],
         "trust_tooling_root": not pipeline,
@@ -112,6 +122,10 @@ def target_context(config: PipelineConfig, env: Environment, target: Target) -> 
         "tooling_roles_pattern": f"arn:{P}:iam::{config.tooling.account}:role/*",
         "external_id": env.external_id,
         "policy_statements": _statements(env),
+        # the deploy and CloudFormation roles read only the artifact buckets of this account's regions
+        "artifact_buckets": [naming.artifact_bucket(config, r) for r in regions],
+        "kms_key_arns_by_region": [f"arn:{P}:kms:{r}:{config.tooling.account}:key/*" for r in regions],
+        "kms_via_s3_by_region": [f"s3.{r}.amazonaws.com" for r in regions],
     }
 
 
@@ -208,6 +222,8 @@ def pipeline_context(config: PipelineConfig) -> dict[str, Any]:
         "codepipeline_role": naming.codepipeline_role_name(config),
         "events_role": f"{config.name}-pipeline-events",
         "kms_alias": naming.kms_alias_name(config),
+        "replica_buckets": [naming.artifact_bucket(config, r) for r in naming.replica_regions(config)],
+        "replica_key_arns": [f"arn:{P}:kms:{r}:{tooling.account}:key/*" for r in naming.replica_regions(config)],
         "kms_alias_arn": f"arn:{P}:kms:{tooling.region}:{tooling.account}:{naming.kms_alias_name(config)}",
         "store_prefix": naming.pipeline_store_prefix(config),
         "source": _source(config),

@@ -72,6 +72,40 @@ def target_parameter_name(config: PipelineConfig, env: Environment | str) -> str
     return f"/pipeline/{config.name}/{_env(env)}/target"
 
 
+def artifact_bucket(config: PipelineConfig, region: str) -> str:
+    """The artifact bucket in `region`: the home bucket in the tooling region, a replica elsewhere.
+
+    Lambda loads code only from a bucket in the function's own region, so every region a target
+    uses holds a copy of each staged artifact. Globally unique: name, tooling account, region.
+    """
+    return f"{config.name}-artifacts-{config.tooling.account}-{region}"
+
+
+def artifact_regions(config: PipelineConfig) -> list[str]:
+    """The tooling region first, then every other region any env target uses (config order)."""
+    regions = [config.tooling.region]
+    for env in config.environments.values():
+        for target in env.targets:
+            if target.region not in regions:
+                regions.append(target.region)
+    return regions
+
+
+def replica_regions(config: PipelineConfig) -> list[str]:
+    """The regions holding a replica bucket: every target region but the tooling region."""
+    return artifact_regions(config)[1:]
+
+
+def replica_stack_name(config: PipelineConfig, region: str) -> str:
+    """The stack holding the artifact bucket and key in a replica region (tooling account)."""
+    return f"{config.name}-artifacts-{region}"
+
+
+def kms_alias_arn(config: PipelineConfig, region: str) -> str:
+    """The artifact key of `region`'s bucket, by alias (aliases are regional: one name in every region)."""
+    return f"arn:{partition(region)}:kms:{region}:{config.tooling.account}:{kms_alias_name(config)}"
+
+
 def artifact_key(config: PipelineConfig, sha256: str) -> str:
     return f"{ARTIFACT_PREFIX}{config.name}/{sha256}.zip"
 

@@ -40,7 +40,7 @@ PIPELINE_TEMPLATE = "pipeline.yml.j2"
 
 @dataclass(frozen=True)
 class Rendered:
-    kind: str  # "tooling" | "pipeline" | "target" | "function"
+    kind: str  # "tooling" | "replica" | "pipeline" | "target" | "function"
     stack_name: str
     body: str  # CloudFormation YAML
     version: str  # first 16 hex chars of sha256(body): the bootstrap version tag
@@ -53,6 +53,13 @@ def render_tooling(config: PipelineConfig, templates_dir: Path | None = None) ->
     body = expand_template(templates_dir, TOOLING_TEMPLATE, tooling_context(config))
     return make_rendered("tooling", naming.tooling_stack_name(config), body, config.tooling.account,
                      config.tooling.region, None)
+
+
+def render_replica(config: PipelineConfig, region: str, templates_dir: Path | None = None) -> Rendered:
+    """The artifact bucket and key in a replica region: the tooling template, rendered for that region."""
+    body = expand_template(templates_dir, TOOLING_TEMPLATE, tooling_context(config, region))
+    return make_rendered("replica", naming.replica_stack_name(config, region), body, config.tooling.account,
+                         region, None)
 
 
 def render_pipeline(config: PipelineConfig, templates_dir: Path | None = None) -> Rendered:
@@ -78,6 +85,7 @@ def render_function(config: PipelineConfig, env: Environment, target: Target,
 def render_all(config: PipelineConfig, templates_dir: Path | None = None) -> list[Rendered]:
     """Tooling and pipeline, then each env's target and function stack for every target, in stage order."""
     out = [render_tooling(config, templates_dir), render_pipeline(config, templates_dir)]
+    out += [render_replica(config, region, templates_dir) for region in naming.replica_regions(config)]
     for name in config.order:
         env = config.env(name)
         for target in env.targets:

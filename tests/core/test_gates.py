@@ -81,6 +81,16 @@ def test_integrity_names_a_replaced_object():
     assert not gate.passed and gate.reason == f"s3://b/k has sha256 {'cd' * 32}, expected {DIGEST}"
 
 
+def test_integrity_checks_the_replica_of_every_region_the_promotion_touches():
+    ok = ("eu-west-1", "s3://r/k", DIGEST)
+    gate = by_name(G.evaluate(facts(replicas=(ok,))))["integrity"]
+    assert gate.passed and "replicas in eu-west-1" in gate.reason
+    missing = by_name(G.evaluate(facts(replicas=(ok, ("ap-south-1", "s3://a/k", None)))))["integrity"]
+    assert not missing.passed and "no replica in ap-south-1 (s3://a/k)" in missing.reason
+    replaced = by_name(G.evaluate(facts(replicas=(("eu-west-1", "s3://r/k", "cd" * 32),))))["integrity"]
+    assert not replaced.passed and "replaced after staging" in replaced.reason
+
+
 def test_freeze_until_follows_windows_that_run_into_each_other_and_wall_clock_over_dst():
     berlin = ZoneInfo("Europe/Berlin")
     friday = dt.datetime(2026, 3, 27, 18, 0, tzinfo=berlin)  # the clocks go forward on Sunday 29 March

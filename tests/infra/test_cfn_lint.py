@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cfnlint.api import lint
 
+from pipeline.infra import naming
 from pipeline.infra.render import Rendered, render_all
 
 
@@ -21,7 +22,10 @@ def _errors(rendered: Rendered) -> list[str]:
 def test_every_rendered_template_passes_cfn_lint(which, request):
     config = request.getfixturevalue(which)
     rendered = render_all(config)
-    assert {r.kind for r in rendered} == {"tooling", "pipeline", "target", "function"}
+    # a replica stack (artifact bucket and key) for every target region but the tooling region
+    replicas = {"replica"} if naming.replica_regions(config) else set()
+    assert {r.kind for r in rendered} == {"tooling", "pipeline", "target", "function"} | replicas
+    assert sorted(r.region for r in rendered if r.kind == "replica") == sorted(naming.replica_regions(config))
     problems = [p for r in rendered for p in _errors(r)]
     assert problems == []
 

@@ -216,6 +216,7 @@ def _arguments(fn, config) -> list[dict]:
 
     from pipeline.config.files import FunctionSettings
     from pipeline.core.sandbox import names as sandbox_names
+    from pipeline.infra import naming
 
     params = inspect.signature(fn).parameters
     envs = [config.env(name) for name in config.order]
@@ -225,7 +226,9 @@ def _arguments(fn, config) -> list[dict]:
     known = {"config": config, "config_name": config.name, "templates_dir": None, "tags": {"pipeline:owner": "dev"},
              "settings": FunctionSettings(policy_statements=[{"actions": ["s3:GetObject"], "resources": [
                  "arn:aws:s3:::b/*"]}]),
-             "sbx": sandbox_names(config.name, "alice", "123456789012", config.region)}
+             "sbx": sandbox_names(config.name, "alice", "123456789012", config.region),
+             # render_replica: a replica region when the config has one, else the tooling region's bucket
+             "region": next(iter(naming.replica_regions(config)), config.tooling.region)}
     missing = [p for p in params if p not in known and p not in ("env", "target")
                and params[p].default is inspect.Parameter.empty]
     assert not missing, f"{fn.__module__}.{fn.__name__}: teach this test to make {missing}"

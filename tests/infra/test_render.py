@@ -19,6 +19,7 @@ from pipeline.infra.render import (
     function_parameters,
     render_all,
     render_function,
+    render_replica,
     render_target,
     render_tooling,
 )
@@ -136,15 +137,38 @@ def test_iam_lives_in_one_stack_per_account(variant_config):
     assert len(names) == 3 and all(len(n) <= 64 for n in names)
 
 
-def test_tooling_readers_are_every_target_role(variant_config):
-    statements = load_template(render_tooling(variant_config).body)["Resources"]["ArtifactBucketPolicy"][
+def _readers(rendered) -> tuple[list[str], dict]:
+    statements = load_template(rendered.body)["Resources"]["ArtifactBucketPolicy"][
         "Properties"]["PolicyDocument"]["Statement"]
     read = next(s for s in statements if s.get("Sid") == "DeployRolesReadArtifacts")
-    roles = [v["Fn::Sub"] for v in read["Condition"]["ArnEquals"]["aws:PrincipalArn"]]
+    return [v["Fn::Sub"] for v in read["Condition"]["ArnEquals"]["aws:PrincipalArn"]], read
+
+
+def test_each_region_bucket_admits_only_the_target_roles_of_its_region(variant_config):
+    roles, read = _readers(render_tooling(variant_config))  # home: eu-west-1 (dev 555, prod 666)
     assert "arn:${AWS::Partition}:iam::555555555555:role/shop-deploy" in roles
     assert "arn:${AWS::Partition}:iam::666666666666:role/shop-prod-cfn-exec" in roles
-    assert len(roles) == 6  # 3 accounts x (deploy role, cfn exec role)
+    assert not any("777777777777" in r for r in roles)  # its only target is in us-east-1
+    assert len(roles) == 4  # 2 accounts x (deploy role, cfn exec role)
     assert read["Resource"] == {"Fn::Sub": "${ArtifactBucket.Arn}/artifacts/shop/*"}
+    assert naming.replica_regions(variant_config) == ["eu-central-1", "us-east-1"]
+    replica = render_replica(variant_config, "us-east-1")
+    assert replica.stack_name == "shop-artifacts-us-east-1" and replica.region == "us-east-1"
+    assert "shop-artifacts-999999999999-us-east-1" in replica.body
+    roles, _ = _readers(replica)
+    assert all(":iam::777777777777:role/" in r for r in roles) and len(roles) == 2
+    assert "s3.us-east-1.amazonaws.com" in replica.body
+
+
+def test_deploy_roles_read_only_the_buckets_of_their_regions(variant_config):
+    prod = variant_config.env("prod")
+    home = render_target(variant_config, prod, prod.targets[0])  # 666: eu-west-1 and eu-central-1
+    assert "shop-artifacts-999999999999-eu-west-1/artifacts/shop/*" in home.body
+    assert "shop-artifacts-999999999999-eu-central-1/artifacts/shop/*" in home.body
+    assert "shop-artifacts-999999999999-us-east-1" not in home.body
+    other = render_target(variant_config, prod, prod.targets[2])  # 777: us-east-1 only
+    assert "shop-artifacts-999999999999-us-east-1/artifacts/shop/*" in other.body
+    assert "shop-artifacts-999999999999-eu-west-1" not in other.body
 
 
 def test_tooling_bucket_properties(repo_config):
@@ -249,3 +273,13 @@ def test_two_envs_sharing_a_deploy_role_in_one_account_are_refused(tmp_path, var
     config = load_config(write_envdir(tmp_path / "environments", variant_files))
     with pytest.raises(InputError, match="both use deploy_role 'shop-deploy' in account 555555555555"):
         render_all(config)
+
+
+def test_codebuild_staging_directly_may_write_every_replica(variant_config):
+    from pipeline.infra.render import render_pipeline
+
+    body = render_pipeline(variant_config).body
+    assert "Sid: StageReplicas" in body
+    for region in ("eu-central-1", "us-east-1"):
+        assert f"shop-artifacts-999999999999-{region}/artifacts/shop/*" in body
+        assert f"kms:{region}:999999999999:key/*" in body

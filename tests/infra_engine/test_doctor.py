@@ -127,13 +127,22 @@ def test_healthy_env_then_out_of_date_then_current_again(aws, envdir, capsys):
 
 
 @pytest.mark.emulator
-def test_bucket_in_another_region_than_the_function_fails(aws, envdir, capsys):
+def test_a_target_region_without_its_replica_bucket_fails_until_bootstrap_makes_one(aws, envdir, capsys):
     assert main(["--config-dir", str(envdir), "bootstrap", "--tooling"]) == 0
     (envdir / "dev.yml").write_text((envdir / "dev.yml").read_text() + "region: eu-west-1\n")
     code, doc = doctor_json(envdir, capsys)
     assert code == 1
     check = by_name(doc)["bucket region"]
-    assert check["status"] == "fail" and "in us-east-1, the function in eu-west-1" in check["detail"]
+    assert check["status"] == "fail" and "no artifact bucket in eu-west-1" in check["detail"]
+    assert "bootstrap --tooling" in check["hint"]
+    # the tooling bootstrap adds the region's bucket; the env's bootstrap stages the stub there too
+    assert main(["--config-dir", str(envdir), "bootstrap", "--tooling"]) == 0
+    assert main(["--config-dir", str(envdir), "bootstrap", "--env", "dev"]) == 0
+    code, doc = doctor_json(envdir, capsys)
+    assert code == 0, [c for c in doc["checks"] if c["status"] != "pass"]
+    checks = by_name(doc)
+    assert "-eu-west-1 in eu-west-1" in checks["bucket region"]["detail"]
+    assert "-eu-west-1" in checks["artifact readable"]["detail"]
 
 
 @pytest.mark.emulator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 import boto3
@@ -58,6 +59,10 @@ def test_update_function_code_from_a_bucket_in_another_region_fails(aws):
     home, local = _bucket("us-east-1"), _bucket("eu-west-1")
     _create("eu-west-1", local)
     lam = boto3.client("lambda", region_name="eu-west-1")
+    deadline = time.monotonic() + 30  # a new function is Pending first; code updates wait for Active
+    while lam.get_function_configuration(FunctionName="fn")["State"] != "Active":
+        assert time.monotonic() < deadline, "function never became Active"
+        time.sleep(0.05)
     with pytest.raises(ClientError) as err:
         lam.update_function_code(FunctionName="fn", S3Bucket=home, S3Key="fn.zip")
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"

@@ -5,7 +5,6 @@ when missing, and one `up`/`deploy` at a time (the S3 lock)."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import socket
@@ -260,9 +259,16 @@ def test_unlock_frees_a_dead_or_own_lock_and_refuses_a_live_one_without_force(sh
     sh.ok("sandbox", "up")  # free again
 
 
-# The emulator enforces IAM (boundaries included) once pipeline/local/authz exists (branch h-iam); until then
-# this test must fail (moto ignores boundaries), and strict xfail says so. After the merge it runs as is.
-ENFORCING = importlib.util.find_spec("pipeline.local.authz") is not None
+def _enforcing() -> bool:
+    """Is the authorization layer (pipeline/local/authz) registered in the emulator? Until it is
+    (wip/iam-enforcement.patch), this test must fail (moto ignores boundaries): strict xfail says so."""
+    from pipeline.local import emulator
+
+    emulator._load_layers()
+    return any(getattr(layer, "__module__", "").startswith("pipeline.local.authz") for layer in emulator._LAYERS)
+
+
+ENFORCING = _enforcing()
 
 
 @pytest.mark.xfail(not ENFORCING, strict=True, reason="the emulator enforces IAM boundaries only with h-iam")

@@ -155,6 +155,10 @@ def serve(port_file: Path) -> None:
     from pipeline.local.emulator import Emulator
 
     log = RequestLog()
+    # the three tools are compared on call counts and bytes, over plain HTTP and without IAM enforcement (the
+    # AWS CLI and Sceptre would need the emulator's CA and roles of their own): as before enforcement existed
+    os.environ.setdefault("PIPELINE_EMULATOR_TLS", "off")
+    os.environ.setdefault("PIPELINE_EMULATOR_IAM", "off")
     with Emulator() as emulator:
         emulator._server.app = log.layer(emulator._server.app)  # outermost: Lambda invokes are counted too
         port_file.write_text(emulator.endpoint_url)

@@ -127,11 +127,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, Emulator() as emu:
         source, go_binary = build_go(Path(tmp) / "bootstrap")
-        kw = {"endpoint_url": emu.endpoint_url, "region_name": "us-east-1",
+        kw = {"endpoint_url": emu.endpoint_url, "region_name": "us-east-1", "verify": emu.ca_bundle,
               "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
         lam = boto3.client("lambda", **kw)
         iam = boto3.client("iam", **kw)
-        role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
         env = {"Variables": {"ENVIRONMENT": "bench"}}
         lam.create_function(FunctionName="bench-go", Runtime="provided.al2023", Role=role,
                             Handler="bootstrap", Environment=env,

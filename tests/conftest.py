@@ -28,6 +28,9 @@ def emulator() -> Iterator[object]:
 def aws(emulator, monkeypatch) -> Iterator[object]:
     """A clean emulator for this test, with boto3 pointed at it through the standard variables."""
     emulator.reset()
+    import boto3
+
+    boto3.DEFAULT_SESSION = None  # it caches the credentials of whatever AWS_* a previous test exported
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     for key, value in emulator.environment().items():

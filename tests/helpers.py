@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -33,12 +35,76 @@ class CallLog:
         self.calls.clear()
 
 
+TOOLING = ACCOUNTS["tooling"]
+ADMIN_ROLE = "OrganizationAccountAccessRole"
+
+
+def base_sts(region: str = "us-east-1"):
+    """STS as the emulator's base identity (the organization's admin), whatever AWS_* a test exported:
+    boto3's default session would keep the first credentials it saw."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=region).client("sts")
+
+
+def _kw(creds: dict) -> dict:
+    return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"]}
+
+
 def client(service: str, account: str, region: str = "us-east-1"):
-    """A boto3 client acting in `account` on the emulator (an observer, outside the product)."""
-    creds = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/test-observer", RoleSessionName="observer")["Credentials"]
-    return boto3.client(service, region_name=region, aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    """A boto3 client acting in `account` on the emulator as its admin (an observer, outside the product)."""
+    creds = base_sts(region).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="observer")["Credentials"]
+    return boto3.client(service, region_name=region, **_kw(creds))
+
+
+def promoter(service: str, region: str = "us-east-1"):
+    """A client acting as the promoter role (tooling.role): the one principal that reads and writes the
+    ledger and the staged artifacts (the key and the bucket policy admit no admin)."""
+    creds = base_sts(region).assume_role(
+        RoleArn=f"arn:aws:iam::{TOOLING}:role/pipeline-promoter", RoleSessionName="test-promoter")["Credentials"]
+    return boto3.client(service, region_name=region, **_kw(creds))
+
+
+def deployer(service: str, account: str, region: str = "us-east-1"):
+    """A client acting as an env's deploy role (assumed from the promoter, as the pipeline does)."""
+    sts = promoter("sts", region)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/pipeline-deploy",
+                            RoleSessionName="test-deployer")["Credentials"]
+    return boto3.client(service, region_name=region, **_kw(creds))
+
+
+def service_role_credentials(account: str, role: str, session: str) -> dict:
+    """Credentials of a service's role (e.g. CodeBuild's), which only the service may assume on AWS: the test
+    stands in for the service by letting the account's admin assume it too, then assumes it as that admin."""
+    import json
+
+    iam = client("iam", account)
+    try:
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:  # no stack made it: a bare role the service may assume
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "codebuild.amazonaws.com"}}]}
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    trust["Statement"].append({"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"AWS": f"arn:aws:iam::{account}:role/{ADMIN_ROLE}"}})
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+    return client("sts", account).assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
+                                              RoleSessionName=session)["Credentials"]
+
+
+@contextlib.contextmanager
+def without_bucket_policy(bucket: str) -> Iterator[object]:
+    """An attacker who owns the tooling account: drops the bucket policy (which keeps even admins from
+    deleting ledger records), yields the admin's S3 client, then puts the policy back."""
+    s3 = client("s3", TOOLING)
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    try:
+        yield s3
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
 
 
 def make_bucket(name: str, account: str = "444444444444", versioned: bool = True) -> None:

@@ -86,19 +86,18 @@ def test_traceback_only_with_verbose(envdir, capsys, monkeypatch):
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
-def test_local_accounts_assumes_into_every_account():
+def test_local_accounts_on_a_fresh_emulator_is_refused_as_on_aws():
+    """--local starts an empty organization: no stack made the promoter yet, so assuming it is AccessDenied (IAM
+    is enforced), with the hint to bootstrap the tooling account first."""
     result = _run("--local", "--output", "json", "accounts",
-                  env={"AWS_ENDPOINT_URL": None, "USER": "dora", "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None})
-    assert result.returncode == 0, result.stderr
+                  env={"AWS_ENDPOINT_URL": None, "USER": "dora", "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None,
+                       "PIPELINE_EMULATOR_IAM": "on"})
+    assert result.returncode == 1, result.stderr
     assert "pipeline: --local: a fresh, empty emulator for this command only" in result.stderr  # said each time
     doc = json.loads(result.stdout)
-    got = {row["env"]: row["caller"] for row in doc["accounts"]}
-    assert got == {
-        "tooling": "arn:aws:sts::444444444444:assumed-role/pipeline-promoter/pipeline-dora",
-        "dev": "arn:aws:sts::111111111111:assumed-role/pipeline-deploy/pipeline-dora",
-        "test": "arn:aws:sts::222222222222:assumed-role/pipeline-deploy/pipeline-dora",
-        "prod": "arn:aws:sts::333333333333:assumed-role/pipeline-deploy/pipeline-dora",
-    }
+    assert "User: arn:aws:iam::123456789012:user/admin is not authorized to perform: sts:AssumeRole on resource: " \
+           "arn:aws:iam::444444444444:role/pipeline-promoter" in doc["error"]
+    assert "run `pipeline bootstrap --tooling` first" in doc["error"]
 
 
 def test_account_guard_exit_3_through_the_cli(aws, envdir, capsys):
@@ -120,11 +119,12 @@ def test_local_up_prints_exports_and_serves(tmp_path):
         while time.monotonic() < deadline and not any(ln.startswith("export AWS_DEFAULT_REGION") for ln in lines):
             lines.append(proc.stdout.readline().strip())
         exports = dict(ln.removeprefix("export ").split("=", 1) for ln in lines if ln.startswith("export "))
-        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        # another process uses it through the standard variables only
-        other = _run("accounts", "--env", "dev", env={**exports, "AWS_PROFILE": None})
+        assert exports["AWS_ENDPOINT_URL"].startswith("https://127.0.0.1:")
+        assert Path(exports["AWS_CA_BUNDLE"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+        # another process uses it through the standard variables only (TLS verified with the exported CA)
+        other = _run("bootstrap", "--tooling", "--dry-run", env={**exports, "AWS_PROFILE": None})
         assert other.returncode == 0, other.stderr
-        assert "111111111111" in other.stdout
+        assert "greeter-tooling" in other.stdout and "would create" in other.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)

@@ -62,10 +62,28 @@ def test_the_demo_prints_no_credential(output, tmp_path):
     assert leaks(result.stdout + result.stderr) == []
 
 
+def _operator_keys(envdir) -> dict[str, str]:
+    """An IAM user of the management account with its own access key (AKIA..., as real as BASE's), named in
+    tooling.operators, and the tooling stack bootstrapped: its keys may assume the promoter."""
+    import boto3
+
+    iam = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client("iam")
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="promote", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    pipeline_yml = envdir / "pipeline.yml"
+    pipeline_yml.write_text(pipeline_yml.read_text().replace(
+        '["arn:aws:iam::123456789012:user/admin"]', '["arn:aws:iam::123456789012:user/operator"]'))
+    assert main(["--config-dir", str(envdir), "bootstrap", "--tooling"]) == 0
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 def test_error_paths_under_verbose_print_no_credential(aws, envdir):
     """Base keys reach the emulator's STS and assumed-role keys are issued; the command then fails
-    (nothing bootstrapped) with a traceback. Neither kind of key shows, in text or JSON."""
-    env = {**os.environ, **BASE}
+    (no env bootstrapped) with a traceback. Neither kind of key shows, in text or JSON."""
+    base = _operator_keys(envdir)
+    env = {k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"} | base
     outputs = []
     for argv in (["-v", "status"], ["-v", "--output", "json", "promote", "--to", "dev"],
                  ["-v", "--output", "json", "history"], ["-v", "accounts"]):
@@ -74,9 +92,9 @@ def test_error_paths_under_verbose_print_no_credential(aws, envdir):
         outputs.append((argv, result))
     assert any(r.returncode != 0 and "Traceback" in r.stderr for _, r in outputs), "no error path was taken"
     issued = issued_credentials()
-    assert len(issued) >= 6, "the emulator issued no STS credentials: the test would prove nothing"
+    assert len(issued) >= 12, "the emulator issued no STS credentials: the test would prove nothing"
     for argv, result in outputs:
-        assert leaks(result.stdout + result.stderr, issued) == [], argv
+        assert leaks(result.stdout + result.stderr, issued + list(base.values())) == [], argv
 
 
 def test_an_error_quoting_credentials_is_redacted(envdir, monkeypatch, capsys):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-import boto3
-from helpers import make_bucket
+from helpers import promoter, without_bucket_policy
 
 from pipeline.cli import main
 
@@ -14,10 +13,13 @@ BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 
 def _tooling_s3():
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn="arn:aws:iam::444444444444:role/x", RoleSessionName="test")["Credentials"]
-    return boto3.client("s3", region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    return promoter("s3")
+
+
+def _bootstrap_tooling(capsys) -> None:
+    """The real tooling stack: the bucket, its key and the promoter that stages."""
+    assert main(["bootstrap", "--tooling"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
 
 
 def _copy_artifact(built, envdir):
@@ -30,7 +32,7 @@ def _copy_artifact(built, envdir):
 
 
 def test_stage_uploads_once_then_costs_one_call(aws, envdir, built, calls, capsys):
-    make_bucket(BUCKET)
+    _bootstrap_tooling(capsys)
     zip_path, manifest = _copy_artifact(built, envdir)
     assert main(["--output", "json", "stage"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -52,7 +54,7 @@ def test_stage_uploads_once_then_costs_one_call(aws, envdir, built, calls, capsy
 
 
 def test_artifacts_lists_newest_first_with_who_and_commit(aws, envdir, built, capsys):
-    make_bucket(BUCKET)
+    _bootstrap_tooling(capsys)
     _copy_artifact(built, envdir)
     assert main(["stage"]) == 0
     out = capsys.readouterr().out
@@ -65,7 +67,7 @@ def test_artifacts_lists_newest_first_with_who_and_commit(aws, envdir, built, ca
 
 
 def test_replaced_bytes_are_detected_on_restage(aws, envdir, built, capsys):
-    make_bucket(BUCKET)
+    _bootstrap_tooling(capsys)
     zip_path, manifest = _copy_artifact(built, envdir)
     assert main(["stage"]) == 0
     _tooling_s3().put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{manifest.sha256}.zip", Body=b"evil",
@@ -99,11 +101,25 @@ def test_missing_manifest_and_missing_dist(aws, envdir, built, calls, capsys):
     assert calls.calls == []
 
 
-def test_missing_bucket_says_bootstrap(aws, envdir, built, capsys):
+def test_missing_tooling_stack_says_bootstrap(aws, envdir, built, capsys):
     _copy_artifact(built, envdir)
     assert main(["stage"]) == 1
-    assert "artifact bucket greeter-artifacts-444444444444-us-east-1 not found in tooling account 444444444444: " \
-           "run `pipeline bootstrap --tooling` first" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "assume role arn:aws:iam::444444444444:role/pipeline-promoter: AccessDenied" in err
+    assert "run `pipeline bootstrap --tooling` first; it creates this role" in err
+
+
+def test_missing_bucket_says_bootstrap(aws, envdir, built, capsys):
+    _bootstrap_tooling(capsys)
+    _copy_artifact(built, envdir)
+    with without_bucket_policy(BUCKET) as s3:  # someone deleted the bucket (objects and all)
+        for version in s3.list_object_versions(Bucket=BUCKET).get("Versions", []):
+            s3.delete_object(Bucket=BUCKET, Key=version["Key"], VersionId=version["VersionId"])
+        s3.delete_bucket(Bucket=BUCKET)
+        assert main(["stage"]) == 1
+        assert "artifact bucket greeter-artifacts-444444444444-us-east-1 not found in tooling account 444444444444: " \
+               "run `pipeline bootstrap --tooling` first" in capsys.readouterr().err
+        s3.create_bucket(Bucket=BUCKET)  # for the policy to go back on
 
 
 def test_build_command_writes_zip_and_manifest(envdir, capsys):

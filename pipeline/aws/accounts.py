@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.merged import Environment, PipelineConfig, Target
+from pipeline.errors import PipelineError
 
 
 class Accounts:
@@ -16,8 +17,15 @@ class Accounts:
         tooling = self.config.tooling
         where = f"{self.config.directory}/pipeline.yml tooling.account"
         if tooling.role:
-            return self.factory.assume(tooling.account, tooling.role, external_id=tooling.external_id,
-                                       expected_by=where)
+            try:
+                return self.factory.assume(tooling.account, tooling.role, external_id=tooling.external_id,
+                                           expected_by=where)
+            except PipelineError as exc:
+                if "AccessDenied" not in exc.message or type(exc) is not PipelineError:
+                    raise
+                raise PipelineError(f"{exc.message} (if the tooling stack is not there yet: run `pipeline bootstrap "
+                                    "--tooling` first; it creates this role and lets CodeBuild and "
+                                    "tooling.operators assume it)") from None
         base = self.factory.base()
         self.factory.guard(base, tooling.account, where)
         return base

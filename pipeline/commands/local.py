@@ -26,9 +26,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     up.add_argument("--time-scale", type=float, default=None, metavar="F",
                     help="multiply every modelled duration and latency by F (default: "
                          "$PIPELINE_EMULATOR_TIME_SCALE, else 1)")
+    report = sub.add_parser("iam-report", help="each rendered policy statement's actions with their use count in "
+                                               "the emulator's decision logs, and the grants nothing used")
+    report.add_argument("--log", action="append", default=[], metavar="FILE",
+                        help="a decision log (PIPELINE_EMULATOR_IAM_LOG of a demo or test run); repeatable")
+    report.add_argument("--fail-on-unused", action="store_true", help="exit 1 when a grant without a reason is unused")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.local_command == "iam-report":
+        return _iam_report(args)
     from pipeline.local import timing
     from pipeline.local.emulator import Emulator
 
@@ -49,6 +56,38 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _iam_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.errors import InputError
+    from pipeline.local.iamreport import report
+
+    ctx = Context(args)
+    logs = [Path(p) for p in (args.log or [os.environ.get("PIPELINE_EMULATOR_IAM_LOG", "")]) if p]
+    missing = [str(p) for p in logs if not p.is_file()]
+    if not logs or missing:
+        raise InputError(f"iam-report: no decision log {'at ' + ', '.join(missing) if missing else 'given'} "
+                         "(--log FILE, or PIPELINE_EMULATOR_IAM_LOG)")
+    data = report(ctx.config(), logs)
+    ok = not (args.fail_on_unused and data["unused"])
+    ctx.out.document("local", ok=ok, iam_report=data)
+    rows = [[s["policy"], s["statement"], action, uses] for s in data["statements"]
+            for action, uses in s["uses"].items()]
+    ctx.out.table(["policy", "statement", "action", "uses"], rows,
+                  title=f"grants and their use ({data['calls']} decisions)")
+    ctx.out.table(["policy", "statement", "action"],
+                  [[u["policy"], u["statement"], u["action"]] for u in data["unused"]],
+                  title=f"unused grants without a reason: {len(data['unused'])}")
+    if data["unused_with_reason"]:
+        ctx.out.table(["policy", "statement", "action", "reason"], [[u["policy"], u["statement"], u["action"],
+                      u["reason"]] for u in data["unused_with_reason"]], title="unused grants with a reason")
+    ctx.out.text(f"wildcard actions: {len(data['wildcard_actions'])} {' '.join(data['wildcard_actions'])}".rstrip())
+    if data["denied"]:
+        ctx.out.table(["principal", "action", "count", "reason"], [[d["principal"], d["action"], d["count"],
+                      d["reason"][:80]] for d in data["denied"]], title="denied")
+    return 0 if ok else 1
 
 
 @contextlib.contextmanager

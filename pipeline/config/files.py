@@ -1,7 +1,6 @@
-"""Typed models of the environment files as written (pydantic); the JSON Schema is generated from these.
-The merged configuration the product reads is `pipeline.config.merged`. Models are strict (no silent
-type coercion, unknown keys rejected): `memory: "128"` or `account: 111111111111` are mistakes to report.
-"""
+"""Typed models of the environment files as written (pydantic); the JSON Schema is generated from these. The
+merged configuration is `pipeline.config.merged`. Strict (no coercion, unknown keys rejected): `memory: "128"`
+or `account: 111111111111` are mistakes to report."""
 
 from __future__ import annotations
 
@@ -47,18 +46,17 @@ AccountId = Annotated[str, BeforeValidator(_account), Field(pattern=r"^[0-9]{12}
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region")]
 RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$", description="IAM role name (not an ARN)")]
 RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,128}$")]
+OperatorArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9_+=,.@/-]{1,128}$")]
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 # STS's own rule for ExternalId: checked here so a newline or a space is exit 2, not a failed AssumeRole.
 ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", min_length=2, max_length=1224,
                                   description="sts:ExternalId (2-1224 characters of [A-Za-z0-9_+=,.@:/-])")]
 # Lambda refuses these as function environment variables (it sets them itself).
 RESERVED_VARIABLES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-})
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
 
 
 class Strict(BaseModel):
@@ -121,6 +119,7 @@ class Tooling(Strict):
     region: Region | None = None
     role: RoleName | None = Field(None, description="role to assume in the tooling account first (optional hop)")
     external_id: ExternalId | None = None
+    operators: list[OperatorArn] = Field(default_factory=list, description="who may assume `role` besides CodeBuild")
 
 
 class Gates(Strict):

@@ -61,6 +61,7 @@ class ToolingAccount:
     region: str
     role: str | None
     external_id: str | None
+    operators: tuple[str, ...] = ()  # may assume `role` (besides CodeBuild); () = the tooling account
 
 
 @dataclass(frozen=True)

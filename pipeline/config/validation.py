@@ -216,7 +216,7 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
     function_defaults = plain(FunctionSettings.model_validate(
         {k: v for k, v in pipeline.function.model_dump().items() if v is not None}))
     tooling = ToolingAccount(pipeline.tooling.account, pipeline.tooling.region or pipeline.region,
-                             pipeline.tooling.role, pipeline.tooling.external_id)
+                             pipeline.tooling.role, pipeline.tooling.external_id, tuple(pipeline.tooling.operators))
     return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
                           order=tuple(pipeline.order), environments=environments, sandbox=plain(sandbox),
                           function_defaults=function_defaults, source=plain(pipeline.source),

@@ -20,6 +20,8 @@ PATTERN_WORDS: dict[str, str] = {
     r"^[A-Za-z0-9_+=,.@-]{1,64}$": "an IAM role name (1-64 letters, digits or _+=,.@-; a name, not an ARN)",
     r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,128}$":
         "an IAM role ARN (like arn:aws:iam::111111111111:role/name)",
+    r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9_+=,.@/-]{1,128}$":
+        "an IAM role or user ARN (like arn:aws:iam::111111111111:user/name)",
     r"^[a-z][a-z0-9-]{0,19}$": "an environment name (a lower-case letter, then up to 19 lower-case letters, "
                                "digits or -)",
     r"^[a-z][a-z0-9-]{0,23}$": "a name (a lower-case letter, then up to 23 lower-case letters, digits or -)",

@@ -43,6 +43,7 @@ from pipeline.infra.stub import stub_sha256
 
 Progress = Callable[[str], None]
 FRESH_ROLE_WAIT = 30.0  # IAM: a role created seconds ago may not be assumable yet
+TOOLING_ADMIN_ROLE = "OrganizationAccountAccessRole"  # the tooling account's admin, like an env's admin_role
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,26 @@ class Bootstrapper:
     role: str | None = None  # overrides the role for the tooling / target stacks
     poll: Poll | None = None
     sleep: Callable[[float], None] = time.sleep
+    _tooling: AccountSession | None = field(default=None, init=False, repr=False)
 
     # -- sessions ---------------------------------------------------------------------------
     def tooling_session(self) -> AccountSession:
+        """The tooling stack's deployer: an admin of the tooling account, never the promoter (the tooling stack
+        makes the promoter). `role` when given; else the base credentials when they act in the tooling account;
+        else TOOLING_ADMIN_ROLE assumed from them (as the env stacks use their `admin_role`)."""
+        where = f"{self.config.directory}/pipeline.yml tooling.account"
+        tooling = self.config.tooling
         if self.role:
-            return self.factory.assume(self.config.tooling.account, self.role,
-                                       expected_by=f"{self.config.directory}/pipeline.yml tooling.account")
-        return self.accounts.tooling()
+            return self.factory.assume(tooling.account, self.role, expected_by=where)
+        if self._tooling is None:
+            base = self.factory.base()
+            if tooling.role is None:
+                self._tooling = self.accounts.tooling()
+            elif base.identity.account == tooling.account:
+                self._tooling = base
+            else:
+                self._tooling = self.factory.assume(tooling.account, TOOLING_ADMIN_ROLE, expected_by=where)
+        return self._tooling
 
     def admin_session(self, env: Environment, target: Target) -> AccountSession:
         return self.factory.assume(target.account, self.role or env.admin_role, expected_by=f"{env.source} account")
@@ -159,8 +173,9 @@ class Bootstrapper:
         for step in plan.steps:
             if isinstance(step, StageStub):
                 self.progress(f"stub s3://{step.bucket}/{step.key}: " + ("would upload" if dry_run else "uploading"))
-                if not dry_run:
-                    stage_stub(self.tooling_session(), self.config)
+                if not dry_run:  # staged like any artifact: by the promoter (the key lets only it encrypt)
+                    stage_stub(self.accounts.tooling() if self.config.tooling.role
+                               else self.tooling_session(), self.config)
             elif isinstance(step, DeployStack):
                 result = self.converge(step, dry_run=dry_run, force=force)
                 if step.rendered.kind == "target" and step.env is not None and step.target is not None:

@@ -55,7 +55,8 @@ class Doctor:
         if not self._credentials():
             return self.checks
         tooling = self._session("tooling role", self._tooling_where(), self.accounts.tooling,
-                                "check tooling.account/tooling.role in pipeline.yml and that the role trusts you")
+                                "run pipeline bootstrap --tooling (it makes tooling.role for tooling.operators), "
+                                "or check tooling.account/tooling.role in pipeline.yml")
         bucket_region = self._tooling(tooling) if tooling else None
         for target in env.targets:
             self._target(env, target, tooling, bucket_region)

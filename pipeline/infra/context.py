@@ -76,6 +76,36 @@ def tooling_context(config: PipelineConfig, region: str | None = None) -> dict[s
         "source_events": home and _source(config).get("bucket") == config.artifact_bucket,
         "reader_accounts": [_root(account) for account in readers],
         "reader_roles": [arn for roles in readers.values() for arn in roles],
+        **_promoter(config),
+    }
+
+
+def _promoter(config: PipelineConfig) -> dict[str, Any]:
+    """The promoter role (`tooling.role`), made by the tooling stack: who may assume it, what it may do."""
+    tooling = config.tooling
+    deploy_roles: list[str] = []
+    for name in config.order:
+        env = config.env(name)
+        for target in env.targets:
+            arn = _role(target.account, env.deploy_role)
+            if arn not in deploy_roles:
+                deploy_roles.append(arn)
+    project = naming.codebuild_project_name(config)
+    source = _source(config)
+    return {
+        "promoter_role": tooling.role,
+        "promoter_external_id": tooling.external_id,
+        "operators": [arn.replace("arn:aws:", f"arn:{P}:", 1) for arn in tooling.operators]
+        or [f"arn:{P}:iam::{tooling.account}:role/*"],
+        "operator_accounts": sorted({_root(arn.split(":")[4]) for arn in tooling.operators})
+        or [_root(tooling.account)],
+        "tooling_root": _root(tooling.account),
+        "codebuild_role_arn": _role(tooling.account, naming.codebuild_role_name(config)),
+        "codebuild_project_arn": f"arn:{P}:codebuild:{tooling.region}:{tooling.account}:project/{project}",
+        "deploy_role_arns": deploy_roles,
+        "tooling_stack_arn": f"arn:{P}:cloudformation:{tooling.region}:{tooling.account}:stack/"
+                             f"{naming.tooling_stack_name(config)}/*",
+        "source_object": f"{source['bucket']}/{source['key']}" if source["type"] == "s3" else None,
     }
 
 

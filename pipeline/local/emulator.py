@@ -23,7 +23,7 @@ FAKE_CREDENTIALS = {
 }
 DEFAULT_REGION = "us-east-1"
 # Variables that would point boto3 at something else than the emulator's fake base identity.
-_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+_CLEARED = ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
             "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
             "AWS_CONTAINER_CREDENTIALS_FULL_URI")
 
@@ -50,6 +50,11 @@ def _load_layers() -> None:
     on_reset(lambda_states.reset)
     register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
     on_reset(cfn_faults.clear)
+    # Registered last, so it wraps the layers above: every call is authorized before they run.
+    # Agreed order, outermost first: latency, authz, the Lambda/CloudFormation state layers, moto.
+    from pipeline.local.authz import layer as authz
+
+    register_layer(authz.layer)
 
 
 def _patch_moto() -> None:
@@ -79,13 +84,17 @@ class Emulator:
         self.host = host
         self.port = port
         self.timing = timing  # None: from the environment (PIPELINE_EMULATOR_TIMING, default aws)
+        # HTTPS by default (aws:SecureTransport is true only over TLS); PIPELINE_EMULATOR_TLS=off for plain HTTP.
+        self.tls = os.environ.get("PIPELINE_EMULATOR_TLS", "on").lower() != "off"
+        self.ca_bundle: str | None = None
+        self._tls_dir: str | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> Emulator:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -105,7 +114,14 @@ class Emulator:
         for layer in _LAYERS:
             app = layer(app)
         app = timing.latency_layer(app)  # outermost: every AWS call pays the modelled round trip
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
+        ssl_context = None
+        if self.tls:
+            from pipeline.local import tls
+
+            ssl_context, bundle = tls.make()
+            self.ca_bundle, self._tls_dir = str(bundle), str(bundle.parent)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler,
+                                   ssl_context=ssl_context)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
@@ -122,11 +138,24 @@ class Emulator:
             self._thread.join(timeout=5)
             self._thread = None
         self.restore_environment()
+        if self._tls_dir:
+            import shutil
+
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
+
+    def ssl_context(self) -> Any:
+        """What a client of the emulator's own endpoints (urllib) trusts: its CA; None over plain HTTP."""
+        if not self.ca_bundle:
+            return None
+        import ssl
+
+        return ssl.create_default_context(cafile=self.ca_bundle)
 
     def reset(self) -> None:
         """Wipe every account's state (and moto's STS keys: re-assume roles after this)."""
         req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context()) as resp:
             resp.read()
         for hook in list(_RESET_HOOKS):
             hook()
@@ -134,6 +163,8 @@ class Emulator:
     def environment(self) -> dict[str, str]:
         """The variables a shell (or this process) needs to talk to the emulator."""
         env = {"AWS_ENDPOINT_URL": self.endpoint_url, **FAKE_CREDENTIALS}
+        if self.ca_bundle:  # the emulator's own CA: clients verify its certificate like any other
+            env["AWS_CA_BUNDLE"] = self.ca_bundle
         env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION)
         return env
 

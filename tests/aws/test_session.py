@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import boto3
 import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
+from helpers import client
 
 from pipeline.aws.botodata import shared_loader
 from pipeline.aws.retry import RetryingClient, RetryPolicy, is_retryable
@@ -161,7 +163,27 @@ def test_refresh_also_runs_the_account_guard():
             session.credentials.get_frozen_credentials()
 
 
-def test_round_trip_through_the_emulator(aws):
+def _role(account: str, name: str, trusted_account: str) -> None:
+    """A role `name` in `account` that `trusted_account`'s principals may assume and that may assume any role."""
+    iam = client("iam", account)
+    trust = {"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}}
+    grant = {"Effect": "Allow", "Action": ["sts:AssumeRole", "iam:CreateRole", "iam:ListRoles"], "Resource": "*"}
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}))
+    iam.put_role_policy(RoleName=name, PolicyName="p",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+
+
+@pytest.fixture
+def chain(aws) -> None:
+    """The promoter in the tooling account (trusting the base identity's account), deploy roles trusting it."""
+    _role("444444444444", "pipeline-promoter", "123456789012")
+    for account in ("111111111111", "222222222222"):
+        _role(account, "pipeline-deploy", "444444444444")
+        _role(account, "pipeline-direct", "123456789012")
+
+
+def test_round_trip_through_the_emulator(aws, chain):
     factory = SessionFactory(region="us-east-1", environ={"USER": "carol"})
     base = factory.base()
     assert base.identity.account == "123456789012"  # moto's account for unknown keys
@@ -176,11 +198,11 @@ def test_round_trip_through_the_emulator(aws):
     assert "only-in-dev" not in names
 
 
-def test_event_hooks_see_every_call(aws):
+def test_event_hooks_see_every_call(aws, chain):
     calls: list[str] = []
     factory = SessionFactory(region="us-east-1", event_hooks=[("before-call", lambda model, **_: calls.append(
         model.name))])
-    factory.assume("111111111111", "pipeline-deploy").client("sts").get_caller_identity()
+    factory.assume("111111111111", "pipeline-direct").client("sts").get_caller_identity()
     # the base identity is never asked for unless needed: one STS call to get into the account
     assert calls == ["AssumeRole", "GetCallerIdentity"]
 
@@ -203,12 +225,12 @@ def test_unknown_profile_is_one_clear_line(monkeypatch):
     assert err.value.message.startswith("AWS_PROFILE: no such AWS profile")
 
 
-def test_roles_share_one_botocore_session_and_act_with_their_own_credentials(aws):
+def test_roles_share_one_botocore_session_and_act_with_their_own_credentials(aws, chain):
     """Every assumed role makes its clients from the factory's one botocore session (client creation stays
     cheap), each client signing with its own role's credentials, and the base session keeps its own."""
     factory = SessionFactory(region="us-east-1")
-    a = factory.assume("111111111111", "pipeline-deploy")
-    b = factory.assume("222222222222", "pipeline-deploy")
+    a = factory.assume("111111111111", "pipeline-direct")
+    b = factory.assume("222222222222", "pipeline-direct")
     sts_a, sts_b, sts_base = a.client("sts"), b.client("sts"), factory.base().client("sts")
     assert sts_a.get_caller_identity()["Account"] == "111111111111"
     assert sts_b.get_caller_identity()["Account"] == "222222222222"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import REPO, client
+from helpers import REPO, client, deployer, promoter
 
 from pipeline.cli import main
 
@@ -95,15 +95,15 @@ class World:
         (self.envdir / name).write_text(textwrap.dedent(text))
 
     def ledger(self, env: str) -> list[dict]:
-        s3 = client("s3", "444444444444")
+        s3 = promoter("s3")
         keys = sorted(o["Key"] for o in s3.list_objects_v2(
             Bucket="greeter-artifacts-444444444444-us-east-1", Prefix=f"ledger/{env}/").get("Contents", []))
         return [json.loads(s3.get_object(Bucket="greeter-artifacts-444444444444-us-east-1", Key=k)["Body"].read())
                 for k in keys]
 
     def deploy_out_of_band(self, env: str, account: str, sha256: str) -> str:
-        """What someone with console access does: publish the staged bytes and move `live`, no ledger."""
-        lam = client("lambda", account)
+        """What someone with the deploy role does by hand: publish the staged bytes and move `live`, no ledger."""
+        lam = deployer("lambda", account)
         version = lam.update_function_code(FunctionName=f"greeter-{env}", S3Bucket=BUCKET,
                                            S3Key=f"artifacts/greeter/{sha256}.zip", Publish=True)["Version"]
         lam.update_alias(FunctionName=f"greeter-{env}", Name="live", FunctionVersion=version)
@@ -126,7 +126,8 @@ def world(aws, envdir, capsys) -> World:
         """)
     code, _, err = w.cli("bootstrap", "--tooling")
     assert code == 0, err
-    w.bootstrap("dev", "test")
+    # every env: status and verify read each env through its deploy role, which must exist (on AWS too)
+    w.bootstrap("dev", "test", "prod")
     return w
 
 

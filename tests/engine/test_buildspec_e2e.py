@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, client
+from helpers import REPO, promoter
 
 pytestmark = pytest.mark.emulator
 BUCKET = "greeter-artifacts-444444444444-us-east-1"
@@ -49,7 +49,7 @@ def test_buildspec_builds_once_then_promotes_those_bytes_to_dev_test_and_approve
     assert code == 0, err[-3000:]
     sha = build["exported"]["ARTIFACT_SHA"]
     assert len(sha) == 64 and build["exported"]["SMOKE_SUMMARY"] == "none"
-    client("s3", "444444444444").head_object(Bucket=BUCKET, Key=f"artifacts/greeter/{sha}.zip")
+    promoter("s3").head_object(Bucket=BUCKET, Key=f"artifacts/greeter/{sha}.zip")
     # in CodeBuild (CODEBUILD_BUILD_ID set) the product logs one JSON object per line, with the build id
     records = [json.loads(line) for line in err.splitlines() if line.startswith('{"time"')]
     assert records and {r["build_id"] for r in records} == {build["build_id"]}

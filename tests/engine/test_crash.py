@@ -86,6 +86,7 @@ def prepare(world, boundary: Boundary, built, built2) -> tuple[list[str], str]:
               - {account: "555555555555"}
             wave_size: 1
             """)
+        world.ok("bootstrap", "--tooling")  # a new account: its deploy role must be named by the tooling stack
         world.bootstrap("dev")
     first, second = world.stage(built), world.stage(built2)
     if boundary.setup == "first":

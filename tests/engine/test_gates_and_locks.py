@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from helpers import client
+from helpers import client, deployer, promoter
 
 from pipeline.core.ledger import encode, sha256
 
@@ -64,7 +64,7 @@ def test_dirty_artifacts_are_refused_where_approval_is_required(world, built, tm
     target = tmp_path / zip_path.name
     target.write_bytes(zip_path.read_bytes())
     dirty.write(target.with_suffix(".json"))
-    s3 = client("s3", "444444444444")
+    s3 = promoter("s3")
     s3.put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{manifest.sha256}.zip", Body=zip_path.read_bytes(),
                   ChecksumAlgorithm="SHA256", Metadata={"dirty": "true", "commit": manifest.commit})
     code, _, err = world.cli("promote", "--to", "prod", "--approve")
@@ -123,7 +123,7 @@ def test_alarm_in_alarm_refuses(world, built, calls):
 def _fake_started(world, env: str, seq_after: list[dict], *, pid: int, host: str, lease_minutes: int,
                   previous_version: str | None, artifact: str, build_id: str | None = None) -> str:
     prev = seq_after[-1] if seq_after else None
-    s3 = client("s3", "444444444444")
+    s3 = promoter("s3")
     prev_hash = "0" * 64
     if prev is not None:
         prev_hash = sha256(s3.get_object(Bucket=BUCKET, Key=f"ledger/{env}/{prev['seq']:08d}.json")["Body"].read())
@@ -202,7 +202,7 @@ def test_lease_expiry_also_frees_a_lock(world, built):
 def test_ledger_is_written_only_with_conditional_puts(world, built):
     world.stage(built)
     world.ok("promote", "--to", "dev")
-    s3 = client("s3", "444444444444")
+    s3 = promoter("s3")
     import botocore
 
     try:
@@ -259,7 +259,7 @@ def test_status_shows_a_held_lock_and_the_canary_split_verify_a_leftover_canary(
     world.stage(built)
     world.ok("promote", "--to", "dev")
     digest = world.stage(built2)
-    lam = client("lambda", "111111111111")
+    lam = deployer("lambda", "111111111111")
     v2 = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
                                   S3Key=f"artifacts/greeter/{digest}.zip", Publish=True)["Version"]
     lam.update_alias(FunctionName="greeter-dev", Name="live", FunctionVersion="1",
@@ -284,7 +284,7 @@ def _stage_dirty(world, built) -> str:
     """The real artifact, staged with metadata saying its work tree was dirty (as `stage` records it)."""
     zip_path, manifest = built
     world.stage(built)
-    client("s3", "444444444444").put_object(
+    promoter("s3").put_object(
         Bucket=BUCKET, Key=f"artifacts/greeter/{manifest.sha256}.zip", Body=zip_path.read_bytes(),
         ChecksumAlgorithm="SHA256", Metadata={"dirty": "true", "commit": manifest.commit})
     return manifest.sha256

@@ -16,7 +16,7 @@ DEV = "111111111111"
 def _fail(world_aws, **request) -> None:
     req = urllib.request.Request(f"{world_aws.endpoint_url}/_emulator/lambda/fail", method="POST",
                                  data=json.dumps({"account": DEV, "function": "greeter-dev", **request}).encode())
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=world_aws.ssl_context()) as resp:
         resp.read()
 
 

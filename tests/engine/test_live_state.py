@@ -15,7 +15,7 @@ import sys
 import time
 
 from conftest import BUCKET
-from helpers import REPO, client
+from helpers import REPO, client, deployer
 
 LAUNCHER = REPO / "tests" / "launcher.py"
 PROD = "333333333333"
@@ -99,7 +99,7 @@ def test_a_canary_weight_with_no_lock_is_reported_and_the_fix_works(world, built
     first = world.stage(built)
     world.ok("promote", "--to", "dev")
     digest = world.stage(built2)
-    lam = client("lambda", "111111111111")
+    lam = deployer("lambda", "111111111111")  # by hand, as someone with the deploy role (it may read artifacts)
     v2 = lam.update_function_code(FunctionName="greeter-dev", S3Bucket=BUCKET,
                                   S3Key=f"artifacts/greeter/{digest}.zip", Publish=True)["Version"]
     lam.update_alias(FunctionName="greeter-dev", Name="live", FunctionVersion="1",

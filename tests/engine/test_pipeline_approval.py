@@ -8,7 +8,7 @@ import datetime as dt
 import boto3
 import pytest
 from botocore.stub import Stubber
-from helpers import client
+from helpers import service_role_credentials
 
 from pipeline.aws import session as session_module
 from pipeline.aws.codepipeline import read_approval
@@ -104,8 +104,7 @@ def test_a_missing_pipeline_is_one_clear_failure():
 def codebuild(aws, monkeypatch):
     """Base credentials of a role in the tooling account (as CodeBuild's), a build id, an execution id,
     and CodePipeline answered by whatever the test stubs (one stubbed client per command run)."""
-    creds = client("sts", "444444444444").assume_role(
-        RoleArn="arn:aws:iam::444444444444:role/greeter-codebuild", RoleSessionName="AWSCodeBuild-1")["Credentials"]
+    creds = service_role_credentials("444444444444", "greeter-codebuild", "AWSCodeBuild-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
@@ -127,7 +126,6 @@ def test_prod_promote_records_the_pipeline_approver_and_refuses_a_rejection(worl
     sha = world.stage(built)
     for env in ("dev", "test"):
         world.ok("promote", "--to", env, "--artifact", sha)
-    world.bootstrap("prod")
     before = len(world.ledger("prod"))
 
     codebuild.append(stubbed(("get_pipeline_state", state(status="Failed", comment="not on a Friday"))))

@@ -120,6 +120,7 @@ def test_wave_failure(world, built, built2, monkeypatch):
           - {account: "666666666666"}
         wave_size: 2
         """)
+    world.ok("bootstrap", "--tooling")  # new accounts: the tooling stack names their deploy roles
     world.bootstrap("dev")
     world.stage(built)
     world.ok("promote", "--to", "dev")

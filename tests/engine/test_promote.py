@@ -217,7 +217,7 @@ def test_newest_staged_wins_even_within_the_same_second(world, built, built2):
         digest = world.stage(second)
         code, doc = world.json("promote", "--to", "dev", "--dry-run")
         assert code == 0 and doc["artifact"] == digest, doc
-        s3 = client("s3", "444444444444")
+        s3 = client("s3", "444444444444")  # the tooling admin clears staged artifacts (the promoter cannot)
         for artifact in (first, second):  # the next round stages them again in the other order
             for suffix in ("zip", "json"):
                 s3.delete_object(Bucket="greeter-artifacts-444444444444-us-east-1",

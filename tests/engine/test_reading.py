@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import client
+from helpers import promoter, without_bucket_policy
 
 from pipeline.core.ledger import encode
 
@@ -43,7 +43,7 @@ def test_history_lists_records_newest_first(world, built, built2):
 def test_verify_passes_then_catches_an_edited_record(world, built, built2):
     _two_releases(world, built, built2)
     world.ok("verify")
-    s3 = client("s3", "444444444444")
+    s3 = promoter("s3")
     key = "ledger/dev/00000001.json"
     record = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     record["outcome"] = "PASSED"
@@ -56,8 +56,9 @@ def test_verify_passes_then_catches_an_edited_record(world, built, built2):
 
 def test_verify_catches_a_deleted_and_a_hand_written_record(world, built, built2):
     _two_releases(world, built, built2)
-    s3 = client("s3", "444444444444")
-    s3.delete_object(Bucket=BUCKET, Key="ledger/dev/00000002.json")
+    with without_bucket_policy(BUCKET) as s3:
+        s3.delete_object(Bucket=BUCKET, Key="ledger/dev/00000002.json")
+    s3 = promoter("s3")
     code, out, _ = world.cli("verify")
     assert code == 1 and "ledger/dev/00000002.json: missing" in out
     body = s3.get_object(Bucket=BUCKET, Key="ledger/dev/00000001.json")["Body"].read()
@@ -85,7 +86,7 @@ def test_out_of_band_deploy_is_drift(world, built, built2):
 def test_verify_catches_replaced_staged_bytes(world, built):
     world.stage(built)
     world.ok("promote", "--to", "dev")
-    client("s3", "444444444444").put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{built[1].sha256}.zip",
+    promoter("s3").put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{built[1].sha256}.zip",
                                             Body=b"evil", ChecksumAlgorithm="SHA256")
     code, out, _ = world.cli("verify")
     assert code == 1 and f"staged artifact {built[1].sha256[:12]} now has sha256" in out

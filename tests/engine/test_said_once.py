@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from helpers import client
+
 
 def test_a_refusal_names_each_failing_gate_once_and_json_carries_the_gates(world, built, calls):
     digest = world.stage(built)
@@ -28,8 +30,9 @@ def test_a_refusal_names_each_failing_gate_once_and_json_carries_the_gates(world
 
 def test_a_missing_function_names_the_bootstrap_that_creates_it(world, built, calls):
     digest = world.stage(built)
+    client("lambda", "333333333333").delete_function(FunctionName="greeter-prod")  # as if prod never was bootstrapped
     calls.clear()
-    code, _, err = world.cli("promote", "--to", "prod", "--artifact", digest)  # prod is not bootstrapped
+    code, _, err = world.cli("promote", "--to", "prod", "--artifact", digest)
     assert code == 1 and err.count("\n") == 1, err
     assert "function greeter-prod in 333333333333/us-east-1 not found: run `pipeline bootstrap --env prod` first" in err
     assert calls.writes == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import client
+from helpers import promoter, without_bucket_policy
 
 from pipeline.core.ledger import encode
 
@@ -15,7 +15,7 @@ BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 
 def _s3():
-    return client("s3", "444444444444")
+    return promoter("s3")
 
 
 def _body(key: str) -> bytes:
@@ -63,7 +63,8 @@ def test_reordered_records_rewritten_to_fit_their_keys_are_caught(world, built, 
 
 def test_a_deleted_record_stops_promote(world, built, built2):
     first, _ = _two_releases(world, built, built2)
-    _s3().delete_object(Bucket=BUCKET, Key="ledger/dev/00000001.json")
+    with without_bucket_policy(BUCKET) as s3:
+        s3.delete_object(Bucket=BUCKET, Key="ledger/dev/00000001.json")
     code, _, err = world.cli("promote", "--to", "dev", "--artifact", first)
     assert code == 3 and "ledger/dev/00000001.json: missing" in err
     code, out, _ = world.cli("verify", "--env", "dev")

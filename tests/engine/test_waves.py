@@ -17,6 +17,8 @@ def _fleet(world) -> None:
           - {account: "666666666666"}
         wave_size: 2
         """)
+    # new accounts: the tooling stack lets their deploy roles read artifacts and the promoter assume them
+    world.ok("bootstrap", "--tooling")
     world.bootstrap("dev")
 
 

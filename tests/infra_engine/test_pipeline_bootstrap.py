@@ -30,6 +30,7 @@ def test_tooling_bootstrap_deploys_the_pipeline_stack_once(aws, envdir, capsys):
     status = client("cloudformation", "444444444444").describe_stacks(StackName="greeter-pipeline")
     assert status["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     # and nothing lands in an env account
-    assert client("iam", "111111111111").list_roles()["Roles"] == []
+    roles = client("iam", "111111111111").list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles] == ["OrganizationAccountAccessRole"]  # the organization's, no stack's
     again = _bootstrap(capsys)
     assert [s["action"] for s in again["stacks"]] == ["unchanged", "unchanged"]

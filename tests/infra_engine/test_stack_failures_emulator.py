@@ -22,13 +22,13 @@ TOOLING = "444444444444"
 def fail(aws: Any, **fault: Any) -> None:
     request = urllib.request.Request(f"{aws.endpoint_url}/_emulator/cfn/fail", data=json.dumps(fault).encode(),
                                      method="POST")
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=5, context=aws.ssl_context()) as answer:
         answer.read()
 
 
 def tooling(service: str) -> Any:
     creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{TOOLING}:role/observer", RoleSessionName="observer")["Credentials"]
+        RoleArn=f"arn:aws:iam::{TOOLING}:role/OrganizationAccountAccessRole", RoleSessionName="observer")["Credentials"]
     return boto3.client(service, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
                         aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
 

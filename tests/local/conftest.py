@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.local.emulator import Emulator
 
-from .helpers import REGION
+from .helpers import LAMBDA_TRUST, REGION
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -58,7 +58,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def clients(emulator: Emulator) -> dict[str, object]:
-    kw = {"endpoint_url": emulator.endpoint_url, "region_name": REGION,
+    kw = {"endpoint_url": emulator.endpoint_url, "region_name": REGION, "verify": emulator.ca_bundle,
           "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     return {"lambda": boto3.client("lambda", **kw), "iam": boto3.client("iam", **kw),
             "sts": boto3.client("sts", **kw), "kw": kw}
@@ -72,4 +72,4 @@ def lam(clients: dict[str, object]) -> object:
 @pytest.fixture(scope="module")
 def role(clients: dict[str, object]) -> str:
     iam = clients["iam"]
-    return iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]

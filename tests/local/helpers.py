@@ -6,6 +6,9 @@ import io
 import zipfile
 
 REGION = "us-east-1"
+# An execution role's trust policy: only Lambda may assume it (the emulator refuses a function whose role it is not).
+LAMBDA_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
 
 
 def make_zip(files: dict[str, bytes | str], executable: tuple[str, ...] = ("bootstrap",)) -> bytes:

@@ -22,7 +22,7 @@ ALARM = "greeter-prod-errors"
 
 def client(service: str, account: str) -> Any:
     creds = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/test-observer", RoleSessionName="observer")["Credentials"]
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="observer")["Credentials"]
     return boto3.client(service, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
                         aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
 

@@ -43,7 +43,7 @@ def cfn(aws: object, monkeypatch: pytest.MonkeyPatch) -> Any:
 def fail(aws: Any, **fault: Any) -> dict[str, Any]:
     request = urllib.request.Request(f"{aws.endpoint_url}/_emulator/cfn/fail", data=json.dumps(fault).encode(),
                                      method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=5, context=aws.ssl_context()) as answer:
         return json.loads(answer.read())  # type: ignore[no-any-return]
 
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.local.emulator import Emulator
 from pipeline.local.pool import POOL
 
-from .helpers import REGION, make_zip, pid_alive, wait_ready
+from .helpers import LAMBDA_TRUST, REGION, make_zip, pid_alive, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -22,11 +22,11 @@ FORKING_BOOTSTRAP = '#!/bin/sh\nsleep 300 &\nCHILD_PID=$! exec "$LAMBDA_TASK_ROO
 
 def _deploy(emu: Emulator, go_bootstrap: bytes) -> object:
     emu.reset()
-    kw = {"endpoint_url": emu.endpoint_url, "region_name": REGION,
+    kw = {"endpoint_url": emu.endpoint_url, "region_name": REGION, "verify": emu.ca_bundle,
           "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     lam = boto3.client("lambda", **kw)
     iam = boto3.client("iam", **kw)
-    role = iam.create_role(RoleName="cleanup", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = iam.create_role(RoleName="cleanup", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     lam.create_function(FunctionName="forker", Runtime="provided.al2023", Role=role, Handler="bootstrap",
                         Code={"ZipFile": make_zip({"bootstrap": FORKING_BOOTSTRAP, "gofn": go_bootstrap},
                                                   executable=("bootstrap", "gofn"))})

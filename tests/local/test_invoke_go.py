@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .helpers import REGION, make_zip, pid_alive, wait_ready
+from .helpers import LAMBDA_TRUST, REGION, make_zip, pid_alive, wait_ready
 
 pytestmark = pytest.mark.emulator
 
@@ -347,14 +347,14 @@ def test_event_runs_in_background_and_dry_run_runs_nothing(lam, echo_fn, tmp_pat
 
 
 def test_function_in_another_account_via_assumed_role(clients, emulator, go_bootstrap):
-    creds = clients["sts"].assume_role(RoleArn="arn:aws:iam::222222222222:role/deploy",
+    creds = clients["sts"].assume_role(RoleArn="arn:aws:iam::222222222222:role/OrganizationAccountAccessRole",
                                        RoleSessionName="test-invoke")["Credentials"]
     session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
                             aws_secret_access_key=creds["SecretAccessKey"],
                             aws_session_token=creds["SessionToken"], region_name=REGION)
-    iam = session.client("iam", endpoint_url=emulator.endpoint_url)
-    other = session.client("lambda", endpoint_url=emulator.endpoint_url)
-    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    iam = session.client("iam", endpoint_url=emulator.endpoint_url, verify=emulator.ca_bundle)
+    other = session.client("lambda", endpoint_url=emulator.endpoint_url, verify=emulator.ca_bundle)
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     other.create_function(FunctionName="acct-fn", Runtime="provided.al2023", Role=role, Handler="bootstrap",
                           Code={"ZipFile": _go_zip(go_bootstrap, "acct")},
                           Environment={"Variables": {"ENVIRONMENT": "test"}})
@@ -364,7 +364,11 @@ def test_function_in_another_account_via_assumed_role(clients, emulator, go_boot
     assert body["arn"] == f"arn:aws:lambda:{REGION}:222222222222:function:acct-fn"
     with pytest.raises(clients["lambda"].exceptions.ResourceNotFoundException):
         clients["lambda"].invoke(FunctionName="acct-fn", Payload=b"{}")
-    # A full ARN names the account: the emulator runs it there (resource policies are not checked).
+    # A full ARN names the account: another account needs the function's resource policy to allow it.
     arn = f"arn:aws:lambda:{REGION}:222222222222:function:acct-fn"
+    with pytest.raises(ClientError, match="no resource-based policy allows the lambda:InvokeFunction action"):
+        clients["lambda"].invoke(FunctionName=arn, Payload=b"{}")
+    other.add_permission(FunctionName="acct-fn", StatementId="caller", Action="lambda:InvokeFunction",
+                         Principal="123456789012")
     _, body = _invoke(clients["lambda"], arn)
     assert body["env"]["ENVIRONMENT"] == "test"

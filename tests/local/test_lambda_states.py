@@ -39,7 +39,7 @@ def _conflict(call, **kwargs) -> str:
 def _fail(emulator, **request) -> dict:
     req = urllib.request.Request(f"{emulator.endpoint_url}/_emulator/lambda/fail", method="POST",
                                  data=json.dumps({"account": ACCOUNT, **request}).encode())
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=emulator.ssl_context()) as resp:
         return json.loads(resp.read())
 
 
@@ -134,5 +134,5 @@ def test_the_control_endpoint_refuses_bad_requests(emulator):
         req = urllib.request.Request(f"{emulator.endpoint_url}/_emulator/lambda/fail", method="POST",
                                      data=json.dumps({"account": ACCOUNT, **body}).encode())
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(req, timeout=10)
+            urllib.request.urlopen(req, timeout=10, context=emulator.ssl_context())
         assert err.value.code == status

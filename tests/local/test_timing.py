@@ -45,7 +45,7 @@ def test_local_up_refuses_a_bad_scale_with_exit_2(capsys):
 
 def test_aws_profile_charges_latency_per_call_and_scales():
     def median_call(emu: Emulator) -> float:
-        s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1",
+        s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1", verify=emu.ca_bundle,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
         s3.list_buckets()  # first call pays imports
         times = []

@@ -13,6 +13,35 @@ from helpers import REPO
 from pipeline.cli import main
 
 
+def _developer_role(account: str, role: str) -> None:
+    import json
+
+    kw = {}
+    if account != ADMIN_ACCOUNT:
+        creds = _base().client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup")
+        kw = {"aws_access_key_id": creds["Credentials"]["AccessKeyId"],
+              "aws_secret_access_key": creds["Credentials"]["SecretAccessKey"],
+              "aws_session_token": creds["Credentials"]["SessionToken"]}
+    iam = boto3.Session(region_name="us-east-1", **kw).client("iam") if kw else _base().client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+        "AWS": [f"arn:aws:iam::{ADMIN_ACCOUNT}:root", f"arn:aws:iam::{account}:root"]}}]}
+    try:
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    except iam.exceptions.EntityAlreadyExistsException:
+        return
+    iam.put_role_policy(RoleName=role, PolicyName="developer", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+
+
+ADMIN_ACCOUNT = "123456789012"  # the emulator's base credentials: the organization's management account
+
+
+def _base() -> boto3.Session:
+    """A fresh session with the base credentials (boto3's default session caches whatever AWS_* it saw first)."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
 @dataclass
 class Shell:
     """The `pipeline` CLI in this process, with the test's environment."""
@@ -37,8 +66,11 @@ class Shell:
                         "--skip-tests", *extra)
 
     def act_as(self, account: str, role: str = "developer") -> str:
-        """Export credentials acting in `account` (as the standard AWS_* variables); returns the caller ARN."""
-        resp = boto3.client("sts", region_name="us-east-1").assume_role(
+        """Export credentials acting in `account` (as the standard AWS_* variables); returns the caller ARN.
+        The role is a developer's own: made here (admin of its account, trusting the organization's admin)."""
+        self.as_base()
+        _developer_role(account, role)
+        resp = _base().client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName=role)
         creds = resp["Credentials"]
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])

@@ -202,6 +202,7 @@ def test_gc_deletes_expired_sandboxes_only(sh, calls, monkeypatch):
 def test_gc_other_accounts_through_a_role(sh, calls, monkeypatch):
     sh.act_as("555555555555", "carol")
     up_in_the_past(sh, monkeypatch, 8, "--user", "carol")
+    sh.act_as("555555555555", "sandbox-gc")  # the gc role exists in each scanned account
     sh.as_base()
     out = sh.ok("sandbox", "gc", "--accounts", "555555555555", "--role", "sandbox-gc")
     assert "555555555555" in out and "carol" in out and "deleted" in out

@@ -259,19 +259,7 @@ def test_unlock_frees_a_dead_or_own_lock_and_refuses_a_live_one_without_force(sh
     sh.ok("sandbox", "up")  # free again
 
 
-def _enforcing() -> bool:
-    """Is the authorization layer (pipeline/local/authz) registered in the emulator? Until it is
-    (wip/iam-enforcement.patch), this test must fail (moto ignores boundaries): strict xfail says so."""
-    from pipeline.local import emulator
-
-    emulator._load_layers()
-    return any(getattr(layer, "__module__", "").startswith("pipeline.local.authz") for layer in emulator._LAYERS)
-
-
-ENFORCING = _enforcing()
-
-
-@pytest.mark.xfail(not ENFORCING, strict=True, reason="the emulator enforces IAM boundaries only with h-iam")
+# The emulator enforces IAM, permission boundaries and the request's tags included (pipeline/local/authz).
 def test_a_bounded_developer_can_run_the_sandbox_and_nothing_outside_it(sh, envdir, prebuilt):
     from botocore.exceptions import ClientError
 

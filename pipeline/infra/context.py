@@ -76,7 +76,8 @@ def tooling_context(config: PipelineConfig, region: str | None = None) -> dict[s
         "source_events": home and _source(config).get("bucket") == config.artifact_bucket,
         "reader_accounts": [_root(account) for account in readers],
         "reader_roles": [arn for roles in readers.values() for arn in roles],
-        **_promoter(config),
+        # IAM is global: the promoter role is made once, by the home stack, for every region's bucket
+        **(_promoter(config) if home else {"promoter_role": None}),
     }
 
 
@@ -92,6 +93,7 @@ def _promoter(config: PipelineConfig) -> dict[str, Any]:
                 deploy_roles.append(arn)
     project = naming.codebuild_project_name(config)
     source = _source(config)
+    regions = naming.artifact_regions(config)
     return {
         "promoter_role": tooling.role,
         "promoter_external_id": tooling.external_id,
@@ -103,6 +105,11 @@ def _promoter(config: PipelineConfig) -> dict[str, Any]:
         "codebuild_role_arn": _role(tooling.account, naming.codebuild_role_name(config)),
         "codebuild_project_arn": f"arn:{P}:codebuild:{tooling.region}:{tooling.account}:project/{project}",
         "deploy_role_arns": deploy_roles,
+        "artifact_objects": [f"arn:{P}:s3:::{naming.artifact_bucket(config, r)}/{naming.artifact_prefix(config)}*"
+                             for r in regions],
+        "artifact_buckets": [f"arn:{P}:s3:::{naming.artifact_bucket(config, r)}" for r in regions],
+        "artifact_key_arns": [f"arn:{P}:kms:{r}:{tooling.account}:key/*" for r in regions],
+        "kms_via_s3_by_region": [f"s3.{r}.amazonaws.com" for r in regions],
         "tooling_stack_arn": f"arn:{P}:cloudformation:{tooling.region}:{tooling.account}:stack/"
                              f"{naming.tooling_stack_name(config)}/*",
         "source_object": f"{source['bucket']}/{source['key']}" if source["type"] == "s3" else None,

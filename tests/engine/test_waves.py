@@ -127,11 +127,12 @@ def test_two_regions_promote_smoke_and_roll_back_as_one_wave(world, built, built
 
 
 def test_a_missing_or_replaced_replica_refuses_the_promotion_and_verify_reports_it(world, built, built2):
-    from helpers import client
+    from helpers import client, promoter
 
     _two_regions(world)
     digest = world.stage(built)
-    s3 = client("s3", "444444444444", "eu-west-1")
+    s3 = client("s3", "444444444444", "eu-west-1")  # the tooling admin deletes...
+    writer = promoter("s3", "eu-west-1")  # ...and only the promoter may encrypt with the replica's key
     key = f"artifacts/greeter/{digest}.zip"
     s3.delete_object(Bucket=REPLICA, Key=key)
     nxt = world.json("status", "--env", "dev")[1]["next"][0]  # status's "next" judges with the same gate
@@ -141,7 +142,7 @@ def test_a_missing_or_replaced_replica_refuses_the_promotion_and_verify_reports_
     assert code == 3 and "no replica in eu-west-1" in err, err
     world.stage(built)  # a rerun copies the missing replica again
     world.ok("promote", "--to", "dev")
-    s3.put_object(Bucket=REPLICA, Key=key, Body=b"not the artifact", ChecksumAlgorithm="SHA256")
+    writer.put_object(Bucket=REPLICA, Key=key, Body=b"not the artifact", ChecksumAlgorithm="SHA256")
     code, out, err = world.cli("verify")
     assert code == 1 and f"replica s3://{REPLICA}/{key} now has sha256" in out + err
     assert [r["state"] for r in world.json("status", "--env", "dev")[1]["replicas"]] == ["replaced"]
@@ -150,7 +151,7 @@ def test_a_missing_or_replaced_replica_refuses_the_promotion_and_verify_reports_
     assert code == 1 and "is missing: `pipeline stage` copies it again" in out + err
     world.stage(built)
     world.stage(built2)
-    s3.put_object(Bucket=REPLICA, Key=f"artifacts/greeter/{built2[1].sha256}.zip", Body=b"swapped",
+    writer.put_object(Bucket=REPLICA, Key=f"artifacts/greeter/{built2[1].sha256}.zip", Body=b"swapped",
                   ChecksumAlgorithm="SHA256")
     code, _, err = world.cli("promote", "--to", "dev", "--artifact", built2[1].sha256)
     assert code == 3 and "replaced after staging" in err, err

@@ -114,6 +114,8 @@ def _s3_checks(call: Call, action: str, who: Principal) -> list[Check]:
     bucket = str(call.params.get("Bucket") or "")
     key = call.params.get("Key")
     owner = lookup.bucket_account(bucket)
+    if bucket and owner is None and call.operation != "CreateBucket":
+        return []  # S3 answers 404 NoSuchBucket before it authorizes (a bucket's existence is not secret)
     policy = lookup.bucket_policy(bucket)
     resource = f"arn:aws:s3:::{bucket}/{key}" if key is not None else f"arn:aws:s3:::{bucket}"
     ctx: dict[str, list[str]] = {}

@@ -195,7 +195,10 @@ class SessionFactory:
             try:
                 resp = parent.client("sts").assume_role(**params)
             except ClientError as exc:
-                raise _credential_error(exc, f"assume role {arn}") from None
+                error = _credential_error(exc, f"assume role {arn}")
+                if error_code(exc, "Error") == "AccessDenied":
+                    raise AssumeDenied(error.message) from None
+                raise error from None
             landed = _ASSUMED_ARN.match(resp["AssumedRoleUser"]["Arn"])
             actual = landed.group(1) if landed else "unknown"
             if actual != account:
@@ -212,6 +215,10 @@ class SessionFactory:
         if session.identity.account != account:
             raise RefusedError(f"account guard: credentials act in account {session.identity.account} "
                                f"({session.identity.arn}), but {expected_by} names {account}")
+
+
+class AssumeDenied(PipelineError):
+    """sts:AssumeRole refused: on AWS also the answer when the role does not exist (not bootstrapped yet)."""
 
 
 def _credential_error(exc: ClientError, what: str) -> PipelineError:

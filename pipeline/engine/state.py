@@ -7,6 +7,7 @@ from typing import Any
 
 from pipeline.artifact.manifest import hex_sha256 as hex_sha
 from pipeline.aws.ledger import LedgerView
+from pipeline.aws.session import AssumeDenied
 from pipeline.config.merged import Environment, Target
 from pipeline.core import live as L
 from pipeline.core import records as R
@@ -97,10 +98,13 @@ HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smo
 def target_status(ctx: EngineContext, env: Environment, target: Target, view: LedgerView, *,
                   lock: LockState | None = None, dead: str | None = None) -> TargetStatus:
     """The live alias (its version and its canary split: two calls) against the ledger and the env's lock."""
-    fn = ctx.function(env, target)
-    live = fn.version(LIVE_ALIAS)
-    split = (fn.alias_weights(LIVE_ALIAS) or {}) if live else {}
-    missing = live is None and fn.version() is None  # (one more call only before the first promotion)
+    try:
+        fn = ctx.function(env, target)
+        live = fn.version(LIVE_ALIAS)
+        split = (fn.alias_weights(LIVE_ALIAS) or {}) if live else {}
+        missing = live is None and fn.version() is None  # (one more call only before the first promotion)
+    except AssumeDenied:  # AWS's answer for a deploy role that does not exist: the env is not bootstrapped
+        live, split, missing = None, {}, True
     where = {"account": target.account, "region": target.region}
     # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target.
     record = find_outcome(view.newest_first(), target=where, outcome=R.PASSED)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import BUCKET
 from helpers import REPO, client, deployer
 
@@ -240,6 +241,7 @@ def test_status_flags_a_dirty_build_and_says_what_comes_next(world, built, tmp_p
     assert code == 0 and "built from a dirty work tree: an approval env refuses it" in live["detail"]
 
 
+@pytest.mark.bootstrapped("dev", "test")  # prod's deploy role does not exist yet: AssumeRole is refused
 def test_next_column_waiting_for_approval_then_blocked_by_freeze(world, built):
     digest = world.stage(built)
     world.ok("promote", "--to", "dev")
@@ -344,6 +346,7 @@ def test_ctrl_c_during_the_bake_of_a_wave_stops_every_target_of_it(world, built,
         wave_size: 2
         strategy: {canary: {percent: 10, bake_seconds: 120}}
         """)
+    world.ok("bootstrap", "--tooling")  # a new account: the promoter may now assume its deploy role
     world.bootstrap("dev")
     world.stage(built)
     world.ok("promote", "--to", "dev")

@@ -3,14 +3,14 @@ resolved against what is staged or recorded, refused (exit 2, no write) when amb
 
 from __future__ import annotations
 
-from helpers import client
+from helpers import promoter
 
 BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 
 def _fake_staged(*digests: str) -> None:
     """Objects as `stage` leaves them (zip + manifest), written by an observer: only their names matter here."""
-    s3 = client("s3", "444444444444")
+    s3 = promoter("s3")  # the one principal the artifact key lets encrypt
     for digest in digests:
         for suffix in (".zip", ".json"):
             s3.put_object(Bucket=BUCKET, Key=f"artifacts/greeter/{digest}{suffix}", Body=b"{}")

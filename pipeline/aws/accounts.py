@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.aws.session import AccountSession, SessionFactory
+from pipeline.aws.session import AccountSession, AssumeDenied, SessionFactory
 from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.errors import PipelineError
 
@@ -20,9 +20,7 @@ class Accounts:
             try:
                 return self.factory.assume(tooling.account, tooling.role, external_id=tooling.external_id,
                                            expected_by=where)
-            except PipelineError as exc:
-                if "AccessDenied" not in exc.message or type(exc) is not PipelineError:
-                    raise
+            except AssumeDenied as exc:
                 raise PipelineError(f"{exc.message} (if the tooling stack is not there yet: run `pipeline bootstrap "
                                     "--tooling` first; it creates this role and lets CodeBuild and "
                                     "tooling.operators assume it)") from None

@@ -42,12 +42,14 @@ def _load_layers() -> None:
     # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
     # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
     # order: the first registered is innermost. The latency layer is added outermost in start().
-    from pipeline.local import cfn_faults, invoke, lambda_layer, lambda_states
+    from pipeline.local import cfn_faults, consistency, invoke, lambda_layer, lambda_states
 
     invoke.register()
     lambda_states.install()
     register_layer(lambda_layer.state_layer)
     on_reset(lambda_states.reset)
+    register_layer(consistency.layer)  # IAM propagation, atomic S3 conditional writes (/_emulator/s3/conflict)
+    on_reset(consistency.reset)
     register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
     on_reset(cfn_faults.clear)
     # Registered last, so it wraps the layers above: every call is authorized before they run.

@@ -66,7 +66,7 @@ _AWS_DURATIONS: dict[str, float] = {
 }
 _INSTANT_DURATIONS: dict[str, float] = {name: 0.02 for name in _AWS_DURATIONS}
 _INSTANT_DURATIONS.update({"cloudformation.create": 0.005, "cloudformation.update": 0.005,
-                           "cloudformation.delete": 0.005, "iam.propagation": 0.01})
+                           "cloudformation.delete": 0.005, "iam.propagation": 0.0})
 # Per-call latency by signing service name ("default" for the rest).
 _AWS_LATENCY: dict[str, float] = {"default": 0.04, "s3": 0.03, "sts": 0.05, "cloudformation": 0.08,
                                   "iam": 0.06}

@@ -1,5 +1,6 @@
 """The ledger's storage: `ledger/<env>/<seq>.json` objects in the tooling bucket, written only with
-`IfNoneMatch: *` so no record is ever overwritten and only one writer gets each sequence number.
+`IfNoneMatch: *` so no record is ever overwritten and only one writer gets each sequence number
+(S3's 409 ConditionalRequestConflict is retried by the client's RetryPolicy: see aws/retry.py).
 
 Reads are lazy: one LIST gives the keys, records are fetched newest-first only as far as a
 question needs (usually one GET).
@@ -96,7 +97,10 @@ class LedgerStore:
             self.s3.put_object(Bucket=self.bucket, Key=record.key, Body=record.raw, IfNoneMatch="*",
                                ContentType="application/json", **self._encryption)
         except ClientError as exc:
-            if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or http_status(exc) == 412:
+            # 412: someone's record is there (maybe ours, from a put whose answer was lost). A 409
+            # ConditionalRequestConflict that outlived the client's retries says nothing was written and
+            # nothing about who will win: an operation failure (exit 1), never taken as written or as lost.
+            if error_code(exc) == "PreconditionFailed" or http_status(exc) == 412:
                 if self._already_written(record):
                     return record
                 raise LedgerConflict(record.key) from None

@@ -4,7 +4,14 @@ Throttling, 5xx and connection trouble are retried with exponential backoff and 
 AccessDenied, validation errors and every other 4xx fail at once (retrying cannot fix them).
 One 4xx is a wait, not an error: Lambda's 409 ResourceConflictException while the function is
 still `Pending` or "An update is in progress" ends by itself, so it is retried (growing interval,
-at most `conflict_cap` apart) until `conflict_timeout` seconds have passed.
+at most `conflict_cap` apart) until `conflict_timeout` seconds have passed. S3's 409
+ConditionalRequestConflict (a conditional write met a conflicting operation: nothing was written)
+is retried like a transient failure, as the PutObject API reference says to; the retry's condition
+is judged again, so it either writes or gets the 412 of whoever won.
+
+IAM is eventually consistent: a role created seconds ago may be refused (STS AccessDenied; Lambda's
+"The role defined for the function cannot be assumed by Lambda."). Only the caller knows a role is
+new, so `FreshRoleWait` is applied by it, around the first use: retried, growing, until `timeout`.
 """
 
 from __future__ import annotations
@@ -35,7 +42,10 @@ THROTTLING_CODES = frozenset({
     "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
 })
 TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout",
-                             "RequestTimeoutException", "ServiceException"})
+                             "RequestTimeoutException", "ServiceException",
+                             # S3: "On a 409 failure you should retry the upload" (PutObject, IfNoneMatch/IfMatch)
+                             "ConditionalRequestConflict"})
+LAMBDA_ROLE_NOT_READY = "The role defined for the function cannot be assumed by Lambda"
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -92,6 +102,43 @@ class RetryPolicy:
             **extra,
         )
         return retrying(fn, *args, **kwargs)
+
+
+def is_unpropagated_role(exc: BaseException | None) -> bool:
+    """What AWS answers for a role it has not propagated yet (also for a role that is wrong: bounded wait)."""
+    if not isinstance(exc, ClientError):
+        return False
+    code = error_code(exc)
+    return ((code in ("AccessDenied", "AccessDeniedException") and "sts:AssumeRole" in error_message(exc))
+            or (code == "InvalidParameterValueException" and LAMBDA_ROLE_NOT_READY in error_message(exc)))
+
+
+@dataclass(frozen=True)
+class FreshRoleWait:
+    """Retry the first use of a role created moments ago until IAM has propagated it (or `timeout`).
+
+    IAM: "changes ... take time to become visible" (docs.aws.amazon.com/IAM/latest/UserGuide/
+    troubleshoot_general.html); usually a few seconds. Intervals grow from `first` by 1.5x up to `cap`;
+    `pending` says which failures mean "not yet" (default: `is_unpropagated_role`); any other raises at once.
+    """
+
+    timeout: float = 60.0
+    first: float = 0.25
+    cap: float = 4.0
+    sleep: Callable[[float], None] | None = None
+
+    def call(self, fn: Callable[[], T], pending: Callable[[BaseException], bool] = is_unpropagated_role) -> T:
+        extra = {"sleep": self.sleep} if self.sleep is not None else {}
+
+        def wait(state: RetryCallState) -> float:
+            return min(self.first * 1.5 ** (state.attempt_number - 1), self.cap)
+
+        def stop(state: RetryCallState) -> bool:  # waited (slept) or spent, whichever is more
+            return max(state.idle_for, state.seconds_since_start or 0.0) >= self.timeout
+
+        retrying = Retrying(retry=retry_if_exception(pending), wait=wait, stop=stop, reraise=True,
+                            before_sleep=_log_retry, **extra)
+        return retrying(fn)
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -127,8 +127,9 @@ class GuardAWS:
             self.session.client("s3", self.region).put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*",
                                                               ContentType="application/json")
         except ClientError as exc:
-            if http_status(exc) in (409, 412) or error_code(exc) in ("PreconditionFailed",
-                                                                      "ConditionalRequestConflict"):
+            # 412 only: a 409 ConditionalRequestConflict (retried by the client already) wrote nothing
+            # and does not mean someone holds the lock
+            if http_status(exc) == 412 or error_code(exc) == "PreconditionFailed":
                 raise LockTaken() from None
             raise aws_error(exc, f"s3://{bucket}/{key}") from None
 

@@ -195,10 +195,7 @@ class SessionFactory:
             try:
                 resp = parent.client("sts").assume_role(**params)
             except ClientError as exc:
-                error = _credential_error(exc, f"assume role {arn}")
-                if error_code(exc, "Error") == "AccessDenied":
-                    raise AssumeDenied(error.message) from None
-                raise error from None
+                raise _credential_error(exc, f"assume role {arn}") from None  # AccessDenied: AssumeDenied
             landed = _ASSUMED_ARN.match(resp["AssumedRoleUser"]["Arn"])
             actual = landed.group(1) if landed else "unknown"
             if actual != account:
@@ -218,13 +215,15 @@ class SessionFactory:
 
 
 class AssumeDenied(PipelineError):
-    """sts:AssumeRole refused: on AWS also the answer when the role does not exist (not bootstrapped yet)."""
+    """sts:AssumeRole refused: not allowed, not propagated yet (a role created moments ago), or on AWS also the role does not exist (not bootstrapped yet)."""
 
 
 def _credential_error(exc: ClientError, what: str) -> PipelineError:
     code, message = error_code(exc, "Error"), error_message(exc)
     if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
         return PipelineError(f"{what}: credentials have expired ({code}); refresh them (e.g. aws sso login)")
+    if code in ("AccessDenied", "AccessDeniedException") and what.startswith("assume role"):
+        return AssumeDenied(f"{what}: {code}: {message}")
     if code in ("AccessDenied", "AccessDeniedException", "InvalidClientTokenId", "SignatureDoesNotMatch",
                 "UnrecognizedClientException"):
         return PipelineError(f"{what}: {code}: {message}")

@@ -19,7 +19,8 @@ from typing import Any
 
 from pipeline.aws.accounts import Accounts
 from pipeline.aws.livefunction import read_live_function
-from pipeline.aws.session import AccountSession, SessionFactory
+from pipeline.aws.retry import FreshRoleWait
+from pipeline.aws.session import AccountSession, AssumeDenied, SessionFactory
 from pipeline.aws.stubstage import object_present, stage_stub
 from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import FunctionCode, LiveFunction
@@ -36,13 +37,12 @@ from pipeline.core.bootstrap_plan import (
 )
 from pipeline.core.stacks import Health, Poll, StackSpec
 from pipeline.engine.stacks import StackEngine, StackResult
-from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.render import Rendered
 from pipeline.infra.stub import stub_sha256
 
 Progress = Callable[[str], None]
-FRESH_ROLE_WAIT = 30.0  # IAM: a role created seconds ago may not be assumable yet
+FRESH_ROLE_WAIT = 60.0  # IAM: a role created seconds ago may not be assumable yet (usually a few seconds)
 TOOLING_ADMIN_ROLE = "OrganizationAccountAccessRole"  # the tooling account's admin, like an env's admin_role
 
 
@@ -110,17 +110,12 @@ class Bootstrapper:
         return self.factory.assume(target.account, self.role or env.admin_role, expected_by=f"{env.source} account")
 
     def deploy_session(self, env: Environment, target: Target, *, fresh: bool = False) -> AccountSession:
-        """The env's deploy role; when the target stack just created it, retry briefly (IAM propagation)."""
-        delay, waited = 1.0, 0.0
-        while True:
-            try:
-                return self.accounts.target(env, target)
-            except PipelineError as exc:
-                if not fresh or "AccessDenied" not in exc.message or waited >= FRESH_ROLE_WAIT:
-                    raise
-                self.sleep(delay)
-                waited += delay
-                delay = min(delay * 2, 8.0)
+        """The env's deploy role; when the target stack just created it, STS may refuse it until IAM has
+        propagated it: retried with growing intervals for up to FRESH_ROLE_WAIT seconds (aws/retry.py)."""
+        if not fresh:
+            return self.accounts.target(env, target)
+        wait = FreshRoleWait(timeout=FRESH_ROLE_WAIT, sleep=self.sleep)
+        return wait.call(lambda: self.accounts.target(env, target), pending=lambda e: isinstance(e, AssumeDenied))
 
     def engine(self, session: AccountSession, region: str) -> StackEngine:
         return StackEngine(session.client("cloudformation", region), self.progress, poll=self.poll)

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from pipeline.aws.session import AssumeDenied
 from pipeline.config.load import load_config
 from pipeline.core.bootstrap import LiveFunction, function_code, stack_spec
-from pipeline.engine.bootstrap import Bootstrapper
+from pipeline.engine.bootstrap import FRESH_ROLE_WAIT, Bootstrapper
 from pipeline.errors import PipelineError
 from pipeline.infra.render import render_function
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
@@ -72,7 +73,7 @@ def _boot(config, failures: int):
     def target(env, target=None):
         attempts.append(1)
         if len(attempts) <= failures:
-            raise PipelineError("assume role arn:aws:iam::111111111111:role/pipeline-deploy: AccessDenied: no")
+            raise AssumeDenied("assume role arn:aws:iam::111111111111:role/pipeline-deploy: AccessDenied: no")
         return "session"
 
     sleeps: list[float] = []
@@ -84,7 +85,21 @@ def test_a_just_created_deploy_role_is_retried_briefly(config):
     env = config.env("dev")
     boot, attempts, sleeps = _boot(config, failures=2)
     assert boot.deploy_session(env, env.targets[0], fresh=True) == "session"
-    assert (len(attempts), sleeps) == (3, [1.0, 2.0])
+    assert len(attempts) == 3 and sleeps == pytest.approx([0.25, 0.375])  # growing, from a quarter second
+
+
+def test_only_a_refused_assume_is_waited_for(config):
+    env = config.env("dev")
+    calls = []
+
+    def target(env, target=None):
+        calls.append(1)
+        raise PipelineError("assume role arn:aws:iam::111111111111:role/pipeline-deploy: ExpiredToken: no")
+
+    boot = Bootstrapper(config, None, SimpleNamespace(target=target), sleep=lambda _s: None)  # type: ignore[arg-type]
+    with pytest.raises(PipelineError, match="ExpiredToken"):
+        boot.deploy_session(env, env.targets[0], fresh=True)
+    assert len(calls) == 1
 
 
 def test_an_existing_deploy_role_is_not_retried(config):
@@ -100,4 +115,4 @@ def test_a_role_that_never_becomes_assumable_gives_up(config):
     boot, attempts, sleeps = _boot(config, failures=100)
     with pytest.raises(PipelineError, match="AccessDenied"):
         boot.deploy_session(env, env.targets[0], fresh=True)
-    assert sum(sleeps) >= 30.0 and len(attempts) < 10
+    assert sum(sleeps) >= FRESH_ROLE_WAIT and len(attempts) < 25 and max(sleeps) <= 4.0

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.config.policy_fields import PolicyStatement
 from pipeline.config.sandbox_fields import SandboxGuardrails
 from pipeline.config.values import FREEZE_RE
 
@@ -61,22 +62,6 @@ RESERVED_VARIABLES = frozenset({
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class PolicyStatement(Strict):
-    """An extra IAM statement for the function's execution role."""
-
-    effect: Literal["Allow", "Deny"] = "Allow"
-    actions: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9*]+$")]] = Field(min_length=1)
-    resources: list[str] = Field(min_length=1)
-
-    @field_validator("actions")
-    @classmethod
-    def _no_wildcard_service(cls, value: list[str]) -> list[str]:
-        for action in value:
-            if action.split(":", 1)[1] == "*":
-                raise ValueError(f"action {action!r} grants a whole service; name the actions")
-        return value
 
 
 class FunctionSettings(Strict):

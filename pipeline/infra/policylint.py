@@ -2,7 +2,9 @@
 
 Run on every render (so `pipeline validate` and bootstrap both refuse), so a template (or a config policy statement)
 granting `"*"` actions, whole services, writes on every resource, or trust to anyone is
-refused before it reaches an account. Deny statements may be broad (they only restrict).
+refused before it reaches an account. Deny statements may be broad (they only restrict). Every
+statement is also read against IAM's action data (`iamactions`): an unknown action, a malformed ARN or
+a condition operator the emulator cannot evaluate is refused too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from pipeline.infra import iamactions
 from pipeline.infra.cfnyaml import load_template
 
 # Read-only actions that have no resource-level permissions and so need Resource "*".
@@ -105,6 +108,9 @@ def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
     if effect not in ("Allow", "Deny"):
         yield f"Effect {effect!r} must be exactly Allow or Deny"
         return
+    # what IAM (and the emulator's evaluator, from the same data) cannot read: an unknown action, a
+    # malformed ARN, an unsupported condition operator
+    yield from iamactions.statement_problems(statement)
     allow = effect == "Allow"
     actions = _strings(statement.get("Action"))
     resources = _strings(statement.get("Resource"))

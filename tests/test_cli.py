@@ -116,13 +116,21 @@ def test_local_up_prints_exports_and_serves(tmp_path):
     try:
         lines = []
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(ln.startswith("export AWS_DEFAULT_REGION") for ln in lines):
+        while time.monotonic() < deadline and not any("pipeline bootstrap --all" in ln for ln in lines):
             lines.append(proc.stdout.readline().strip())
         exports = dict(ln.removeprefix("export ").split("=", 1) for ln in lines if ln.startswith("export "))
         assert exports["AWS_ENDPOINT_URL"].startswith("https://127.0.0.1:")
         assert Path(exports["AWS_CA_BUNDLE"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
-        # another process uses it through the standard variables only (TLS verified with the exported CA)
+        # the keys handed out are the tooling account's operator's, not an admin's: bootstrap is refused
+        assert exports["AWS_ACCESS_KEY_ID"] != "testing"
         other = _run("bootstrap", "--tooling", "--dry-run", env={**exports, "AWS_PROFILE": None})
+        assert other.returncode == 1, other.stderr
+        assert "arn:aws:iam::444444444444:user/operator is not authorized to perform" in other.stderr
+        # another process uses it through the standard variables only (TLS verified with the exported CA),
+        # with the admin keys the comment line names for bootstrap
+        admin_line = next(ln for ln in lines if "pipeline bootstrap --all" in ln)
+        admin = dict(kv.split("=", 1) for kv in admin_line.lstrip("# ").split() if "=" in kv)
+        other = _run("bootstrap", "--tooling", "--dry-run", env={**exports, **admin, "AWS_PROFILE": None})
         assert other.returncode == 0, other.stderr
         assert "greeter-tooling" in other.stdout and "would create" in other.stdout
     finally:

@@ -3,6 +3,11 @@
 validate -> build (go test + deterministic zip) -> start the emulator -> bootstrap tooling and
 every env -> stage -> promote dev -> test -> prod (approved) -> a broken release rolled back in
 dev and refused for test -> status, history, verify. Every smoke test runs the real Go binary.
+
+Separation of duties, as the README describes it: bootstrap runs with the organization admin's keys
+(it assumes the admin roles, OrganizationAccountAccessRole); everything after it runs with the keys of
+the tooling account's operator, who may only assume the promoter role. Each step prints the keys it
+ran with (`as <arn>`) and, from the emulator's authorization layer, every principal that made calls.
 """
 
 from __future__ import annotations
@@ -47,16 +52,27 @@ def run(args: argparse.Namespace) -> int:
         config_dir = _demo_config(source, work, ctx)
         base = argparse.Namespace(**{**vars(args), "config_dir": str(config_dir), "local": False})
 
+        acted: list[dict[str, object]] = []
+
         def step(title: str, module: ModuleType, argv: list[str], expect: int = 0) -> int:
             ctx.out.progress(f"\n== {title}: pipeline {module.__name__.rsplit('.', 1)[-1]} {' '.join(argv)}")
             parser = argparse.ArgumentParser()
             module.configure(parser)
             merged = argparse.Namespace(**{**vars(base), **vars(parser.parse_args(argv))})
+            before = _calls_by_principal()
+            keys = _acting_as()
+            if keys:
+                ctx.out.progress(f"   as {keys}")
             try:
                 code = module.run(merged)
             except PipelineError as exc:
                 code = exc.exit_code
                 ctx.out.progress(f"   -> exit {code}: {exc.message}")
+            if keys:
+                principals = _calls_by_principal(since=before)
+                for arn, count in principals.items():
+                    ctx.out.progress(f"   {count:4d} calls by {arn}")
+                acted.append({"step": title, "as": keys, "principals": principals})
             if code != expect:
                 raise PipelineError(f"demo step {title!r} exited {code}, expected {expect}")
             return code
@@ -68,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             emulator.export_environment(os.environ)
             ctx.out.progress(f"\n== embedded AWS emulator at {emulator.endpoint_url}")
             step("bootstrap the tooling account and every environment", bootstrap, ["--all"])
+            # from here on the operator's keys: it may only assume the promoter role the tooling stack made
+            os.environ.update(emulator.environment("operator"))
             step("stage the artifact", stage, ["--dist", args.dist])
             started = time.perf_counter()
             step("promote to dev", promote, ["--to", "dev"])
@@ -85,10 +103,29 @@ def run(args: argparse.Namespace) -> int:
             step("history", history, ["--limit", "4"])
             step("verify", verify, [])
         ctx.out.progress(f"\ndemo finished: promotion dev -> test -> prod took {promotion_seconds:.2f} s")
-        ctx.out.document("demo", promotion_seconds=round(promotion_seconds, 3))
+        ctx.out.document("demo", promotion_seconds=round(promotion_seconds, 3), acted=acted)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _acting_as() -> str:
+    """The ARN of the keys this process holds now: the emulator's admin or its operator."""
+    from pipeline.local.authz import org
+
+    key = os.environ.get("AWS_ACCESS_KEY_ID")
+    return {org.ADMIN_KEY: f"arn:aws:iam::{org.ADMIN_ACCOUNT}:user/admin", org.OPERATOR_KEY: org.OPERATOR_ARN}.get(
+        key or "", "")
+
+
+def _calls_by_principal(since: dict[str, int] | None = None) -> dict[str, int]:
+    """Calls the emulator authorized per principal ARN (all so far, or since an earlier snapshot)."""
+    from pipeline.local.authz import layer
+
+    now = dict(layer.PRINCIPALS)
+    if since is None:
+        return now
+    return {arn: n - since.get(arn, 0) for arn, n in sorted(now.items()) if n > since.get(arn, 0)}
 
 
 def _demo_config(source: Path, work: Path, ctx: Context) -> Path:

@@ -44,12 +44,19 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Emulator(port=args.port, timing=chosen) as emulator:
-        env = emulator.environment()
-        ctx.out.document("local", endpoint_url=emulator.endpoint_url, environment=env, timing=chosen.describe())
+        # the operator's keys (tooling account, may only assume the promoter role), not the admin's
+        env = emulator.environment("operator")
+        admin = emulator.environment("admin")
+        admin_keys = " ".join(f"{k}={admin[k]}" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
+        ctx.out.document("local", endpoint_url=emulator.endpoint_url, environment=env, timing=chosen.describe(),
+                         admin_environment=admin)
         ctx.out.text(f"# emulator running at {emulator.endpoint_url}, timing {chosen.describe()} "
-                     "(Ctrl-C stops it). In another shell:")
+                     "(Ctrl-C stops it). In another shell, as the tooling account's operator (it may only "
+                     "assume the promoter role `tooling.role`):")
         for key, value in env.items():
             ctx.out.text(f"export {key}={value}")
+        ctx.out.text("# bootstrap needs the organization's admin (it assumes OrganizationAccountAccessRole), once:")
+        ctx.out.text(f"#   {admin_keys} pipeline bootstrap --all")
         ctx.out.stdout.flush()
         try:
             stop.wait()

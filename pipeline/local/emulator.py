@@ -112,6 +112,10 @@ class Emulator:
         timing.activate(self.timing)
         _load_layers()
         _patch_moto()
+        from pipeline.local.authz import org
+
+        org.ensure_operator()  # the tooling account's operator (not an admin), again after every reset
+        on_reset(org.ensure_operator)
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         for layer in _LAYERS:
             app = layer(app)
@@ -162,9 +166,13 @@ class Emulator:
         for hook in list(_RESET_HOOKS):
             hook()
 
-    def environment(self) -> dict[str, str]:
-        """The variables a shell (or this process) needs to talk to the emulator."""
-        env = {"AWS_ENDPOINT_URL": self.endpoint_url, **FAKE_CREDENTIALS}
+    def environment(self, who: str = "admin") -> dict[str, str]:
+        """The variables a shell (or this process) needs to talk to the emulator, with the keys of `who`:
+        "admin" (the organization's management account, FAKE_CREDENTIALS) or "operator" (the tooling
+        account's operator user, who may only assume the promoter role)."""
+        from pipeline.local.authz import org
+
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, **(FAKE_CREDENTIALS if who == "admin" else org.credentials(who))}
         if self.ca_bundle:  # the emulator's own CA: clients verify its certificate like any other
             env["AWS_CA_BUNDLE"] = self.ca_bundle
         env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION)

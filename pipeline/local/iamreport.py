@@ -21,8 +21,11 @@ from pipeline.infra.cfnyaml import load_template
 from pipeline.infra.render import Rendered, render_all
 from pipeline.local.iam.policy import action_matches
 
+TEMPLATE_FILES = {"tooling": "tooling.yml.j2", "replica": "tooling.yml.j2", "pipeline": "pipeline.yml.j2",
+                  "target": "target.yml.j2", "function": "function.yml.j2"}
 _REASON = re.compile(r"^\s*#\s*unused-ok:\s*(?P<reason>.+?)\s*$")
-_SID = re.compile(r"^\s*-\s*Sid:\s*(?P<sid>\S+)\s*$")
+_RESOURCE = re.compile(r"^  (?P<logical>[A-Za-z0-9]+):\s*$")  # a resource under `Resources:`
+_SID = re.compile(r"^\s*-\s*Sid:\s*(?P<sid>[^\s#]+)\s*(#.*)?$")
 
 
 @dataclass
@@ -33,6 +36,11 @@ class Grant:
     template: str
     reason: str = ""
     uses: Counter[str] = field(default_factory=Counter)
+    source: tuple[str, str, str] = ("", "", "")  # (template file, logical id, document): one template statement
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (*self.source, self.statement)
 
     def unused(self) -> list[str]:
         return [a for a in self.actions if not self.uses[a]]
@@ -54,16 +62,20 @@ def owner_of_log_name(name: str) -> str:
     return f"{account} {resource} {what}"
 
 
-def _reasons(body: str) -> dict[str, str]:
-    reasons, pending = {}, ""
+def _reasons(body: str) -> dict[tuple[str, str], str]:
+    """(resource logical id, Sid) -> the `# unused-ok:` reason written right above that statement."""
+    reasons, pending, logical = {}, "", ""
     for line in body.splitlines():
+        top = _RESOURCE.match(line)
+        if top:
+            logical = top.group("logical")
         found = _REASON.match(line)
         if found:
             pending = found.group("reason")
             continue
         sid = _SID.match(line)
         if sid and pending:
-            reasons[sid.group("sid")] = pending
+            reasons[(logical, sid.group("sid"))] = pending
         if line.strip():
             pending = ""
     return reasons
@@ -94,25 +106,40 @@ def grants_of(rendered: Rendered) -> list[Grant]:
     for logical, resource in resources.items():
         props = resource.get("Properties") or {} if isinstance(resource, dict) else {}
         rtype = resource.get("Type", "") if isinstance(resource, dict) else ""
-        docs: list[tuple[str, Any]] = []
+        docs: list[tuple[str, str, Any]] = []
         if rtype == "AWS::IAM::Role":
             role = f"{account} role/{_resolve(props.get('RoleName', logical), names)}"
-            docs.append((f"{role} trust policy", props.get("AssumeRolePolicyDocument")))
-            docs += [(f"{role} inline {p.get('PolicyName')}", p.get("PolicyDocument"))
+            docs.append((f"{role} trust policy", "trust policy", props.get("AssumeRolePolicyDocument")))
+            docs += [(f"{role} inline {p.get('PolicyName')}", f"inline {p.get('PolicyName')}", p.get("PolicyDocument"))
                      for p in props.get("Policies") or []]
         elif rtype == "AWS::IAM::ManagedPolicy":
-            docs.append((f"{account} policy/{_resolve(props.get('ManagedPolicyName', logical), names)}",
+            docs.append((f"{account} policy/{_resolve(props.get('ManagedPolicyName', logical), names)}", "policy",
                          props.get("PolicyDocument")))
         elif rtype == "AWS::S3::BucketPolicy":
-            docs.append((f"bucket {_resolve(props.get('Bucket'), names)} bucket policy", props.get("PolicyDocument")))
+            docs.append((f"bucket {_resolve(props.get('Bucket'), names)} bucket policy", "bucket policy",
+                         props.get("PolicyDocument")))
         elif rtype == "AWS::KMS::Key":
-            docs.append((f"{account} key key policy", props.get("KeyPolicy")))
-        for owner, document in docs:
+            docs.append((f"{account} key key policy", "key policy", props.get("KeyPolicy")))
+        for owner, kind, document in docs:
             for sid, st in _statements(document):
                 actions = st.get("Action") or ()
                 actions = (actions,) if isinstance(actions, str) else tuple(actions)
-                out.append(Grant(owner, sid, actions, label, reasons.get(sid, "")))
+                out.append(Grant(owner, sid, actions, label, reasons.get((logical, sid), ""),
+                                 source=(TEMPLATE_FILES.get(rendered.kind, rendered.kind), logical, kind)))
     return out
+
+
+def unused_in_templates(grants: list[Grant]) -> list[dict[str, Any]]:
+    """Each template statement's actions that no rendering of it used (the same statement rendered for dev,
+    test and prod is one grant of the template), and the reason written above it, if any."""
+    merged: dict[tuple[str, str, str, str], tuple[list[str], Counter[str], str]] = {}
+    for grant in grants:
+        actions, uses, reason = merged.setdefault(grant.key, ([], Counter(), ""))
+        actions += [a for a in grant.actions if a not in actions]
+        uses.update(grant.uses)
+        merged[grant.key] = (actions, uses, reason or grant.reason)
+    return [{"template": k[0], "resource": k[1], "document": k[2], "statement": k[3], "action": a, "reason": r}
+            for k, (actions, uses, r) in merged.items() for a in actions if not uses[a]]
 
 
 def read_logs(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -158,6 +185,7 @@ def report(config: PipelineConfig, logs: Iterable[Path]) -> dict[str, Any]:
                    for g in grants if not g.reason for a in g.unused()],
         "unused_with_reason": [{"policy": g.policy, "statement": g.statement, "action": a, "reason": g.reason}
                                for g in grants if g.reason for a in g.unused()],
+        "template_unused": [u for u in unused_in_templates(grants) if not u["reason"]],
         "wildcard_actions": sorted({a for g in grants for a in g.actions if "*" in a or "?" in a}),
         "used_by_principal": {k: sorted(v) for k, v in sorted(used_by.items())},
         "denied": [{"principal": k[0], "action": k[1], "reason": k[2], "count": n} for k, n in denied.most_common()],

@@ -137,12 +137,12 @@ def test_a_doctored_template_is_refused_at_render(repo_config, tmp_path, monkeyp
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)
     path = templates / "target.yml.j2"
-    path.write_text(path.read_text().replace("                  - lambda:ListTags\n",
-                                             '                  - lambda:ListTags\n                  - "*"\n', 1))
+    path.write_text(path.read_text().replace("                  - lambda:InvokeFunction\n",
+                                             '                  - lambda:InvokeFunction\n                  - "*"\n', 1))
     dev = repo_config.env("dev")
     with pytest.raises(InputError) as err:
         render_target(repo_config, dev, dev.targets[0], templates_dir=templates)
-    assert str(err.value).startswith("templates/target.yml.j2: DeployRole.Policies[0]: Statement[2] (Function): "
+    assert str(err.value).startswith("templates/target.yml.j2: DeployRole.Policies[0]: Statement[4] (Function): "
                                      'action "*"')
     assert err.value.exit_code == 2
 

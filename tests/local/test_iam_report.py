@@ -77,3 +77,36 @@ def test_report_over_the_repo_config_names_unused_grants(tmp_path):
     unused = {(u["policy"], u["action"]) for u in data["unused"]}
     assert ("111111111111 role/pipeline-deploy inline deploy", "lambda:UpdateFunctionCode") in unused
     assert data["wildcard_actions"] == []
+
+
+def test_a_reason_belongs_to_its_own_resources_statement_even_when_sids_repeat():
+    body = """
+Resources:
+  First:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: a
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - Sid: Same
+                Effect: Allow
+                Action: s3:GetObject
+                Resource: "*"
+  Second:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: b
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              # unused-ok: only this one
+              - Sid: Same  # a trailing comment is fine
+                Effect: Allow
+                Action: s3:GetObject
+                Resource: "*"
+"""
+    grants = grants_of(make_rendered("target", "s", body, "1", "us-east-1", "dev"))
+    assert [(g.policy, g.reason) for g in grants] == [("1 role/a inline p", ""), ("1 role/b inline p", "only this one")]

@@ -28,6 +28,7 @@ DEFAULT_MODE = "on"
 _LOCK = threading.Lock()
 STATS = {"calls": 0, "checks": 0, "denied": 0, "seconds": 0.0}
 DURATIONS: collections.deque[float] = collections.deque(maxlen=100_000)  # seconds deciding, per call (bench/)
+PRINCIPALS: collections.Counter[str] = collections.Counter()  # calls per principal ARN (the demo's "who acted")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -165,6 +166,7 @@ class Authorizer:
             STATS["seconds"] += spent
             DURATIONS.append(spent)
             STATS["denied"] += refusal is not None
+            PRINCIPALS[who.arn if who else "(invalid key)"] += 1
         if refusal is None or current != "on":
             return self.app(environ, start_response)
         if call.service == "s3":

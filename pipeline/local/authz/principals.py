@@ -5,7 +5,8 @@
   permissions boundary;
 - a key of an IAM user: the user's inline and managed policies (and boundary);
 - the base key `testing` is the administrator of the organization's management account
-  (ADMIN_ACCOUNT), the identity every test and the demo start from;
+  (ADMIN_ACCOUNT), the identity every test and the demo's bootstrap start from; the operator (a
+  user of the tooling account, `org.py`) is an IAM user like any other;
 - any other key is not a valid credential (AWS: InvalidClientTokenId).
 
 The organization: every member account has `OrganizationAccountAccessRole` (administrator, trusting
@@ -18,11 +19,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from pipeline.local.authz.org import ADMIN_ACCOUNT, ADMIN_KEY  # the organization: org.py
 from pipeline.local.iam.evaluate import Principal
 from pipeline.local.iam.policy import Policy, PolicyError, parse_policy
 
-ADMIN_KEY = "testing"
-ADMIN_ACCOUNT = "123456789012"
 ORG_ROLE = "OrganizationAccountAccessRole"
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 _PARTITION = "aws"

@@ -85,13 +85,14 @@ class GuardAWS:
         return True
 
     # -- the caller's boundary --------------------------------------------------------------
-    def role_boundary(self, role: str) -> str | None:
-        """The PermissionsBoundaryArn of `role` (None: it has none)."""
+    def role(self, role: str) -> dict[str, Any] | None:
+        """`role` as GetRole answers it (its Arn with path, its boundary); None when IAM refuses to say."""
         try:
-            found = self.session.client("iam", self.region).get_role(RoleName=role)["Role"]
+            return dict(self.session.client("iam", self.region).get_role(RoleName=role)["Role"])
         except ClientError as exc:
+            if error_code(exc) in ("AccessDenied", "AccessDeniedException", "NoSuchEntity"):
+                return None
             raise aws_error(exc, f"role {role}: get_role") from None
-        return (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
 
     def put_boundary(self, name: str, document: str) -> str:
         """Create the managed policy, or make `document` its default version (oldest spare dropped at 5)."""

@@ -161,6 +161,29 @@ def owner_of(arn: str) -> str:
     return _NOT_TAG_VALUE.sub("_", arn)[:256]
 
 
+def role_name(arn: str) -> str | None:
+    """The role behind a caller ARN (assumed-role or role), None for a user or root."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return None
+    kind, _, rest = parts[5].partition("/")
+    if kind == "assumed-role":
+        return rest.split("/", 1)[0] or None
+    if kind == "role":
+        return rest.rsplit("/", 1)[-1] or None
+    return None
+
+
+def principal_arn(caller_arn: str, role_arn: str | None = None) -> str:
+    """IAM's `aws:PrincipalArn` for a caller, the value the `owner` tag holds (the sandbox boundary compares
+    the two): an assumed-role session is its role (`role_arn`, with its path, as GetRole names it; without
+    it, the role at path /); a user, the root or a federated user is the caller ARN itself."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        return role_arn or f"arn:{parts[1]}:iam::{parts[4]}:role/{role_name(caller_arn)}"
+    return caller_arn
+
+
 def stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime(_TIME_FORMAT)
 
@@ -196,12 +219,14 @@ def is_expired(found: Mapping[str, str], now: dt.datetime) -> bool:
     return expires is not None and expires <= now
 
 
-def ownership_problem(what: str, found: Mapping[str, str], owner: str, kind: str) -> str | None:
-    """Why `what` (tags `found`) is not ours to change or delete; None when `up` made it (`kind`) for `owner`."""
+def ownership_problem(what: str, found: Mapping[str, str], owner: str | tuple[str, ...], kind: str) -> str | None:
+    """Why `what` (tags `found`) is not ours to change or delete; None when `up` made it (`kind`) for `owner`
+    (a tuple: the owner tag now, then the forms earlier versions wrote for the same caller)."""
+    owners = (owner,) if isinstance(owner, str) else owner
     if found.get(TAG_KIND) != kind or not found.get(TAG_OWNER):
         return f"{what} was not made by `pipeline sandbox up` (no {TAG_KIND}={kind} and {TAG_OWNER} tags): refusing"
-    if found[TAG_OWNER] != owner:
-        return f"{what} is owned by {found[TAG_OWNER]}, not by you ({owner}): refusing"
+    if found[TAG_OWNER] not in owners:
+        return f"{what} is owned by {found[TAG_OWNER]}, not by you ({owners[0]}): refusing"
     return None
 
 

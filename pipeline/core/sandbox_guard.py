@@ -33,6 +33,17 @@ ALERT_FORECAST = (100.0,)
 LOCK_KEY = "pipeline/sandbox.lock"
 
 
+# Creating these needs an `owner` tag equal to the caller's aws:PrincipalArn (an assumed role's session is
+# its role; the tool tags every resource so): made by hand or by the tool, every resource has an owner.
+# Each action supports aws:RequestTag/${TagKey} (tests check it against the IAM action data): on one
+# that did not, the key would be missing and the Deny would always apply. Not s3:CreateBucket:
+# CloudFormation may tag a bucket only after creating it.
+OWNED_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack", "dynamodb:CreateTable",
+                 "iam:CreateRole", "lambda:CreateFunction", "logs:CreateLogGroup", "sns:CreateTopic",
+                 "sqs:CreateQueue", "states:CreateStateMachine")
+OWNER_VARIABLE = "${aws:PrincipalArn}"
+
+
 def boundary_name(config_name: str) -> str:
     return f"{config_name}-sandbox-boundary"
 
@@ -74,7 +85,7 @@ def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
 
 def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, Any]:
     """The permissions boundary: only `services`; the boundary itself and the role boundaries stay put;
-    no IAM users or access keys; new resources must carry an owner tag (where the service supports it)."""
+    no IAM users or access keys; new resources must carry `owner` = the caller's aws:PrincipalArn."""
     policy = f"arn:aws:iam::*:policy/{boundary_name(config_name)}"
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AllowedServices", "Effect": "Allow", "Action": [f"{s}:*" for s in sorted(services)],
@@ -90,12 +101,8 @@ def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, 
                                                                                        1)}}},
         {"Sid": "NoLongLivedCredentials", "Effect": "Deny",
          "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], "Resource": "*"},
-        {"Sid": "OwnedResources", "Effect": "Deny",
-         # Not s3:CreateBucket: CloudFormation may tag a bucket only after creating it.
-         "Action": ["lambda:CreateFunction", "cloudformation:CreateStack", "cloudformation:CreateChangeSet",
-                    "logs:CreateLogGroup", "iam:CreateRole", "dynamodb:CreateTable", "sqs:CreateQueue",
-                    "sns:CreateTopic"], "Resource": "*",
-         "Condition": {"Null": {"aws:RequestTag/owner": "true"}}},
+        {"Sid": "OwnedResources", "Effect": "Deny", "Action": list(OWNED_ACTIONS), "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestTag/owner": OWNER_VARIABLE}}},
     ]}
 
 

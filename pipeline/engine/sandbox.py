@@ -96,7 +96,7 @@ class Sandbox:
 
     def require_own(self, state: StackState | None, kind: str) -> None:
         if state is not None:
-            problem = S.ownership_problem(f"stack {state.name}", state.tags, self.caller.owner, kind)
+            problem = S.ownership_problem(f"stack {state.name}", state.tags, self.caller.owners, kind)
             if problem:
                 raise RefusedError(problem)
 
@@ -277,12 +277,12 @@ class Sandbox:
         fn_state, bucket_state = self.stacks()
         bucket_tags = self.aws.bucket_tags(self.sbx.bucket)
         problems = [p for p in (
-            fn_state and S.ownership_problem(f"stack {fn_state.name}", fn_state.tags, self.caller.owner,
+            fn_state and S.ownership_problem(f"stack {fn_state.name}", fn_state.tags, self.caller.owners,
                                              S.KIND_FUNCTION),
-            bucket_state and S.ownership_problem(f"stack {bucket_state.name}", bucket_state.tags, self.caller.owner,
+            bucket_state and S.ownership_problem(f"stack {bucket_state.name}", bucket_state.tags, self.caller.owners,
                                                  S.KIND_BUCKET),
             bucket_tags is not None and S.ownership_problem(f"bucket {self.sbx.bucket}", bucket_tags,
-                                                            self.caller.owner, S.KIND_BUCKET),
+                                                            self.caller.owners, S.KIND_BUCKET),
         ) if p]
         if problems:
             raise RefusedError(problems[0], details=problems)

@@ -3,8 +3,10 @@ resources: shared by the sandbox verbs (engine/sandbox.py) and `sandbox gc` (eng
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.sandbox import SandboxAWS
@@ -26,9 +28,22 @@ class Caller:
     account: str
     arn: str
 
+    @functools.cached_property
+    def role(self) -> dict[str, Any] | None:
+        """The caller's IAM role as GetRole answers it (asked once); None for a user, or when IAM will not say."""
+        name = S.role_name(self.arn)
+        return None if name is None else GuardAWS(self.session, self.account, None).role(name)
+
     @property
     def owner(self) -> str:
-        return S.owner_of(self.arn)
+        """The `owner` tag: the caller's aws:PrincipalArn (an assumed role's session is its role)."""
+        role_arn = (self.role or {}).get("Arn") if S.role_name(self.arn) else None
+        return S.owner_of(S.principal_arn(self.arn, role_arn))
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """The owner tag, then the session ARN earlier versions wrote: both are this caller's."""
+        return (self.owner, S.owner_of(self.arn))
 
 
 def open_caller(config: PipelineConfig, factory: SessionFactory) -> Caller:

@@ -18,24 +18,12 @@ from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core import sandbox_guard as G
+from pipeline.core.sandbox import role_name
 from pipeline.engine.lock import process_gone, this_holder
 from pipeline.engine.sandbox_account import Caller, open_caller
 from pipeline.errors import RefusedError
 
 LEASE_SECONDS = 900  # an `up` or `deploy` takes a few minutes at most; a crashed one frees the lock after this
-
-
-def role_name(arn: str) -> str | None:
-    """The role behind a caller ARN (assumed-role or role), None for a user or root."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
-        return None
-    kind, _, rest = parts[5].partition("/")
-    if kind == "assumed-role":
-        return rest.split("/", 1)[0] or None
-    if kind == "role":
-        return rest.rsplit("/", 1)[-1] or None
-    return None
 
 
 def check_boundary(config: PipelineConfig, caller: Caller, guard: GuardAWS) -> None:
@@ -46,7 +34,11 @@ def check_boundary(config: PipelineConfig, caller: Caller, guard: GuardAWS) -> N
     if role is None:
         raise RefusedError(f"sandbox refused: {config.directory}/sandbox.yml says require_boundary: true, but you "
                            f"act as {caller.arn}, not as a role with the {G.boundary_name(config.name)} boundary")
-    problem = G.boundary_problem(config, role, guard.role_boundary(role), caller.account)
+    if caller.role is None:
+        raise RefusedError(f"sandbox refused: {config.directory}/sandbox.yml says require_boundary: true, but "
+                           f"iam:GetRole on your role {role} was refused, so its boundary cannot be checked")
+    found = (caller.role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    problem = G.boundary_problem(config, role, found, caller.account)
     if problem:
         raise RefusedError(problem)
 

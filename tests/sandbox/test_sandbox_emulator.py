@@ -153,7 +153,8 @@ def test_smoke_failure_is_exit_1_and_recorded(sh, prebuilt, envdir):
 
 def test_down_refuses_someone_elses_sandbox(sh, calls, prebuilt):
     sh.ok("sandbox", "up")
-    bob = sh.act_as("123456789012", "bob")
+    sh.act_as("123456789012", "bob")
+    bob = "arn:aws:iam::123456789012:role/bob"  # the owner is the caller's aws:PrincipalArn: the role
     calls.clear()
     for action in (["down"], ["up"], ["deploy", "--skip-tests"]):
         code, _, err = sh.run("sandbox", *action, "--user", "alice")

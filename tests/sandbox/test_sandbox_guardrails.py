@@ -119,7 +119,8 @@ def test_boundary_document_allows_only_the_listed_services():
     assert {"iam:CreateUser", "iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary",
             "iam:CreatePolicyVersion"} <= denied
     owned = next(s for s in doc["Statement"] if s["Sid"] == "OwnedResources")
-    assert owned["Condition"] == {"Null": {"aws:RequestTag/owner": "true"}}
+    # StringNotEquals is true when the tag is missing too: no owner tag, or someone else's, is refused.
+    assert owned["Condition"] == {"StringNotEquals": {"aws:RequestTag/owner": "${aws:PrincipalArn}"}}
     assert "ec2:*" not in allow["Action"]
 
 
@@ -282,6 +283,43 @@ def test_a_bounded_developer_can_run_the_sandbox_and_nothing_outside_it(sh, envd
         assert denied.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException",
                                                           "UnauthorizedOperation")
     sh.ok("sandbox", "down")
+
+
+def test_a_bounded_developer_must_tag_what_they_make_by_hand_with_themselves_as_owner(sh, envdir):
+    from botocore.exceptions import ClientError
+
+    write_sandbox(envdir, require_boundary=True)
+    sh.ok("sandbox", "boundary", "--apply")
+    _role("dev-bounded", f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary")
+    sh.act_as(ACCOUNT, "dev-bounded")
+    me = f"arn:aws:iam::{ACCOUNT}:role/dev-bounded"  # aws:PrincipalArn of the developer's session
+    session = boto3.Session(region_name="us-east-1")
+    logs, cfn = session.client("logs"), session.client("cloudformation")
+    template = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    for tags in ({}, {"owner": "arn:aws:iam::123456789012:role/someone-else"}, {"team": "x"}):
+        with pytest.raises(ClientError) as denied:
+            logs.create_log_group(logGroupName="/byhand/untagged", **({"tags": tags} if tags else {}))
+        assert denied.value.response["Error"]["Code"] == "AccessDeniedException", denied.value.response
+        assert "explicit deny in a permissions boundary" in str(denied.value)
+        with pytest.raises(ClientError) as denied:
+            cfn.create_stack(StackName="byhand", TemplateBody=template,
+                             Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    logs.create_log_group(logGroupName="/byhand/owned", tags={"owner": me})
+    # A role made by hand must be owned and carry the boundary too (iam:PermissionsBoundary).
+    iam, boundary = session.client("iam"), f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    for extra in ({"Tags": [{"Key": "owner", "Value": me}]}, {"PermissionsBoundary": boundary}):
+        with pytest.raises(ClientError):
+            iam.create_role(RoleName="byhand", AssumeRolePolicyDocument=trust, **extra)
+    iam.create_role(RoleName="byhand", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary,
+                    Tags=[{"Key": "owner", "Value": me}])
+    cfn.create_stack(StackName="byhand", TemplateBody=template, Tags=[{"Key": "owner", "Value": me}])
+    # The tool's own resources carry the same owner, so `sandbox up` passes the same Deny.
+    sh.ok("sandbox", "up")
+    stack = cfn.describe_stacks(StackName="greeter-sbx-alice-function")["Stacks"][0]
+    assert {t["Key"]: t["Value"] for t in stack["Tags"]}["owner"] == me
 
 
 @pytest.mark.parametrize(("arn", "role"), [

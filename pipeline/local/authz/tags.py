@@ -3,8 +3,8 @@
 A policy (the sandbox boundary, for one) can deny creating a resource without an `owner` tag; AWS
 judges that from the request's own tags, so the emulator must read them from every form the
 product's calls send them in: query lists (`Tags.member.N.Key`, CloudFormation and IAM), a JSON
-map (Lambda `Tags`), a JSON list of `{Key, Value}` (Budgets `ResourceTags`, most JSON services)
-and S3's `x-amz-tagging` header.
+map (Lambda `Tags`, CloudWatch Logs and SQS `tags`), a JSON list of `{Key, Value}` (Budgets
+`ResourceTags`, most JSON services) and S3's `x-amz-tagging` header.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def request_tags(params: Mapping[str, Any], headers: Mapping[str, str]) -> dict[
         if found:
             pairs.setdefault(found.group(1), {})[found.group(2)] = str(value)
     tags.update({p["Key"]: p.get("Value", "") for p in pairs.values() if "Key" in p})
-    for name in ("Tags", "ResourceTags"):
+    for name in ("Tags", "ResourceTags", "tags"):  # `tags`: CloudWatch Logs, SQS (JSON maps)
         value = params.get(name)
         if isinstance(value, Mapping):
             tags.update({str(k): str(v) for k, v in value.items()})

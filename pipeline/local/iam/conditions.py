@@ -7,12 +7,17 @@ hold one value. Rules, as AWS documents them:
   true; `...IfExists` makes a missing key true; `Null: true` means "missing";
 - `ForAnyValue:` is true when some request value matches (false for a missing key),
   `ForAllValues:` when every request value matches (true for a missing or empty key).
+- a policy variable in a value (`${aws:PrincipalArn}`, `${aws:username, 'default'}`) is replaced by
+  the context's single value of that key; `${*}`, `${?}`, `${$}` are the literal characters; a
+  variable with no value and no default resolves to nothing, so that value matches no request
+  value, and a negated operator holding it is false (the statement cannot apply).
 An operator this module does not know raises PolicyError: never a silent allow or deny.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from pipeline.local.iam.policy import Conditions, PolicyError, glob_match
@@ -80,6 +85,38 @@ _OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
 }
 
 
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_LITERALS = {"*": "*", "?": "?", "$": "$"}
+
+
+def resolve(pattern: str, context: Context) -> str | None:
+    """`pattern` with its policy variables replaced from `context`; None when one has no value."""
+    if "${" not in pattern:
+        return pattern
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        name, _, default = match.group(1).partition(",")
+        name = name.strip()
+        if name in _LITERALS:
+            return _LITERALS[name]
+        values = context.get(name.lower())
+        if values is not None and len(values) == 1:
+            return str(values[0])
+        default = default.strip()
+        if len(default) >= 2 and default[0] == default[-1] == "'":
+            return default[1:-1]
+        missing = True
+        return ""
+
+    resolved = _VARIABLE.sub(fill, pattern)
+    return None if missing else resolved
+
+
+_NEGATED = frozenset(name for name, (_match, negated) in _OPERATORS.items() if negated)
+
+
 def parse_operator(operator: str) -> tuple[str, str, bool]:
     """`ForAnyValue:StringLikeIfExists` -> ("any", "stringlike", True)."""
     qualifier, _, base = operator.rpartition(":")
@@ -117,7 +154,10 @@ def _one_key(operator: str, values: Sequence[str] | None, patterns: Sequence[str
 def conditions_hold(conditions: Conditions, context: Context) -> bool:
     for operator, block in conditions.items():
         for key, patterns in block.items():
-            if not _one_key(operator, context.get(key.lower()), patterns):
+            resolved = [resolve(p, context) for p in patterns]
+            if None in resolved and parse_operator(operator)[1] in _NEGATED:
+                return False  # a negated test against an unresolvable variable: the statement does not apply
+            if not _one_key(operator, context.get(key.lower()), [p for p in resolved if p is not None]):
                 return False
     return True
 

@@ -17,6 +17,10 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     config = ctx.config()
     rendered = render_all(config)  # every template, every env: a render error is exit 2 before any output
+    if config.sandbox is not None:
+        from pipeline.core.sandbox_guard import allowed_services
+
+        allowed_services(config)  # a sandbox boundary that would block the tool's own calls is exit 2
     envs = config.select(args.env)
     rows = []
     for env in envs:

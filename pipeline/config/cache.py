@@ -26,7 +26,7 @@ from pipeline.config.merged import PipelineConfig
 FORMAT = b"pipeline-config-cache/1"
 KEEP = 32  # entries kept; the oldest beyond that are removed when a new one is written
 _RULES = ("values.py", "merged.py", "files.py", "validation.py", "plain.py", "merge.py", "yamlsource.py",
-          "errors.py", "cache.py")
+          "errors.py", "cache.py", "iam_services.py", "sandbox_fields.py")
 
 
 def cache_root() -> Path | None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline.config.errors import format_errors
 from pipeline.config.files import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
+from pipeline.config.iam_services import is_service_prefix
 from pipeline.config.merge import deep_merge
 from pipeline.config.merged import Environment, PipelineConfig, Target, ToolingAccount
 from pipeline.config.plain import plain
@@ -91,6 +92,8 @@ class _Loader:
             located = self._read(sandbox_path)
             if located is not None:
                 sandbox = self._validate(SandboxFile, located.data, _single(located))
+                if sandbox is not None:
+                    self._check_services(sandbox.allowed_services or [], located)
 
         if pipeline is not None and top is not None:
             self._cross_check(pipeline, top, environments, sources, env_paths)
@@ -98,6 +101,13 @@ class _Loader:
             raise ConfigError(self.problems)
         assert pipeline is not None
         return _build(self.directory, pipeline, environments, sources, sandbox)
+
+    def _check_services(self, services: list[str], located: Located) -> None:
+        for i, service in enumerate(services):
+            if not is_service_prefix(service):
+                line = located.line_of(("allowed_services", i))
+                self.problems.append(f"{located.file}:{line}: allowed_services[{i}]: {service!r} is not an IAM "
+                                     "service prefix (e.g. lambda, dynamodb, sqs)")
 
     def _cross_check(self, pipeline: PipelineFile, top: Located, envs: dict[str, EnvironmentFile],
                      sources: dict[str, Located], env_paths: dict[str, Path]) -> None:

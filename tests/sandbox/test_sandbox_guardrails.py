@@ -229,7 +229,7 @@ def test_boundary_prints_offline_and_apply_creates_then_updates_the_policy(sh, e
     arn = f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary"
     assert f"created {arn}" in sh.ok("sandbox", "boundary", "--apply")
     assert f"{arn} unchanged" in sh.ok("sandbox", "boundary", "--apply")
-    write_sandbox(envdir, allowed_services=[*G.TOOL_SERVICES, "dynamodb"])
+    write_sandbox(envdir, allowed_services=[*G.TOOL_SERVICES, "dynamodb"], require_boundary=True)
     assert f"updated {arn}" in sh.ok("sandbox", "boundary", "--apply")
     iam = boto3.client("iam", region_name="us-east-1")
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]

@@ -215,7 +215,8 @@ class SessionFactory:
 
 
 class AssumeDenied(PipelineError):
-    """sts:AssumeRole refused: not allowed, not propagated yet (a role created moments ago), or on AWS also the role does not exist (not bootstrapped yet)."""
+    """sts:AssumeRole refused: not allowed, not propagated yet (a role created moments ago), or (on AWS)
+    the role does not exist, i.e. not bootstrapped yet."""
 
 
 def _credential_error(exc: ClientError, what: str) -> PipelineError:

@@ -73,8 +73,10 @@ def _operator_keys(envdir) -> dict[str, str]:
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
     key = iam.create_access_key(UserName="operator")["AccessKey"]
     pipeline_yml = envdir / "pipeline.yml"
-    pipeline_yml.write_text(pipeline_yml.read_text().replace(
-        '["arn:aws:iam::123456789012:user/admin"]', '["arn:aws:iam::123456789012:user/operator"]'))
+    text = pipeline_yml.read_text()
+    assert '"arn:aws:iam::123456789012:user/admin"]' in text  # the operators list this replaces the last of
+    pipeline_yml.write_text(text.replace('"arn:aws:iam::123456789012:user/admin"]',
+                                         '"arn:aws:iam::123456789012:user/operator"]'))
     assert main(["--config-dir", str(envdir), "bootstrap", "--tooling"]) == 0
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from pipeline.local import caller
+from pipeline.local.wsgibody import drain
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CONTROL = "/_emulator/s3/conflict"
@@ -194,6 +195,7 @@ def _s3_write(app: WsgiApp, environ: dict[str, Any], start_response: Callable[..
     conditional = bool(environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH"))
     lock = _key_lock(bucket, key)
     if conditional and (_take_armed(bucket, key) or not lock.acquire(blocking=False)):
+        drain(environ)  # the body is not written, but read: else the client sees a reset, not the 409
         return _conflict(start_response, bucket, key)
     if not conditional:
         lock.acquire()

@@ -19,8 +19,9 @@ from pipeline.errors import PipelineError
 from pipeline.local import timing
 
 CONFLICT = "The conditional request cannot succeed due to a conflicting operation against this resource."
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [  # Lambda, and the organization's admin (the test's)
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
 
 
 def _error(code: str, status: int, operation: str = "PutObject", message: str = "x") -> ClientError:
@@ -116,7 +117,7 @@ def test_a_role_just_created_is_usable_through_fresh_role_wait(aws):
         arn = iam.create_role(RoleName=f"fresh-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         born = time.monotonic()
         factory = SessionFactory(region="us-east-1")
-        lam = factory.assume("111111111111", "test-observer").client("lambda")
+        lam = factory.assume("111111111111", "OrganizationAccountAccessRole").client("lambda")
         attempts = []
 
         def create() -> dict:

@@ -13,7 +13,7 @@ BUCKET = "greeter-artifacts-444444444444-us-east-1"
 def _control(aws, method: str, body: dict | None = None) -> dict:
     req = urllib.request.Request(f"{aws.endpoint_url}{consistency.CONTROL}", method=method,
                                  data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=aws.ssl_context()) as resp:
         return json.loads(resp.read())
 
 

@@ -20,8 +20,9 @@ from .helpers import REGION, make_zip
 
 pytestmark = pytest.mark.emulator
 CODE = make_zip({"index.py": "def handler(event, context):\n    return 1\n"}, executable=())
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [  # Lambda, and the account's own principals (the test's)
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 
 
@@ -62,9 +63,11 @@ def test_a_new_role_cannot_be_assumed_until_it_has_propagated(clients):
         assert time.monotonic() - born >= 0.5  # never before the window (less the create's answer)
         assert answer["AssumedRoleUser"]["Arn"].startswith(arn.replace(":iam::", ":sts::").replace(":role/",
                                                                                                      ":assumed-role/"))
-        # once propagated it stays usable; a role moto does not know is left to moto (and IAM enforcement)
+        # once propagated it stays usable; a role that does not exist is AccessDenied, as on AWS (IAM enforcement)
         sts.assume_role(RoleArn=arn, RoleSessionName="again")
-        sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/never-created", RoleSessionName="s1")
+        missing = "arn:aws:iam::123456789012:role/never-created"
+        refused = _error(sts.assume_role, RoleArn=missing, RoleSessionName="s1")
+        assert refused.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_lambda_refuses_a_role_that_has_not_propagated(clients):
@@ -148,7 +151,7 @@ def _arm(emulator, **request) -> tuple[int, dict]:
     req = urllib.request.Request(f"{emulator.endpoint_url}{consistency.CONTROL}", method="POST",
                                  data=json.dumps(request).encode())
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=emulator.ssl_context()) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -185,6 +188,7 @@ def test_the_conflict_endpoint_names_what_is_wrong(emulator):
     assert _arm(emulator, bucket="b", key="k")[1]["armed"][-1] == {"bucket": "b", "key": "k", "prefix": None,
                                                                    "count": 1}
     emulator.reset()  # a reset clears armed conflicts
-    with urllib.request.urlopen(f"{emulator.endpoint_url}{consistency.CONTROL}", timeout=10) as resp:
+    with urllib.request.urlopen(f"{emulator.endpoint_url}{consistency.CONTROL}", timeout=10,
+                                context=emulator.ssl_context()) as resp:
         assert json.loads(resp.read())["armed"] == []
     assert REGION  # the clients' region (helpers)

@@ -22,6 +22,7 @@ from pipeline.local.authz import deny, principals, tags
 from pipeline.local.authz.checks import Check, Unmapped, checks_for
 from pipeline.local.authz.wire import Call, read_call, scope
 from pipeline.local.iam.evaluate import Decision, Policies, Principal, Request, evaluate
+from pipeline.local.wsgibody import drain
 
 MODE_VAR, LOG_VAR = "PIPELINE_EMULATOR_IAM", "PIPELINE_EMULATOR_IAM_LOG"
 DEFAULT_MODE = "on"
@@ -45,25 +46,6 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     body = environ["wsgi.input"].read(int(length))
     environ["wsgi.input"] = io.BytesIO(body)
     return body
-
-
-def _drain(environ: dict[str, Any]) -> None:
-    """Read what the client sent before answering, or it sees a reset instead of our 403 (werkzeug+TLS)."""
-    stream = environ.get("wsgi.input")
-    length = environ.get("CONTENT_LENGTH") or ""
-    try:
-        if length.isdigit():
-            remaining = int(length)
-            while remaining > 0:
-                chunk = stream.read(min(remaining, 1 << 16))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-        elif environ.get("wsgi.input_terminated"):
-            while stream.read(1 << 16):
-                pass
-    except (OSError, ValueError):
-        pass
 
 
 def _log(entry: dict[str, Any]) -> None:
@@ -170,7 +152,7 @@ class Authorizer:
         if refusal is None or current != "on":
             return self.app(environ, start_response)
         if call.service == "s3":
-            _drain(environ)
+            drain(environ)
         status, response_headers, payload = refusal
         start_response(status, [*response_headers, ("Content-Length", str(len(payload)))])
         return [payload]

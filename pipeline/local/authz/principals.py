@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from pipeline.local.authz.org import ADMIN_ACCOUNT, ADMIN_KEY  # the organization: org.py
 from pipeline.local.iam.evaluate import Principal
 from pipeline.local.iam.policy import Policy, PolicyError, parse_policy
 
 ORG_ROLE = "OrganizationAccountAccessRole"
+ORG_ROLE_CREATED = datetime(2020, 1, 1)  # naive UTC, as moto keeps create_date
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 _PARTITION = "aws"
 
@@ -124,6 +126,8 @@ def ensure_org_role(account: str) -> None:
         iam.create_role(role_name=ORG_ROLE, assume_role_policy_document=json.dumps(trust), path="/",
                         permissions_boundary=None, description="", tags=[], max_session_duration=None)
     iam.put_role_policy(ORG_ROLE, "AdministratorAccess", json.dumps(ADMIN_POLICY))
+    # Organizations made it with the account, long before any test: never inside IAM's propagation window
+    iam.get_role(ORG_ROLE).create_date = ORG_ROLE_CREATED
 
 
 def trust_policy(role: object, arn: str) -> Policy:

@@ -126,12 +126,17 @@ class Bench:
         self._bench("/_bench/timing", True, json.dumps({"profile": profile, "scale": self.scale}).encode())
 
     def setup(self, steps: list[Step]) -> None:
-        """Unmeasured set-up under `instant` (bootstraps, first deploys), then back to the bench's profile."""
+        """Unmeasured set-up under `instant` (bootstraps, first deploys), then back to the bench's profile, and
+        its iam.propagation window waited out: the emulator applies the window in force to a role's age, and a
+        real bootstrap's roles are long propagated when a promotion runs."""
+        from pipeline.local import timing
+
         self.timing("instant")
         try:
             self.measure(steps)
         finally:
             self.timing(self.profile)
+        time.sleep(timing.profile(self.profile, self.scale).window("iam.propagation"))
 
     def measure(self, steps: list[Step]) -> Measured:
         self.counted(reset=True)

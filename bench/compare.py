@@ -29,7 +29,7 @@ from compare_pipeline import demo_promotion, pipeline_side, waves
 from compare_report import CFN_ROW, PIPELINE_ROW, load, print_report, row, startup, step_median, targets, versions
 from compare_tools import REPO, Bench, Measured, build, cloudformation_side
 
-DEFAULT_WAVES = {"instant": "1,5,20,50", "aws": "1,20"}
+DEFAULT_WAVES = {"instant": "1,5,20", "aws": "1,20"}
 
 
 def one_profile(work: Path, tools: Path | None, profile: str, scale: float, runs: int,
@@ -54,7 +54,8 @@ def one_profile(work: Path, tools: Path | None, profile: str, scale: float, runs
         out["demo"] = {"wall_s": round(demo.wall, 3), "calls": len(demo.calls), "bytes_uploaded": demo.bytes,
                        "steps_s": {step: round(w, 3) for step, w in demo.steps}, "breakdown": demo.breakdown()}
         out["waves"] = [{"targets": n, "median_wall_s": round(m.wall, 3), "calls": len(m.calls),
-                         "bytes_uploaded": m.bytes} for n, m in waves(bench, artifacts, wave_sizes, runs)]
+                         "bytes_uploaded": m.bytes} if isinstance(m, Measured) else {"targets": n, "error": m}
+                        for n, m in waves(bench, artifacts, wave_sizes, runs)]
     finally:
         bench.close()
     out["bench_wall_s"] = round(time.perf_counter() - began, 1)

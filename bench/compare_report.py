@@ -126,8 +126,11 @@ def print_report(report: dict[str, Any]) -> None:
     print("\none wave of N targets (wave_size N), `pipeline promote` as a process")
     for name, p in profiles.items():
         rows = p.get("waves", [])
-        one = rows[0]["median_wall_s"] if rows else 1.0
+        one = rows[0].get("median_wall_s", 1.0) if rows else 1.0
         for r in rows:
+            if "error" in r:
+                print(f"  {name:8} {r['targets']:3d} targets: FAILED: {r['error']}")
+                continue
             wall = r["median_wall_s"]
             print(f"  {name:8} {r['targets']:3d} targets: {wall:6.2f} s ({wall / one:4.1f}x {rows[0]['targets']}), "
                   f"{r['calls']} calls, {r['bytes_uploaded']} bytes up")

@@ -1,5 +1,6 @@
 """The pipeline's side of bench/compare.py: one code change to dev (`pipeline stage` + `pipeline promote`), the
-demo's promotion of one artifact dev -> test -> prod (prod: approval, alarm gate, 10% canary baking 5 s), and one
+demo's promotion of one artifact dev -> test -> prod (prod: approval and alarm gate; as in the demo, test and prod
+get their first release, so no canary: there is no previous version to split traffic with), and one
 wave of N targets. Bootstrap runs as the organization's admin under `instant` (not measured); stage and promote
 run as the tooling account's operator under the bench's profile.
 """

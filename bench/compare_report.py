@@ -117,7 +117,8 @@ def print_report(report: dict[str, Any]) -> None:
         for tool, r in p["side_by_side"].items():
             steps = ", ".join(f"{step} {w:.2f} s" for step, w in r["steps_s"].items())
             print(f"    {tool}: {steps}; {r['breakdown']}")
-    print("\npromotion of one artifact dev -> test -> prod (prod approved, 10% canary baking 5 s)")
+    print("\npromotion of one artifact dev -> test -> prod (prod approved; test and prod get their first release: "
+          "runtime switch from the bootstrap stub, alias created, so no canary)")
     for name, p in profiles.items():
         d = p.get("demo")
         if d:

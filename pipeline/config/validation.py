@@ -220,7 +220,7 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
             name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
             external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=plain(env.gates),
             strategy=plain(env.strategy), smoke=tuple(plain(env.smoke)), function=plain(env.function),
-            wave_size=env.wave_size,
+            wave_size=env.wave_size, keep_versions=env.keep_versions,
             promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
         )
     function_defaults = plain(FunctionSettings.model_validate(

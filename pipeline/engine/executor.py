@@ -28,6 +28,7 @@ from pipeline.core.steps import (
     DeleteAlias,
     DeployCode,
     PointAlias,
+    Prune,
     Smoke,
     Step,
     SwitchRuntime,
@@ -38,7 +39,7 @@ from pipeline.output import Output
 
 TIMING = {"switch-runtime": "switch_runtime", "deploy-code": "deploy_code", "alias": "alias",
           "alias-canary": "alias_canary", "alias-full": "alias_full", "restore-alias": "rollback",
-          "remove-alias": "rollback", "smoke": "smoke", "bake": "bake"}
+          "remove-alias": "rollback", "smoke": "smoke", "bake": "bake", "prune": "prune"}
 
 
 @dataclass
@@ -55,6 +56,8 @@ class TargetRun:
     smoke: list[SmokeResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     executed: list[Step] = field(default_factory=list)
+    prune: dict[str, Any] | None = None  # what its Prune step deleted, failed to delete and kept
+    warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run
 
     @property
     def label(self) -> str:
@@ -240,6 +243,10 @@ class Executor:
             if failure is not None:
                 raise StepFailed(R.ROLLED_BACK, failure, undo=True)
             return "bake finished"
+        if isinstance(step, Prune):  # never raises: a failed prune is a warning on a passed run
+            from pipeline.engine.prune import prune_step
+
+            return prune_step(run, step)
         raise TypeError(f"no executor for {step!r}")
 
 

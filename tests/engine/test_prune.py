@@ -42,7 +42,7 @@ def test_promotions_prune_beyond_keep_and_a_rollback_target_survives(world, buil
     assert sorted(v for o in outcomes for v in o["prune"]["deleted"]) == sorted(str(n) for n in range(1, 10))
     kept = {k["version"]: k["why"] for k in outcomes[-1]["prune"]["kept"]}
     assert kept["12"] == "alias live points at it" and "last good in the ledger" in kept["11"]
-    # a promotion already at its keep made no extra call: a skipped prune lists nothing
+    # past its keep, a promotion adds one list of versions, one of aliases and one delete per old version
     calls.clear()
     world.ok("promote", "--to", "dev", "--artifact", a)  # v13: lists, deletes v10
     lam = [op for svc, op in calls.calls if svc == "lambda"]

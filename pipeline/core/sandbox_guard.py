@@ -73,12 +73,14 @@ def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
 
 
 def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, Any]:
-    """The permissions boundary: only `services`; the boundary itself and the role boundaries stay put;
+    """The permissions boundary: only `services` (and the tag listing `sandbox gc` reports untagged resources
+    with, read-only, whatever `services` says); the boundary itself and the role boundaries stay put;
     no IAM users or access keys; new resources must carry `owner` = the caller's aws:PrincipalArn."""
     policy = f"arn:aws:iam::*:policy/{boundary_name(config_name)}"
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AllowedServices", "Effect": "Allow", "Action": [f"{s}:*" for s in sorted(services)],
          "Resource": "*"},
+        {"Sid": "ToolReadsTags", "Effect": "Allow", "Action": ["tag:GetResources"], "Resource": "*"},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
                     "iam:SetDefaultPolicyVersion"], "Resource": policy},

@@ -63,13 +63,19 @@ def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
     missing = sorted({c.action.split(":")[0] for c, why in problems if why == NOT_ALLOWED})
     if missing:
         first = next(describe(c, why) for c, why in problems if why == NOT_ALLOWED)
-        raise InputError(f"{config.directory}/sandbox.yml: allowed_services lacks {', '.join(missing)}: the boundary "
-                         f"would block the tool's own calls ({first})")
+        raise InputError(f"{_where(config, 'allowed_services')}: allowed_services lacks {', '.join(missing)}: the "
+                         f"boundary would block the tool's own calls ({first})")
     if problems:
-        raise InputError(f"{config.directory}/sandbox.yml: require_boundary: the boundary would block the tool's own "
-                         f"calls ({describe(*problems[0])}): set require_boundary: true, so the function's role "
-                         "carries the boundary")
+        raise InputError(f"{_where(config, 'require_boundary', 'allowed_services')}: require_boundary: the boundary "
+                         f"would block the tool's own calls ({describe(*problems[0])}): set require_boundary: "
+                         "true, so the function's role carries the boundary")
     return services
+
+
+def _where(config: PipelineConfig, *keys: str) -> str:
+    """`environments/sandbox.yml:<line>`: of the first of `keys` written (none: line 1)."""
+    lines = config.sandbox.lines if config.sandbox else {}
+    return f"{config.directory}/sandbox.yml:{next((lines[k] for k in keys if k in lines), 1)}"
 
 
 def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, Any]:

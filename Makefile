@@ -41,7 +41,8 @@ bench: setup
 	$(BIN)/python bench/artifact.py
 
 # One code change deployed by `pipeline promote`, by `aws cloudformation deploy` and by `sceptre launch`
-# on one emulator, plus wave scaling and start-up (figures in bench/RESULTS.md). The AWS CLI and Sceptre
+# on one emulator per timing profile (instant and aws, side by side from one run), plus the dev -> test -> prod
+# promotion, wave scaling, the issue-11 targets and start-up (figures in bench/RESULTS.md). The AWS CLI and Sceptre
 # get their own venv so they never touch the product's pinned dependencies.
 COMPARE_VENV := bench/.venv-compare
 
@@ -51,7 +52,7 @@ $(COMPARE_VENV)/.stamp: bench/requirements-compare.txt
 	touch $@
 
 compare: setup $(COMPARE_VENV)/.stamp
-	$(BIN)/python bench/compare.py --tools-venv $(COMPARE_VENV) --json bench/results-compare.json
+	$(BIN)/python bench/compare.py --tools-venv $(COMPARE_VENV) --timing instant,aws --json bench/results-compare.json
 
 # Regenerate environments/schema.json from the config models (a test fails when it is stale).
 schema: setup

@@ -1,11 +1,18 @@
-"""`pipeline sandbox` figures on the embedded emulator: up, first deploy, unchanged and changed deploys.
+"""`pipeline sandbox` figures on the embedded emulator: up, first deploy, unchanged and changed deploys;
+with --calls, the AWS calls `sandbox up` makes and what each guardrail costs in calls.
 
 Prints figures (not pass/fail). Issue 6 asks: an unchanged tree makes no upload and no code
 update (the calls are listed), and from a warm Go cache a changed tree deploys in <= 15 s.
 "Changed" is a copy of go-function/ with one more comment (new source digest -> new bytes).
 Each deploy runs `go test` first unless --skip-tests is given here.
 
-Run: .venv/bin/python bench/sandbox.py [--skip-tests] [--rounds N]
+Issue 18 asks for the calls of `sandbox up` by service:operation and each guardrail's share (--calls):
+every call is counted by a botocore `before-call` hook and attributed to the guardrail whose code
+path made it (the innermost of GUARDRAILS on the Python stack at the call; the rest is the sandbox
+itself). Run as a developer role (so the owner tag's GetRole is counted), with and without
+require_boundary, creating and then with nothing changed.
+
+Run: .venv/bin/python bench/sandbox.py [--skip-tests] [--rounds N] | --calls
 """
 
 from __future__ import annotations
@@ -29,7 +36,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tests", action="store_true", help="deploy with --skip-tests")
     parser.add_argument("--rounds", type=int, default=3, help="changed-tree deploys to time (default 3)")
+    parser.add_argument("--calls", action="store_true", help="only the calls of `sandbox up` per guardrail")
     opts = parser.parse_args()
+    if opts.calls:
+        from sandbox_guardrails import guardrail_calls
+
+        return guardrail_calls(REPO)
 
     from pipeline.aws import session as session_module
     from pipeline.cli import main as cli

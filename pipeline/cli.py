@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "one row per environment: what runs where"),
     "history": ("history", "ledger entries"),
     "rollback": ("rollback", "move the alias back to the last good (or a given) artifact"),
+    "prune": ("prune", "delete old function versions no alias or rollback needs (recorded)"),
     "verify": ("verify", "ledger hash chains and live code vs ledger"),
     "unlock": ("unlock", "break a stale promotion lock (recorded)"),
     "invoke": ("invoke", "invoke an environment's function and show the answer"),

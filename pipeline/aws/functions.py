@@ -1,4 +1,4 @@
-"""The Lambda adapter: read the live alias, deploy code, move the alias, invoke.
+"""The Lambda adapter: read the live alias, deploy code, move the alias, invoke, list and delete versions.
 
 The fast path touches only code, versions and the alias: infrastructure stays with
 CloudFormation. Lambda is asynchronous: a new function is `Pending` before `Active`, an update
@@ -189,6 +189,35 @@ class FunctionAdapter:
             if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise self._error(exc, "get_alias") from None
+
+    def versions(self) -> list[str]:
+        """Every published version's number (all pages of ListVersionsByFunction; `$LATEST` left out)."""
+        try:
+            pages = self.client.get_paginator("list_versions_by_function").paginate(FunctionName=self.name)
+            return [str(v["Version"]) for page in pages for v in page.get("Versions", [])
+                    if v.get("Version") != "$LATEST"]
+        except ClientError as exc:
+            raise self._error(exc, "list_versions_by_function") from None
+
+    def aliases(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every alias: name -> (its version, the versions its routing weights add). All pages of ListAliases."""
+        try:
+            pages = self.client.get_paginator("list_aliases").paginate(FunctionName=self.name)
+            found = [a for page in pages for a in page.get("Aliases", [])]
+        except ClientError as exc:
+            raise self._error(exc, "list_aliases") from None
+        return {str(a["Name"]): (str(a["FunctionVersion"]), tuple(str(v) for v in (
+            (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}))) for a in found}
+
+    def delete_version(self, version: str) -> None:
+        """DeleteFunction with a Qualifier: that version only (Lambda refuses one an alias references)."""
+        if not version.isdigit():  # never the function itself, never $LATEST
+            raise PipelineError(f"{self.where()}: refusing to delete {version!r}: not a published version")
+        try:
+            self.client.delete_function(FunctionName=self.name, Qualifier=version)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":  # gone already: what we wanted
+                raise self._error(exc, f"delete_function {version}") from None
 
     def invoke(self, qualifier: str, event: dict[str, Any]) -> Invocation:
         start = time.perf_counter()

@@ -22,7 +22,7 @@ ACTIONS = {
     "logs": "recent CloudWatch Logs events of the sandbox function",
     "status": "what the sandbox runs, when it was made and when it expires",
     "down": "delete everything the sandbox made (only if tagged with your owner)",
-    "gc": "delete expired sandboxes (yours and others') in this or the listed accounts",
+    "gc": "delete expired sandboxes (anyone's), report resources without an owner tag; here or in --accounts",
     "unlock": "free the sandbox's deploy lock (yours or a dead one; --force: anyone's)",
     "boundary": "print the <name>-sandbox-boundary policy (allowed_services); --apply creates/updates it here",
 }

@@ -191,6 +191,9 @@ class EnvironmentFile(Strict):
     function: FunctionSettings = Field(default_factory=FunctionSettings)
     targets: list[TargetEntry] = Field(default_factory=list, description="several account/region targets (a wave)")
     wave_size: int = Field(5, ge=1, le=100)
+    keep_versions: int = Field(10, ge=1, le=10000,
+                               description="published versions kept after a promotion (older ones are deleted "
+                                           "unless an alias or the ledger's last good needs them)")
     promoters: list[RoleArn] = Field(default_factory=list,
                                      description="extra role ARNs allowed to assume the deploy role")
 
@@ -215,6 +218,7 @@ class EnvironmentDefaults(Strict):
     strategy: dict[str, Any] | str | None = None
     smoke: list[dict[str, Any]] | None = None
     wave_size: int | None = Field(None, ge=1, le=100)
+    keep_versions: int | None = Field(None, ge=1, le=10000)
     promoters: list[RoleArn] | None = None
 
 

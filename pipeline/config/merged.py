@@ -45,6 +45,7 @@ class Environment:
     promoters: tuple[str, ...]
     source: str = ""
     admin_role: str = "OrganizationAccountAccessRole"  # bootstrap's role for the target stack
+    keep_versions: int = 10  # versions a prune keeps (besides those an alias or the ledger needs)
 
     @property
     def account(self) -> str:

@@ -28,7 +28,8 @@ def plain(obj: Any) -> Any:
     """The same data with every file model replaced by its plain value (lists and dicts copied)."""
     if isinstance(obj, BaseModel):
         kind = PLAIN[type(obj)]
-        return kind(**{f.name: plain(getattr(obj, f.name)) for f in fields(kind)})
+        # a `derived` field (e.g. source lines) is not in the file model: its loader fills it in
+        return kind(**{f.name: plain(getattr(obj, f.name)) for f in fields(kind) if not f.metadata.get("derived")})
     if isinstance(obj, list):
         return [plain(item) for item in obj]
     if isinstance(obj, dict):

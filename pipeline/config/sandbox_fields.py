@@ -17,7 +17,8 @@ ServicePrefix = Annotated[str, Field(pattern=r"^[a-z0-9-]{2,40}$", description="
 class SandboxGuardrails(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    budget_usd: float = Field(20, gt=0, le=1_000_000, description="monthly cost budget per sandbox, USD")
+    budget_usd: float = Field(20, gt=0, le=1_000_000, allow_inf_nan=False,
+                              description="monthly cost budget per sandbox, USD (a positive number)")
     budget_emails: list[Email] = Field(default_factory=list, max_length=10,
                                        description="who gets the budget alerts (50/80/100% actual, 100% forecast)")
     budget_sns_topic: SnsTopicArn | None = Field(None, description="SNS topic that also gets the budget alerts")

@@ -7,6 +7,7 @@ skips this module when the same files were validated before); this one imports p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class _Loader:
             if env is not None:
                 environments[name] = env
 
-        sandbox = None
+        sandbox, sandbox_lines = None, {}
         sandbox_path = self.directory / SANDBOX_FILE
         if sandbox_path.exists():
             located = self._read(sandbox_path)
@@ -94,13 +95,14 @@ class _Loader:
                 sandbox = self._validate(SandboxFile, located.data, _single(located))
                 if sandbox is not None:
                     self._check_services(sandbox.allowed_services or [], located)
+                    sandbox_lines = {str(key): located.line_of((key,)) for key in located.data}
 
         if pipeline is not None and top is not None:
             self._cross_check(pipeline, top, environments, sources, env_paths)
         if self.problems:
             raise ConfigError(self.problems)
         assert pipeline is not None
-        return _build(self.directory, pipeline, environments, sources, sandbox)
+        return _build(self.directory, pipeline, environments, sources, sandbox, sandbox_lines)
 
     def _check_services(self, services: list[str], located: Located) -> None:
         for i, service in enumerate(services):
@@ -212,7 +214,7 @@ def _targets(env: EnvironmentFile, default_region: str) -> list[Target]:
 
 
 def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentFile],
-           sources: dict[str, Located], sandbox: SandboxFile | None) -> PipelineConfig:
+           sources: dict[str, Located], sandbox: SandboxFile | None, sandbox_lines: dict[str, int]) -> PipelineConfig:
     environments = {}
     for name in pipeline.order:
         env = envs[name]
@@ -220,7 +222,7 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
             name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
             external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=plain(env.gates),
             strategy=plain(env.strategy), smoke=tuple(plain(env.smoke)), function=plain(env.function),
-            wave_size=env.wave_size,
+            wave_size=env.wave_size, keep_versions=env.keep_versions,
             promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
         )
     function_defaults = plain(FunctionSettings.model_validate(
@@ -228,6 +230,7 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
     tooling = ToolingAccount(pipeline.tooling.account, pipeline.tooling.region or pipeline.region,
                              pipeline.tooling.role, pipeline.tooling.external_id, tuple(pipeline.tooling.operators))
     return PipelineConfig(directory=directory, name=pipeline.name, region=pipeline.region, tooling=tooling,
-                          order=tuple(pipeline.order), environments=environments, sandbox=plain(sandbox),
+                          order=tuple(pipeline.order), environments=environments,
+                          sandbox=replace(plain(sandbox), lines=sandbox_lines) if sandbox else None,
                           function_defaults=function_defaults, source=plain(pipeline.source),
                           go_dir=pipeline.go_dir)

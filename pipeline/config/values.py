@@ -119,3 +119,5 @@ class SandboxSettings:
     budget_sns_topic: str | None = None
     allowed_services: list[str] | None = None
     require_boundary: bool = False
+    # the line of each top-level key as written (absent: not written), for checks made after loading
+    lines: dict[str, int] = field(default_factory=dict, compare=False, metadata={"derived": True})

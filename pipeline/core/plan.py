@@ -9,6 +9,7 @@ step but its record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from pipeline.core.steps import (
     DeleteAlias,
     DeployCode,
     PointAlias,
+    Prune,
     RecordOutcome,
     Smoke,
     Step,
@@ -91,8 +93,10 @@ def restore(target: str, previous: str | None, *, alias_exists: bool = True) -> 
 
 
 def target_steps(state: ObservedTarget, digest: str, canary_percent: int | None, bake_seconds: int,
-                 smoke_cases: int) -> list[Step]:
-    """A promotion's steps for one target (none when it is current)."""
+                 smoke_cases: int, prune_keep: int | None = None, protect: Mapping[str, str] | None = None
+                 ) -> list[Step]:
+    """A promotion's steps for one target (none when it is current); with `prune_keep`, a last Prune step
+    keeping `protect` (version -> why) and the alias's version from before (what a later undo restores)."""
     if state.is_current(digest):
         return []
     t, previous = state.label, state.alias_version
@@ -107,14 +111,23 @@ def target_steps(state: ObservedTarget, digest: str, canary_percent: int | None,
     else:
         steps += [PointAlias(t, NEW_VERSION, create=previous is None, previous=previous),
                   Smoke(t, (LIVE_ALIAS,), smoke_cases)]
+    if prune_keep is not None:
+        kept = dict(protect or {})
+        if previous:
+            kept.setdefault(previous, "the alias's version before this promotion")
+        steps.append(Prune(t, prune_keep, tuple(sorted(kept.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit()
+                                                       else 0, reverse=True))))
     return steps
 
 
 def promotion_plan(env: str, digest: str, targets: tuple[ObservedTarget, ...] | list[ObservedTarget], *,
-                   canary_percent: int | None, bake_seconds: int, smoke_cases: int, wave_size: int) -> Plan:
+                   canary_percent: int | None, bake_seconds: int, smoke_cases: int, wave_size: int,
+                   prune_keep: int | None = None, protect: Mapping[str, Mapping[str, str]] | None = None) -> Plan:
+    """`protect`: per target label, the versions its Prune step keeps besides the newest `prune_keep`."""
     plans = []
     for state in targets:
-        steps = target_steps(state, digest, canary_percent, bake_seconds, smoke_cases)
+        steps = target_steps(state, digest, canary_percent, bake_seconds, smoke_cases, prune_keep,
+                             (protect or {}).get(state.label))
         previous = f"v{state.alias_version}" if state.alias_version else "none"
         if steps:
             record = RecordOutcome(state.label, None, "smoke passed", previous)

@@ -1,9 +1,10 @@
 """The ledger's record schema: typed constructors and accessors for every record type. Pure.
 
-Four record types exist: `started` (a promotion or rollback takes the env's lock), `lease`
-(the holder renews the lock), `outcome` (one per target; the last one `closes` the lock) and
-`unlock` (closes a lock that has no target left to record). Only this module spells their
-fields; everything else builds records through these functions and reads them through
+Five record types exist: `started` (a promotion or rollback takes the env's lock), `lease`
+(the holder renews the lock), `outcome` (one per target; the last one `closes` the lock),
+`unlock` (closes a lock that has no target left to record) and `prune` (`pipeline prune` deleted
+old versions of one target; a promotion's own prune goes in its outcome record's `prune` field).
+Only this module spells their fields; everything else builds records through these functions and reads them through
 the accessors, so the schema has one home.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from pipeline.core.ledger import Record
 
-STARTED, LEASE, OUTCOME, UNLOCK = "started", "lease", "outcome", "unlock"
+STARTED, LEASE, OUTCOME, UNLOCK, PRUNE = "started", "lease", "outcome", "unlock", "prune"
 PASSED, FAILED, ROLLED_BACK, ABORTED, SKIPPED = "PASSED", "FAILED", "ROLLED_BACK", "ABORTED", "SKIPPED"
 
 
@@ -83,7 +84,8 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
             outcome: str, reason: str, version: str | None, previous_version: str | None, actor: str,
             closes: bool, build_id: str | None = None, approval: Mapping[str, Any] | None = None,
             gates: Sequence[Mapping[str, Any]] | None = None, smoke: Sequence[Mapping[str, Any]] | None = None,
-            timings: Mapping[str, float] | None = None, dirty: bool | None = None) -> dict[str, Any]:
+            timings: Mapping[str, float] | None = None, dirty: bool | None = None,
+            prune: Mapping[str, Any] | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "type": OUTCOME, "action": action, "started_seq": started_seq, "target": target.to_dict(),
         "account": target.account, "region": target.region, "artifact": artifact, "commit": commit,
@@ -98,11 +100,19 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
         fields["smoke"] = [dict(s) for s in smoke]
     if timings is not None:
         fields["timings"] = dict(timings)
+    if prune is not None:  # the versions this promotion's prune deleted (and failed to), after the alias moved
+        fields["prune"] = dict(prune)
     return fields
 
 
 def unlock(*, started_seq: int, actor: str, reason: str) -> dict[str, Any]:
     return {"type": UNLOCK, "started_seq": started_seq, "actor": actor, "reason": reason}
+
+
+def prune(*, target: TargetRef, actor: str, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A `prune` record: what `pipeline prune` deleted on one target, what failed, what it kept and why."""
+    return {"type": PRUNE, "action": "prune", "target": target.to_dict(), "account": target.account,
+            "region": target.region, "actor": actor, **dict(summary)}
 
 
 # -- accessors ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The IAM actions `sandbox up/deploy/invoke/logs/status/down` need, as the developer's credentials make
+"""The IAM actions `sandbox up/deploy/invoke/logs/status/down/gc` need, as the developer's credentials make
 them (CloudFormation creates a stack's resources with the caller's credentials when no service role is
 given, so those count too), and the check that the rendered sandbox boundary lets every one through.
 
@@ -46,6 +46,9 @@ TOOL_CALLS: tuple[ToolCall, ...] = tuple([
     *_calls("logs", "logs:FilterLogEvents"),
     *_calls("down", "cloudformation:DeleteStack s3:ListBucketVersions s3:DeleteBucket"),
     *_calls("down", "lambda:DeleteFunction iam:DeleteRole iam:DeleteRolePolicy logs:DeleteLogGroup", note=CFN),
+    # gc's report of resources without an owner tag (read-only; its deletes are down's)
+    *_calls("gc", "tag:GetResources lambda:ListFunctions s3:ListAllMyBuckets logs:DescribeLogGroups iam:ListRoles "
+                  "iam:ListRoleTags"),
 ])
 
 

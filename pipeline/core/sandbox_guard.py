@@ -63,22 +63,30 @@ def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
     missing = sorted({c.action.split(":")[0] for c, why in problems if why == NOT_ALLOWED})
     if missing:
         first = next(describe(c, why) for c, why in problems if why == NOT_ALLOWED)
-        raise InputError(f"{config.directory}/sandbox.yml: allowed_services lacks {', '.join(missing)}: the boundary "
-                         f"would block the tool's own calls ({first})")
+        raise InputError(f"{_where(config, 'allowed_services')}: allowed_services lacks {', '.join(missing)}: the "
+                         f"boundary would block the tool's own calls ({first})")
     if problems:
-        raise InputError(f"{config.directory}/sandbox.yml: require_boundary: the boundary would block the tool's own "
-                         f"calls ({describe(*problems[0])}): set require_boundary: true, so the function's role "
-                         "carries the boundary")
+        raise InputError(f"{_where(config, 'require_boundary', 'allowed_services')}: require_boundary: the boundary "
+                         f"would block the tool's own calls ({describe(*problems[0])}): set require_boundary: "
+                         "true, so the function's role carries the boundary")
     return services
 
 
+def _where(config: PipelineConfig, *keys: str) -> str:
+    """`environments/sandbox.yml:<line>`: of the first of `keys` written (none: line 1)."""
+    lines = config.sandbox.lines if config.sandbox else {}
+    return f"{config.directory}/sandbox.yml:{next((lines[k] for k in keys if k in lines), 1)}"
+
+
 def boundary_document(config_name: str, services: tuple[str, ...]) -> dict[str, Any]:
-    """The permissions boundary: only `services`; the boundary itself and the role boundaries stay put;
+    """The permissions boundary: only `services` (and the tag listing `sandbox gc` reports untagged resources
+    with, read-only, whatever `services` says); the boundary itself and the role boundaries stay put;
     no IAM users or access keys; new resources must carry `owner` = the caller's aws:PrincipalArn."""
     policy = f"arn:aws:iam::*:policy/{boundary_name(config_name)}"
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AllowedServices", "Effect": "Allow", "Action": [f"{s}:*" for s in sorted(services)],
          "Resource": "*"},
+        {"Sid": "ToolReadsTags", "Effect": "Allow", "Action": ["tag:GetResources"], "Resource": "*"},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
                     "iam:SetDefaultPolicyVersion"], "Resource": policy},

@@ -134,6 +134,23 @@ class Bake:
 
 
 @dataclass(frozen=True)
+class Prune:
+    """Delete the function's versions beyond the newest `keep`, never one an alias or `protect` names
+    (version -> why: the ledger's last good and rollback target, the alias's version before the run).
+    Runs after the alias moved and smoke passed; a failure is a warning, never the run's failure."""
+
+    target: str
+    keep: int
+    protect: tuple[tuple[str, str], ...] = ()
+    kind = "prune"
+
+    @property
+    def detail(self) -> str:
+        kept = "".join(f", v{v} ({why})" for v, why in self.protect)
+        return f"delete versions older than the newest {self.keep} (kept: every alias's versions{kept})"
+
+
+@dataclass(frozen=True)
 class RecordOutcome:
     """The target's outcome record in the ledger (the last one closes the lock)."""
 
@@ -150,4 +167,4 @@ class RecordOutcome:
         return f"ledger outcome; on failure the alias goes back to {self.on_failure or 'none'}"
 
 
-Step = SwitchRuntime | DeployCode | VerifyCode | PointAlias | DeleteAlias | Smoke | Bake | RecordOutcome
+Step = SwitchRuntime | DeployCode | VerifyCode | PointAlias | DeleteAlias | Smoke | Bake | Prune | RecordOutcome

@@ -28,17 +28,19 @@ from pipeline.core.steps import (
     DeleteAlias,
     DeployCode,
     PointAlias,
+    Prune,
     Smoke,
     Step,
     SwitchRuntime,
     VerifyCode,
 )
+from pipeline.engine.pruning import prune_step
 from pipeline.errors import PipelineError, one_line
 from pipeline.output import Output
 
 TIMING = {"switch-runtime": "switch_runtime", "deploy-code": "deploy_code", "alias": "alias",
           "alias-canary": "alias_canary", "alias-full": "alias_full", "restore-alias": "rollback",
-          "remove-alias": "rollback", "smoke": "smoke", "bake": "bake"}
+          "remove-alias": "rollback", "smoke": "smoke", "bake": "bake", "prune": "prune"}
 
 
 @dataclass
@@ -55,6 +57,8 @@ class TargetRun:
     smoke: list[SmokeResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     executed: list[Step] = field(default_factory=list)
+    prune: dict[str, Any] | None = None  # what its Prune step deleted, failed to delete and kept
+    warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run
 
     @property
     def label(self) -> str:
@@ -143,12 +147,17 @@ class Executor:
                     for p in later:
                         by_plan[id(p)].outcome, by_plan[id(p)].reason = R.SKIPPED, "an earlier wave failed"
                 return
+        for run in runs:  # every wave passed: now (never before) the old versions go
+            for step in run.plan.steps:
+                if isinstance(step, Prune) and run.outcome == R.PASSED and not self.stop.is_set():
+                    self.do(run, step)
 
     def run_target(self, run: TargetRun) -> None:
         """The target's steps in order; sets run.outcome and run.reason."""
         try:
             for step in run.plan.steps:
-                self.do(run, step)
+                if not isinstance(step, Prune):  # run_waves prunes once the whole promotion passed
+                    self.do(run, step)
         except StepFailed as failed:
             if failed.undo:
                 self.undo(run, failed.reason)
@@ -240,6 +249,11 @@ class Executor:
             if failure is not None:
                 raise StepFailed(R.ROLLED_BACK, failure, undo=True)
             return "bake finished"
+        if isinstance(step, Prune):  # never raises: a failed prune is a warning on a passed run
+            pruned = prune_step(fn, run.label, step, run.published.version if run.published else None)
+            run.prune, warning = pruned.summary(), pruned.warning()
+            run.warnings += [warning] if warning else []
+            return pruned.line()
         raise TypeError(f"no executor for {step!r}")
 
 

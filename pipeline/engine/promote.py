@@ -28,6 +28,7 @@ from pipeline.core.locks import age_seconds
 from pipeline.core.nextstep import rolled_back
 from pipeline.core.observed import GateFacts
 from pipeline.core.plan import Plan, is_noop, promotion_plan
+from pipeline.core.prune import ledger_protection
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Executor, Source, TargetRun, message
 from pipeline.engine.lock import EnvLock, this_holder
@@ -87,7 +88,10 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     plan = promotion_plan(env.name, digest, [o.state for o in observed],
                           canary_percent=canary.percent if canary else None,
                           bake_seconds=canary.bake_seconds if canary else 0, smoke_cases=len(env.smoke),
-                          wave_size=env.wave_size)
+                          wave_size=env.wave_size, prune_keep=env.keep_versions,
+                          protect={o.state.label: ledger_protection(
+                              window(view), {"account": o.target.account, "region": o.target.region}, digest)
+                                   for o in observed})
     result.plan = DisplayExecutor(ctx.out).show(
         plan, f"plan for {env.name}" + (f": deploys the rolled-back {digest[:12]} again" if back else "")
         + (" (dry run: nothing written)" if dry_run else ""))
@@ -120,6 +124,9 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
         close_interrupted(executor, runs)
         record_outcomes(ctx, recorder, plan, runs, started, staged, approval, holder.build_id, result.gates)
         result.ledger = [r.key for r in recorder.written]
+        result.warnings = [w for r in runs for w in r.warnings]
+        for line in result.warnings:  # a failed prune leaves the promotion passed: said, recorded, not fatal
+            ctx.out.progress(line)
         if any(r.reason.startswith("interrupted") for r in runs):
             ctx.out.progress(f"{env.name}: interrupted: " + "; ".join(f"{r.label} {r.outcome} ({r.reason})"
                                                                      for r in runs)
@@ -267,4 +274,4 @@ def record_outcomes(ctx: EngineContext, recorder: Recorder, plan: Plan, runs: li
             outcome=str(run.outcome), reason=run.reason, version=run.published.version if run.published else None,
             previous_version=run.previous.version if run.previous else None, actor=ctx.actor, closes=i == len(runs) - 1,
             build_id=build_id, approval=approval, gates=[g.to_dict() for g in gate_results],
-            smoke=[s.to_dict() for s in run.smoke], timings=run.timings, dirty=staged.dirty))
+            smoke=[s.to_dict() for s in run.smoke], timings=run.timings, dirty=staged.dirty, prune=run.prune))

@@ -22,6 +22,7 @@ class Result:
     ledger: list[str] = field(default_factory=list)
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)  # what a person must know before this runs (e.g. a re-deploy)
+    warnings: list[str] = field(default_factory=list)  # what went wrong without failing it (a failed prune)
 
     @property
     def ok(self) -> bool:
@@ -40,6 +41,7 @@ class Result:
                         for r in self.runs],
             "ledger": self.ledger,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 

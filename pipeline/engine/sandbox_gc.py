@@ -2,7 +2,8 @@
 
 Scans the caller's account, or each listed account through a role. Every account is checked
 against the guard before the first call to any of them, so a pipeline account in the list
-refuses the whole run (exit 3) with nothing written anywhere.
+refuses the whole run (exit 3) with nothing written anywhere. In each account it also reports
+(never deletes) the functions, buckets, log groups and roles that have no `owner` tag.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.aws.cloudformation import StackState
+from pipeline.aws.inventory import Inventory
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory
@@ -94,7 +96,24 @@ def gc(config: PipelineConfig, factory: SessionFactory, region: str, accounts: l
         rows += [GcRow(account, region, s.tags.get(S.TAG_SANDBOX, "-"), "-", s.tags.get(S.TAG_EXPIRES, "-"),
                        f"reported: stack {s.name} has no {S.TAG_OWNER} tag (not deleted)")
                  for s in stacks if not s.tags.get(S.TAG_OWNER)]
+        rows += untagged_rows(Inventory(session, account, region, partition(caller.arn)), account, region)
     return rows
+
+
+def partition(arn: str) -> str:
+    return arn.split(":")[1] if arn.startswith("arn:") else "aws"
+
+
+def untagged_rows(inventory: Inventory, account: str, region: str) -> list[GcRow]:
+    """One `reported` row per function, bucket, log group or role of the account without an `owner` tag
+    (read-only: gc deletes only expired sandboxes); a refused listing is one `failed` row (exit 1)."""
+    try:
+        found = inventory.resources()
+    except PipelineError as exc:
+        return [GcRow(account, region, "-", "-", "-", f"failed: {exc.message}")]
+    return [GcRow(account, region, r.tags.get(S.TAG_SANDBOX, "-"), "-", r.tags.get(S.TAG_EXPIRES, "-"),
+                  f"reported: {r.kind} {r.name} has no {S.TAG_OWNER} tag (not deleted)")
+            for r in found if not r.tags.get(S.TAG_OWNER)]
 
 
 def _collect(aws: SandboxAWS, config: PipelineConfig, account: str, region: str, found: Found, dry_run: bool,

@@ -61,7 +61,15 @@ def _load_layers() -> None:
 
 def _patch_moto() -> None:
     # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
-    from pipeline.local import cfn_alarms, cfn_fixes, cfn_providers, cfn_roles, cfn_states, lambda_region
+    from pipeline.local import (
+        cfn_alarms,
+        cfn_fixes,
+        cfn_providers,
+        cfn_roles,
+        cfn_states,
+        lambda_region,
+        lambda_versions,
+    )
 
     cfn_fixes.install()
     cfn_alarms.install()
@@ -69,6 +77,7 @@ def _patch_moto() -> None:
     cfn_roles.install()
     cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     lambda_region.install()  # Lambda loads code only from a bucket in its own region
+    lambda_versions.install()  # version numbers never reused; a version an alias references is not deleted
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
     import logging

@@ -62,6 +62,12 @@ def _rollback(world, built, built2, crash) -> None:
     world.ok("rollback", "--env", "dev")
 
 
+def _prune(world, *_artifacts) -> None:
+    """`pipeline prune` lists the versions and aliases and deletes what neither the alias nor the ledger needs."""
+    code, doc = world.json("prune", "--env", "dev", "--keep", "1")
+    assert code == 0 and doc["targets"][0]["deleted"], doc
+
+
 def _ci_promotion(world, built, built2, crash, monkeypatch=None) -> None:
     """A promotion as CodeBuild runs it: the build's role assumes the promoter."""
     creds = service_role_credentials("444444444444", "greeter-codebuild", "AWSCodeBuild-lp")
@@ -87,6 +93,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "promote-dev-test-prod": _promote_chain,
     "failed-promotion-rolls-back": _failed_promotion,
     "rollback": _rollback,
+    "prune": _prune,
     "ci-promotion": _ci_promotion,
     "read-only": _read_only,
     "bootstrap-unchanged": _bootstrap_again,

@@ -80,7 +80,7 @@ def test_canary(world, built, built2):
     dry, (code, run) = dry_then_run(world, "promote", "--to", "prod", "--artifact", second)
     assert code == 0, run
     assert [s["kind"] for s in dry["plan"]] == ["deploy-code", "verify-code", "alias-canary", "smoke", "bake",
-                                                "alias-full", "record"]
+                                                "alias-full", "prune", "record"]
     assert_agree(dry["plan"], run)
 
 

@@ -204,7 +204,7 @@ def test_dry_run_prints_gates_and_plan_and_writes_nothing(world, built, calls):
     code, doc = world.json("promote", "--to", "dev", "--dry-run")
     assert code == 0 and doc["dry_run"] is True
     assert [s["kind"] for s in doc["plan"]] == ["switch-runtime", "deploy-code", "verify-code", "alias", "smoke",
-                                                "record"]
+                                                "prune", "record"]
     assert all(g["passed"] for g in doc["gates"])
     assert calls.writes == []
     assert world.ledger("dev") == []

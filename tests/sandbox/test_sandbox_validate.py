@@ -4,6 +4,8 @@ boundary the tool renders lets through every call `sandbox up/deploy/invoke/logs
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -15,6 +17,8 @@ BAD = [
     ({"budget_usd": 0}, "budget_usd: input should be greater than 0"),
     ({"budget_usd": -5}, "budget_usd"),
     ({"budget_usd": "20"}, "budget_usd: input should be a valid number"),
+    ({"budget_usd": float("nan")}, "budget_usd: input should be a finite number"),
+    ({"budget_usd": float("inf")}, "budget_usd: input should be a finite number"),
     ({"budget_emails": ["alice@example.com", "not-an-email"]}, "budget_emails[1]: 'not-an-email' is not an email"),
     ({"allowed_services": ["lambda", "nosuchservice"]}, "allowed_services[1]: 'nosuchservice' is not an IAM service"),
     ({"allowed_services": ["lambda", "logs"]},
@@ -39,7 +43,8 @@ def test_bad_guardrail_input_is_one_line_exit_2_before_any_call(sh, envdir, call
     before = sorted(envdir.parent.rglob("*"))
     code, out, err = sh.run(*command)
     assert code == 2, (out, err)
-    assert message in err and "sandbox.yml" in err and len(err.strip().splitlines()) == 1, err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert re.search(r"environments/sandbox\.yml:[0-9]+: ", err), err  # file:line of the field
     assert calls.calls == []  # no AWS call, so no AWS write
     assert sorted(envdir.parent.rglob("*")) == before  # and no file written here
 

@@ -19,7 +19,7 @@ from pipeline.local.iam import catalog
 from pipeline.local.iam.evaluate import Principal
 from pipeline.local.iam.policy import Policy
 
-PREFIX = {"monitoring": "cloudwatch"}
+PREFIX = {"monitoring": "cloudwatch", "resourcegroupstaggingapi": "tag"}
 # (service, operation) -> action, where AWS's action is not the operation's name.
 RENAMED = {
     ("s3", "HeadObject"): "s3:GetObject", ("s3", "ListObjectsV2"): "s3:ListBucket",

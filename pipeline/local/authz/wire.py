@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote
 _SCOPE = re.compile(r"Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/(?P<op>[A-Za-z0-9]+)$")
 # SigV4 signing name -> botocore service name, where they differ.
-_SERVICE_BY_SIGNING_NAME = {"monitoring": "cloudwatch"}
+_SERVICE_BY_SIGNING_NAME = {"monitoring": "cloudwatch", "tagging": "resourcegroupstaggingapi"}
 
 
 @dataclass

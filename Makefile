@@ -22,8 +22,12 @@ lint: setup
 	$(BIN)/ruff check pipeline tests bench
 	cd go-function && go vet ./...
 
+# Two workers (pytest-xdist), one per core: each has its own in-process emulator, a test file stays on one
+# worker (its module fixtures are set up once). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 gotest: setup
 	cd go-function && go test ./...

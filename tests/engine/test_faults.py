@@ -113,6 +113,7 @@ def run_and_compare(world, aws, built, built2, broken, monkeypatch, rounds: int,
     return injector
 
 
+@pytest.mark.proof  # 30 s: the long fault-injection run belongs to `make proof` (make test stays < 10 min)
 def test_full_promotions_under_20_percent_faults_end_like_fault_free_runs(world, aws, built, built2, crash_artifact,
                                                                          monkeypatch):
     injector = run_and_compare(world, aws, built, built2, crash_artifact, monkeypatch, rounds=3, seed=7)

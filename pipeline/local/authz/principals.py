@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pipeline.local.authz.org import ADMIN_ACCOUNT, ADMIN_KEY  # the organization: org.py
 from pipeline.local.iam.evaluate import Principal
@@ -119,10 +120,13 @@ def ensure_org_role(account: str) -> None:
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ADMIN_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
     try:
-        iam.create_role(ORG_ROLE, json.dumps(trust), "/", None, "created by AWS Organizations", [], None)
+        role = iam.create_role(ORG_ROLE, json.dumps(trust), "/", None, "created by AWS Organizations", [], None)
     except TypeError:  # other moto signatures
-        iam.create_role(role_name=ORG_ROLE, assume_role_policy_document=json.dumps(trust), path="/",
-                        permissions_boundary=None, description="", tags=[], max_session_duration=None)
+        role = iam.create_role(role_name=ORG_ROLE, assume_role_policy_document=json.dumps(trust), path="/",
+                               permissions_boundary=None, description="", tags=[], max_session_duration=None)
+    # Organizations made it with the account, long before anyone asks: IAM propagated it then (consistency.py
+    # would otherwise refuse the first AssumeRole for the `aws` timing's propagation window)
+    role.create_date = role.create_date - timedelta(days=1)
     iam.put_role_policy(ORG_ROLE, "AdministratorAccess", json.dumps(ADMIN_POLICY))
 
 

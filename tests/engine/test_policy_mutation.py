@@ -134,6 +134,12 @@ def test_removing_any_used_statement_fails_its_scenario_with_access_denied(
         real = run(world, name, artifacts, monkeypatch, tmp_path / f"iam-{name}-again.jsonl")
         assert not real.error, f"{name}, every statement back, after its mutated runs: {real.error}"
 
+    # the control: a statement no scenario uses, removed, must survive the judge (it can tell "nothing changed")
+    control = next(k for k, _ in unmutated if k[0] == "tooling.yml.j2" and k[2].startswith("inline "))
+    with removed(lives[control]):
+        unused = run(world, "read-only", artifacts, monkeypatch, tmp_path / "mut-control.jsonl")
+    assert judge(lives[control][0].grant.actions, unused, baseline["read-only"]), control
+
     table = [f"{k[0]} {k[1]} {k[2]} {k[3]}: {scenario}: {result}" for k, scenario, result in rows]
     table += [f"{k[0]} {k[1]} {k[2]} {k[3]}: not mutated (no scenario uses it): {reason}" for k, reason in unmutated]
     report = tmp_path / "mutations.txt"

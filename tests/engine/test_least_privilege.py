@@ -2,8 +2,8 @@
 (PIPELINE_EMULATOR_IAM_LOG, one log per scenario), then `pipeline local iam-report`'s analysis matches
 every Allow statement the templates render with the calls it allowed. A granted action no scenario used
 fails the test unless its statement carries `# unused-ok: <reason>` in the template; no template grants
-a wildcard action. The logs also say which scenario proves each statement (`provers`): the input a mutation
-test (remove each statement, rerun its prover, expect AccessDenied) needs; that test is not written yet.
+a wildcard action. The logs also say which scenario proves each statement (`provers`): the input of the
+mutation test (test_policy_mutation.py, `make proof`: remove each statement, rerun its prover, expect AccessDenied).
 """
 
 from __future__ import annotations

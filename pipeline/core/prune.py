@@ -16,7 +16,6 @@ from typing import Any
 from pipeline.core import records as R
 from pipeline.core.ledger import Record, target_key
 
-DEFAULT_KEEP = 10
 KEEP, DELETE = "keep", "delete"
 
 

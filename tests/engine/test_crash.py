@@ -123,7 +123,7 @@ def assert_unlocked(world) -> None:
     assert not lock_state(reversed(records)).held
 
 
-@pytest.mark.parametrize("boundary", params())
+@pytest.mark.parametrize("boundary", list(params()))
 def test_one_more_command_converges_after_a_kill(world, built, built2, boundary):
     argv, digest = prepare(world, boundary, built, built2)
     before = len(world.ledger("dev"))

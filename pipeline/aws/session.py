@@ -118,7 +118,8 @@ class SessionFactory:
         self.botocore_config = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=70)
         self.lock = threading.RLock()
         self._base: AccountSession | None = None
-        self._cache: dict[tuple[str, str, str | None, str | None], AccountSession] = {}
+        self._cache: dict[tuple[str, str, str | None, int], AccountSession] = {}
+        self._assuming: dict[tuple[str, str, str | None, int], threading.Lock] = {}
 
     @functools.cached_property
     def boto(self) -> boto3.Session:
@@ -172,8 +173,14 @@ class SessionFactory:
         """
         parent = via or self.base()
         key = (account, role, external_id, id(parent))
-        with self.lock:
+        with self.lock:  # held only to look up: another thread's AssumeRole must not stall this one's calls
             cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            once = self._assuming.setdefault(key, threading.Lock())
+        with once:  # one AssumeRole per role, however many threads want it
+            with self.lock:
+                cached = self._cache.get(key)
             if cached is not None:
                 return cached
             arn = role_arn(account, role, self.region)
@@ -182,7 +189,8 @@ class SessionFactory:
             creds = RefreshableCredentials.create_from_metadata(metadata, refresh_using=fetch,
                                                                 method="sts-assume-role")
             session = AccountSession(account, role, creds, self, Identity(account, metadata["arn"]))
-            self._cache[key] = session
+            with self.lock:
+                self._cache[key] = session
             return session
 
     def _fetcher(self, parent: AccountSession, arn: str, account: str, external_id: str | None,

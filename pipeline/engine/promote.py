@@ -1,9 +1,9 @@
 """`promote`: observe -> decide -> act -> record, for one artifact into one environment.
 
 Observe (reads only; calls in brackets): the artifact [pred ledger: LIST + GET, or the staged
-listing], the env's lock [LIST + GET] (a dead one is reconciled first), every target's live
-alias [GET each]; for a real change also the gate facts [HEAD artifact, HEAD each other region's
-replica, alarms].
+listing], the env's lock [LIST + GET] (a dead one is reconciled first) and, at the same time in
+threads, every target's live alias [GET each]; for a real change also the gate facts [HEAD
+artifact, HEAD each other region's replica, alarms].
 Decide (core, pure): no-op? gates; the plan of typed steps. `--dry-run` shows that plan.
 Act: the `started` record takes the lock [PUT]; the executor runs the plan, waves in parallel.
 Record: one outcome per target [PUT each], the last one closing the lock.
@@ -32,7 +32,7 @@ from pipeline.core.prune import ledger_protection
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Executor, Source, TargetRun, message
 from pipeline.engine.lock import EnvLock, this_holder
-from pipeline.engine.observe import observe_targets, window
+from pipeline.engine.observe import LiveReads, window
 from pipeline.engine.recorder import Recorder
 from pipeline.engine.report import Result, print_summary
 from pipeline.errors import InputError, RefusedError
@@ -48,10 +48,14 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     # observe
     digest = resolve_artifact(ctx, env, artifact)
     what = f"promotion of {digest[:12]} to {env.name}"
-    view, held = lock.observe()
-    if held.held and not dry_run:
-        view, held = lock.clear_dead(view, held)
-    observed = observe_targets(ctx, env, view, digest)
+    with LiveReads(ctx, env) as live:
+        view, held = lock.observe()
+        if held.held and not dry_run:
+            view, cleared = lock.clear_dead(view, held)
+            if cleared is not held:  # a dead lock's run was reconciled: the aliases may have moved back
+                live.discard()
+            held = cleared
+        observed = live.observe(view, digest)
     lock.refuse_tampered(what)  # before trusting a no-op
     result = Result(env.name, digest)
     # decide: nothing to do?

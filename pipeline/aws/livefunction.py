@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from botocore.exceptions import ClientError
 
 from pipeline.aws.errors import error_code, error_message
@@ -20,14 +22,10 @@ def read_live_function(session: AccountSession, region: str, name: str, *,
     the newer code): with `follow_alias`, one more call reads that version, and its code is the code
     reported (`bootstrap` and `doctor`; a sandbox reads `$LATEST`).
     """
-    try:
-        resp = session.client("lambda", region).get_function(FunctionName=name)
-    except ClientError as exc:
-        code = error_code(exc)
-        if code == "ResourceNotFoundException":
-            return None
-        raise PipelineError(f"function {name} in {session.account}/{region}: get_function: {code}: "
-                            f"{error_message(exc)}") from None
+    resp = _found(lambda: session.client("lambda", region).get_function(FunctionName=name),
+                  f"function {name} in {session.account}/{region}: get_function")
+    if resp is None:
+        return None
     config = resp["Configuration"]
     latest = config.get("CodeSha256", "")
     alias = _alias(session, region, name) if follow_alias and config.get("Runtime") == GO_RUNTIME else None
@@ -43,12 +41,17 @@ def read_live_function(session: AccountSession, region: str, name: str, *,
 
 def _alias(session: AccountSession, region: str, name: str) -> dict | None:
     """The configuration of the version the live alias points at (None: no alias yet)."""
+    return _found(lambda: session.client("lambda", region).get_function_configuration(
+        FunctionName=name, Qualifier=LIVE_ALIAS),
+        f"function {name}:{LIVE_ALIAS} in {session.account}/{region}: get_function_configuration")
+
+
+def _found(read: Callable[[], dict], what: str) -> dict | None:
+    """Lambda's answer to `read`, None when it says ResourceNotFoundException; any other error is one line."""
     try:
-        return dict(session.client("lambda", region).get_function_configuration(FunctionName=name,
-                                                                                Qualifier=LIVE_ALIAS))
+        return dict(read())
     except ClientError as exc:
         code = error_code(exc)
         if code == "ResourceNotFoundException":
             return None
-        raise PipelineError(f"function {name}:{LIVE_ALIAS} in {session.account}/{region}: "
-                            f"get_function_configuration: {code}: {error_message(exc)}") from None
+        raise PipelineError(f"{what}: {code}: {error_message(exc)}") from None

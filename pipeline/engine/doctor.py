@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pipeline.aws import buckets
 from pipeline.aws.accounts import Accounts
 from pipeline.aws.cloudformation import Stacks
 from pipeline.aws.errors import describe, http_status
@@ -93,28 +94,24 @@ class Doctor:
                     rendered.version, "pipeline bootstrap --tooling")
         bucket = self.config.artifact_bucket
         try:
-            location = tooling.client("s3", self.config.tooling.region).get_bucket_location(Bucket=bucket)
+            region = buckets.bucket_region(tooling, bucket, self.config.tooling.region)
         except ClientError as exc:
             self.checks.append(failed("artifact bucket", where, f"{bucket}: {_aws_error(exc)}",
                                       "run pipeline bootstrap --tooling"))
             return None
-        region = location.get("LocationConstraint") or "us-east-1"
-        region = "eu-west-1" if region == "EU" else region
         self.checks.append(passed("artifact bucket", where, f"{bucket} exists in {region}"))
-        return str(region)
+        return region
 
     def _replica_location(self, tooling: AccountSession, where: str, region: str) -> str | None:
         """The replica bucket's region (one GetBucketLocation per region); a failed check when it is absent."""
         bucket = naming.artifact_bucket(self.config, region)
         try:
-            location = tooling.client("s3", region).get_bucket_location(Bucket=bucket)
+            return buckets.bucket_region(tooling, bucket, region)
         except ClientError as exc:
             self.checks.append(failed("bucket region", where, f"no artifact bucket in {region}: {bucket}: "
                                                               f"{_aws_error(exc)}",
                                       "run pipeline bootstrap --tooling (one artifact bucket per target region)"))
             return None
-        found = location.get("LocationConstraint") or "us-east-1"
-        return "eu-west-1" if found == "EU" else str(found)
 
     # -- one env target ---------------------------------------------------------------------
     def _target(self, env: Environment, target: Target, tooling: AccountSession | None,
@@ -194,7 +191,7 @@ class Doctor:
         """One byte of the code object through the deploy role: s3:GetObject and kms:Decrypt both proven."""
         what = "the stub" if code.is_stub else f"artifact {code.sha256[:12]}"
         try:
-            deploy.client("s3", region).get_object(Bucket=code.bucket, Key=code.key, Range="bytes=0-0")
+            buckets.read_first_byte(deploy, code.bucket, code.key, region)
         except ClientError as exc:
             status = http_status(exc)
             if status == 404:

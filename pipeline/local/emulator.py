@@ -230,3 +230,14 @@ def on_shutdown(hook: Callable[[], None]) -> None:
 def on_reset(hook: Callable[[], None]) -> None:
     if hook not in _RESET_HOOKS:
         _RESET_HOOKS.append(hook)
+
+
+def reset_state() -> None:
+    """Wipe every account's state held in this process (moto's backends and the layers' own), as `reset` does
+    through the server: for a process that runs several emulators one after another (bench/authz.py runs the
+    demo, which starts its own, several times)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    for hook in list(_RESET_HOOKS):
+        hook()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import BUCKET
 from helpers import service_role_credentials
 
 from pipeline.config.load import load_config
@@ -80,6 +81,24 @@ def _ci_promotion(world, built, built2, crash, monkeypatch=None) -> None:
         world.ok("promote", "--to", "test", "--artifact", built2[1].sha256)
 
 
+def _upload_source(world, *_artifacts) -> None:
+    """README's start of the pipeline: an operator uploads the source zip through the promoter role (the bucket
+    encrypts it with the artifact key: s3:PutObject on that one key, kms:GenerateDataKey through S3)."""
+    import boto3
+
+    from pipeline.local.authz import org
+
+    operator = org.credentials("operator")
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=operator["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=operator["AWS_SECRET_ACCESS_KEY"])
+    creds = sts.assume_role(RoleArn="arn:aws:iam::444444444444:role/pipeline-promoter",
+                            RoleSessionName="operator-source")["Credentials"]
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                      aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    put = s3.put_object(Bucket=BUCKET, Key="source/greeter.zip", Body=b"PK\x05\x06" + bytes(18))
+    assert put["ServerSideEncryption"] == "aws:kms", put
+
+
 def _bootstrap_again(world, *_artifacts) -> None:
     """Nothing changed: bootstrap says so from the version tags; forced, it compares the deployed templates."""
     world.ok("bootstrap", "--all")
@@ -96,6 +115,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "prune": _prune,
     "ci-promotion": _ci_promotion,
     "read-only": _read_only,
+    "upload-source": _upload_source,
     "bootstrap-unchanged": _bootstrap_again,
 }
 

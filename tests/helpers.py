@@ -37,6 +37,7 @@ class CallLog:
 
 TOOLING = ACCOUNTS["tooling"]
 ADMIN_ROLE = "OrganizationAccountAccessRole"
+BUCKET = f"greeter-artifacts-{TOOLING}-us-east-1"  # the repo config's artifact bucket
 
 
 def base_sts(region: str = "us-east-1"):

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import REPO, client, deployer, promoter
+from helpers import BUCKET, REPO, client, deployer, promoter
 
 from pipeline.cli import main
-
-BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 BROKEN_SOURCES = {
     # exits before answering: a smoke test of it fails with Runtime.ExitError
@@ -97,8 +95,8 @@ class World:
     def ledger(self, env: str) -> list[dict]:
         s3 = promoter("s3")
         keys = sorted(o["Key"] for o in s3.list_objects_v2(
-            Bucket="greeter-artifacts-444444444444-us-east-1", Prefix=f"ledger/{env}/").get("Contents", []))
-        return [json.loads(s3.get_object(Bucket="greeter-artifacts-444444444444-us-east-1", Key=k)["Body"].read())
+            Bucket=BUCKET, Prefix=f"ledger/{env}/").get("Contents", []))
+        return [json.loads(s3.get_object(Bucket=BUCKET, Key=k)["Body"].read())
                 for k in keys]
 
     def deploy_out_of_band(self, env: str, account: str, sha256: str) -> str:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET
-from helpers import service_role_credentials
+from helpers import BUCKET, service_role_credentials
 
 from pipeline.config.load import load_config
 from pipeline.infra.render import render_all

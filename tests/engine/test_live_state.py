@@ -15,8 +15,7 @@ import sys
 import time
 
 import pytest
-from conftest import BUCKET
-from helpers import REPO, client, deployer
+from helpers import BUCKET, REPO, client, deployer
 
 LAUNCHER = REPO / "tests" / "launcher.py"
 PROD = "333333333333"

@@ -1,13 +1,11 @@
 """Sandbox guardrails on the emulator through the CLI: the cost budget (real Budgets API, read back),
-the service allow-list boundary (validation, the require_boundary refusal), owner tags reported
-when missing, and one `up`/`deploy` at a time (the S3 lock)."""
+the service allow-list boundary (validation, the require_boundary refusal, a bounded developer), and owner
+tags reported when missing. One `up`/`deploy` at a time (the S3 lock): test_sandbox_lock.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
 
 import boto3
 import pytest
@@ -19,7 +17,6 @@ pytestmark = pytest.mark.emulator
 
 ACCOUNT = "123456789012"  # the emulator's base credentials
 BUDGET = "greeter-sbx-alice"
-BUCKET_PREFIX = "greeter-sbx-alice-"
 
 
 def budgets():
@@ -192,37 +189,6 @@ def test_gc_reports_a_sandbox_stack_without_the_owner_tag(sh):
     assert cfn.describe_stacks(StackName="greeter-sbx-byhand-function")["Stacks"]
 
 
-def _bucket() -> str:
-    names = [b["Name"] for b in boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"]]
-    return next(n for n in names if n.startswith(BUCKET_PREFIX))
-
-
-def _hold_lock(holder: str, *, pid: int, minutes: int = 10) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    body = G.lock_body(holder, socket.gethostname(), pid, "other-run", now, minutes * 60)
-    boto3.client("s3", region_name="us-east-1").put_object(Bucket=_bucket(), Key=G.LOCK_KEY, Body=body)
-
-
-def test_a_second_concurrent_up_or_deploy_exits_3_naming_the_holder(sh, calls, prebuilt):
-    sh.ok("sandbox", "up")
-    _hold_lock("arn:aws:sts::123456789012:assumed-role/developer/bob", pid=os.getppid())  # a live process
-    calls.clear()
-    for action in (["up"], ["deploy", "--skip-tests"]):
-        code, _, err = sh.run("sandbox", *action)
-        assert code == 3, err
-        assert "is locked: arn:aws:sts::123456789012:assumed-role/developer/bob" in err, err
-    assert [c for c in calls.writes if c != ("s3", "PutObject")] == []  # only the lost conditional puts
-    assert "UpdateStack" not in {op for _, op in calls.calls}
-
-
-def test_a_dead_lock_is_taken_over(sh):
-    sh.ok("sandbox", "up")
-    _hold_lock("crashed", pid=os.getpid(), minutes=-1)  # lease over
-    sh.ok("sandbox", "up")
-    s3 = boto3.client("s3", region_name="us-east-1")
-    assert "Contents" not in s3.list_objects_v2(Bucket=_bucket(), Prefix=G.LOCK_KEY)  # released at the end
-
-
 def test_boundary_prints_offline_and_apply_creates_then_updates_the_policy(sh, envdir, calls):
     doc = json.loads(sh.ok("sandbox", "boundary"))
     assert calls.calls == [] and doc == G.boundary_document("greeter", G.TOOL_SERVICES)
@@ -244,20 +210,6 @@ def test_boundary_apply_refuses_a_pipeline_account(sh, calls):
     calls.clear()
     code, _, err = sh.run("sandbox", "boundary", "--apply")
     assert code == 3 and "used by the pipeline" in err and calls.writes == []
-
-
-def test_unlock_frees_a_dead_or_own_lock_and_refuses_a_live_one_without_force(sh):
-    sh.ok("sandbox", "up")
-    assert "is not locked" in sh.ok("sandbox", "unlock")
-    bob = "arn:aws:sts::123456789012:assumed-role/developer/bob"
-    _hold_lock(bob, pid=os.getppid())  # live
-    code, _, err = sh.run("sandbox", "unlock")
-    assert code == 3 and f"locked by {bob}" in err and "--force" in err
-    assert f"freed the lock of sandbox alice in {ACCOUNT}/us-east-1 (held by {bob})" in sh.ok("sandbox", "unlock",
-                                                                                             "--force")
-    _hold_lock(bob, pid=os.getppid(), minutes=-1)  # lease over
-    assert "dead" in sh.ok("sandbox", "unlock")
-    sh.ok("sandbox", "up")  # free again
 
 
 # The emulator enforces IAM, permission boundaries and the request's tags included (pipeline/local/authz).

@@ -3,8 +3,8 @@
 The fast path touches only code, versions and the alias: infrastructure stays with
 CloudFormation. Lambda is asynchronous: a new function is `Pending` before `Active`, an update
 leaves `LastUpdateStatus: InProgress` before `Successful`, and either can end `Failed`. After each
-write this adapter waits for the function to be ready, polling with a short, growing interval
-under a deadline (never a fixed sleep); a 409 "update in progress" is retried by `aws/retry.py`.
+write this adapter waits for the function to be ready, polling under a deadline (never a fixed sleep) as
+core/waits.py says; a 409 "update in progress" is retried by `aws/retry.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from pipeline.artifact.manifest import hex_sha256
 from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.session import AccountSession
+from pipeline.core import waits
 from pipeline.core.smoke import Invocation
 from pipeline.errors import PipelineError
 
@@ -49,11 +50,6 @@ class FunctionVersion:
             return f"the update failed: {self.reason or 'no reason given'}"
         return None
 
-
-# How the adapter polls a function until it is ready: 50 ms, then x1.5, at most 0.25 s apart. An update
-# takes 1-3 s on AWS; the emulator's `aws` profile measured: a 2 s update is seen ~0.3 s after it ended,
-# in ~10 polls (at 0.5 s apart: ~0.5 s late, 9 polls). A GetFunctionConfiguration costs nothing.
-POLL_FIRST, POLL_FACTOR, POLL_CAP = 0.05, 1.5, 0.25
 
 
 class FunctionNotFound(PipelineError):
@@ -102,8 +98,10 @@ class FunctionAdapter:
         if not changed.ready:
             self.wait_updated(None)
 
-    def deploy(self, bucket: str, key: str, object_version: str | None, architecture: str) -> FunctionVersion:
-        """Update code from S3 and publish a version in one call; wait only if Lambda is still updating."""
+    def deploy(self, bucket: str, key: str, object_version: str | None, architecture: str,
+               expected: float | None = None) -> FunctionVersion:
+        """Update code from S3 and publish a version in one call; wait only if Lambda is still updating
+        (`expected`: how long this function's last code update took, which times the polls)."""
         params: dict[str, Any] = {"FunctionName": self.name, "S3Bucket": bucket, "S3Key": key, "Publish": True,
                                   "Architectures": [architecture]}
         if object_version:
@@ -113,17 +111,19 @@ class FunctionAdapter:
         except ClientError as exc:
             raise self._error(exc, "update_function_code") from None
         if not published.ready:
-            settled = self.wait_updated(published.version)
+            settled = self.wait_updated(published.version, expected=expected)
             if settled.code_sha256 != published.code_sha256:  # both answers must name the same bytes
                 raise PipelineError(f"{self.where()}: version {published.version} answered CodeSha256 "
                                     f"{published.code_sha256} to the update and {settled.code_sha256} once ready")
             published = settled
         return published
 
-    def wait_updated(self, qualifier: str | None, timeout: float = 300.0) -> FunctionVersion:
-        """Poll until `qualifier` is Active and its last update Successful; Failed is an error naming why."""
+    def wait_updated(self, qualifier: str | None, timeout: float = 300.0,
+                     expected: float | None = None) -> FunctionVersion:
+        """Poll until `qualifier` is Active and its last update Successful; Failed is an error naming why.
+        How often: core/waits.py (growing; timed around `expected` when the last update's duration is known)."""
         started = time.monotonic()
-        delay, deadline, seen, polls = POLL_FIRST, started + timeout, [], 0
+        delay, deadline, seen, polls = 0.0, started + timeout, [], 0
         while True:
             current = self.version(qualifier)
             polls += 1
@@ -142,8 +142,8 @@ class FunctionAdapter:
             if time.monotonic() > deadline:
                 raise PipelineError(f"{self.where()}: still {current.state}/{current.last_update} after "
                                     f"{timeout:.0f}s")
+            delay = waits.next_delay(time.monotonic() - started, delay, expected)
             self.sleep(delay)
-            delay = min(delay * POLL_FACTOR, POLL_CAP)
 
     def point_alias(self, alias: str, version: str, *, extra: tuple[str, float] | None = None,
                     exists: bool = True) -> None:

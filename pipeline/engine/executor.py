@@ -51,6 +51,7 @@ class TargetRun:
     fn: FunctionAdapter
     plan: TargetPlan
     previous: FunctionVersion | None  # what the alias pointed at before (None: no alias yet)
+    expected_update: float | None = None  # how long its last code update took (the ledger's word): times the polls
     published: FunctionVersion | None = None
     outcome: str | None = None
     reason: str = ""
@@ -205,7 +206,7 @@ class Executor:
             s = self.source
             fn.last_wait = None
             bucket, version_id = s.at(run.target.region)  # Lambda loads code only from its own region
-            run.published = fn.deploy(bucket, s.key, version_id, s.architecture)
+            run.published = fn.deploy(bucket, s.key, version_id, s.architecture, expected=run.expected_update)
             return (f"code {step.digest[:12]} uploaded from S3 and published as v{run.published.version}"
                     + (f", {fn.last_wait}" if fn.last_wait else ""))
         if isinstance(step, VerifyCode):

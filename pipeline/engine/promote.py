@@ -29,6 +29,7 @@ from pipeline.core.nextstep import rolled_back
 from pipeline.core.observed import GateFacts
 from pipeline.core.plan import Plan, is_noop, promotion_plan
 from pipeline.core.prune import ledger_protection
+from pipeline.core.waits import expected_update
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Executor, Source, TargetRun, message
 from pipeline.engine.lock import EnvLock, this_holder
@@ -103,7 +104,9 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
         result.dry_run = True
         return result
     # act
-    runs = [TargetRun(o.target, o.fn, p, o.live) for o, p in zip(observed, plan.targets, strict=True)]
+    runs = [TargetRun(o.target, o.fn, p, o.live,
+                      expected_update=expected_update(window(view), o.target.account, o.target.region))
+            for o, p in zip(observed, plan.targets, strict=True)]
     result.runs = runs
     approval = {"approver": facts.approver, "reason": reason} if env.gates.approval else None
     recorder = Recorder(ctx.ledger, view, ctx.now)

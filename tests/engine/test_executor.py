@@ -35,7 +35,7 @@ class FakeFunction:
         if name in self.fail:
             raise self.fail[name]
 
-    def deploy(self, bucket, key, version_id, architecture) -> FunctionVersion:
+    def deploy(self, bucket, key, version_id, architecture, expected=None) -> FunctionVersion:
         self._call("deploy", key)
         return FunctionVersion("2", self.code, "provided.al2023", "bootstrap")
 

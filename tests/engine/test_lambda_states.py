@@ -106,3 +106,28 @@ def test_the_aws_profile_scaled_down_keeps_every_transition(world, built, built2
     assert "waited InProgress -> Successful" in err + out  # the progress line says what it waited through
     lam = [op for svc, op in calls.calls if svc == "lambda"]
     assert lam.count("GetFunctionConfiguration") >= 2, lam  # the 0.1 s code update was polled, not skipped
+
+
+def _update_polls(calls) -> list[str]:
+    lam = [op for svc, op in calls.calls if svc == "lambda"]
+    return lam[lam.index("UpdateFunctionCode") + 1:lam.index("UpdateAlias")]
+
+
+def test_polls_are_timed_from_the_last_recorded_code_update(world, built, built2, calls):
+    """The ledger's timing of the last code update times the next one's polls: fewer looks, and none late."""
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    digest2 = world.stage(built2)
+    with timing.using(lambda_update_code=1.2):
+        calls.clear()
+        world.ok("promote", "--to", "dev", "--artifact", digest2)  # the last update took ~0.05 s (instant)
+        misled = _update_polls(calls)
+        assert world.ledger("dev")[-1]["timings"]["deploy_code"] >= 1.2
+        calls.clear()
+        out = world.ok("promote", "--to", "dev", "--artifact", built[1].sha256)  # now the ledger says ~1.2 s
+        timed = _update_polls(calls)
+    assert set(timed) == {"GetFunctionConfiguration"}, timed
+    assert len(timed) <= 5 < len(misled), (timed, misled)
+    waited = float(out.split("waited InProgress -> Successful ")[1].split("s,")[0])
+    assert waited <= 1.2 + 0.25, out  # seen within a close look of its end, not a capped interval later
+    assert world.ledger("dev")[-1]["outcome"] == "PASSED"

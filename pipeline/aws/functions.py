@@ -51,7 +51,6 @@ class FunctionVersion:
         return None
 
 
-
 class FunctionNotFound(PipelineError):
     pass
 

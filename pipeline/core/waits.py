@@ -20,7 +20,7 @@ FIRST, FACTOR, CAP = 0.05, 1.5, 0.25
 LEAD = 0.25      # start looking closely this long before the expected end
 CLOSE = 0.05     # the interval while looking closely
 LONGEST = 1.0    # the longest sleep before the expected end: as often as AWS's own waiter looks
-DEPLOY_TIMING = "deploy_code"  # the outcome records' timing of the code update, call and wait (engine/executor.py)
+DEPLOY_TIMING = "deploy_code"  # outcome records' timing of the code update, call and wait (set by engine/executor.py)
 
 
 def next_delay(elapsed: float, previous: float, expected: float | None) -> float:

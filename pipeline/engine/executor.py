@@ -20,6 +20,7 @@ from pipeline.aws.functions import FunctionAdapter, FunctionVersion
 from pipeline.config.merged import Target
 from pipeline.config.values import SmokeCase
 from pipeline.core import records as R
+from pipeline.core import waits
 from pipeline.core.plan import Plan, TargetPlan
 from pipeline.core.smoke import SmokeResult, case_event, evaluate
 from pipeline.core.steps import (
@@ -38,7 +39,7 @@ from pipeline.engine.pruning import prune_step
 from pipeline.errors import PipelineError, one_line
 from pipeline.output import Output
 
-TIMING = {"switch-runtime": "switch_runtime", "deploy-code": "deploy_code", "alias": "alias",
+TIMING = {"switch-runtime": "switch_runtime", "deploy-code": waits.DEPLOY_TIMING, "alias": "alias",
           "alias-canary": "alias_canary", "alias-full": "alias_full", "restore-alias": "rollback",
           "remove-alias": "rollback", "smoke": "smoke", "bake": "bake", "prune": "prune"}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import urllib.request
 from collections.abc import Callable, Iterable, MutableMapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -169,11 +168,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Wipe every account's state (and moto's STS keys: re-assume roles after this)."""
-        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context()) as resp:
-            resp.read()
-        for hook in list(_RESET_HOOKS):
-            hook()
+        reset_state()  # the server runs in this process: the same reset its /moto-api/reset endpoint does
 
     def environment(self, who: str = "admin") -> dict[str, str]:
         """The variables a shell (or this process) needs to talk to the emulator, with the keys of `who`:
@@ -233,9 +228,9 @@ def on_reset(hook: Callable[[], None]) -> None:
 
 
 def reset_state() -> None:
-    """Wipe every account's state held in this process (moto's backends and the layers' own), as `reset` does
-    through the server: for a process that runs several emulators one after another (bench/authz.py runs the
-    demo, which starts its own, several times)."""
+    """Wipe every account's state held in this process (moto's backends and the layers' own): `Emulator.reset`,
+    and a process that runs several emulators one after another (bench/authz.py runs the demo, which starts its
+    own, several times)."""
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()

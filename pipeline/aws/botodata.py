@@ -4,13 +4,16 @@ botocore's `Loader.load_service_model` first lists all ~430 services it knows (a
 service, ~0.04 s) only to check that the one asked for is among them. Here that check looks in the
 asked service's own directory first; only an unknown name falls back to the full list (so the error,
 botocore's UnknownServiceError with every known name, is unchanged). The loader is shared by every
-session (`aws/session.py`), so each service model is parsed once per process.
+session (`aws/session.py`), so each service model is parsed once per process, however many threads ask:
+a second thread asking for a model being parsed waits for that parse instead of doing it again. That lets a
+command parse the models it will need in a thread while it waits on its first STS answer (`preload`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
 from botocore.exceptions import DataNotFoundError
@@ -53,8 +56,34 @@ class _ServiceNames(Sequence[str]):
 
 
 class SharedLoader(Loader):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guard = threading.Lock()
+        self._parsing: dict[tuple[Any, ...], threading.Lock] = {}
+
     def list_available_services(self, type_name: str) -> Sequence[str]:  # type: ignore[override]
         return _ServiceNames(self, type_name)
+
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        """botocore's (cached per instance), one parse per model: concurrent askers wait for the first."""
+        with self._guard:
+            once = self._parsing.setdefault((service_name, type_name, api_version), threading.Lock())
+        with once:
+            return super().load_service_model(service_name, type_name, api_version)
+
+    def preload(self, services: Iterable[str]) -> threading.Thread:
+        """Parse what a client of each service loads (its API model and endpoint rules) in a daemon thread;
+        a client made meanwhile waits for the parse under way. Errors are left for that client to meet."""
+        def load() -> None:
+            for service in services:
+                for type_name in ("service-2", "endpoint-rule-set-1"):
+                    try:
+                        self.load_service_model(service, type_name)
+                    except Exception:  # the client that needs it raises it, in botocore's words
+                        return
+        thread = threading.Thread(target=load, name="preload-models", daemon=True)
+        thread.start()
+        return thread
 
 
 _LOADER: SharedLoader | None = None

@@ -120,6 +120,20 @@ class SessionFactory:
         self._base: AccountSession | None = None
         self._cache: dict[tuple[str, str, str | None, int], AccountSession] = {}
         self._assuming: dict[tuple[str, str, str | None, int], threading.Lock] = {}
+        self._preload: tuple[str, ...] = ()
+
+    def preload(self, *services: str) -> None:
+        """Parse these services' models during the next AssumeRole round trip (in a thread), when the process
+        would otherwise only wait: a promotion's first S3 client is then made from parsed models."""
+        with self.lock:
+            self._preload = tuple(dict.fromkeys((*self._preload, *services)))
+
+    def _sending_sts(self) -> None:
+        """Just before an STS request: the process is about to wait, so start the parses asked to overlap it."""
+        with self.lock:
+            services, self._preload = self._preload, ()
+        if services:
+            shared_loader().preload(services)
 
     @functools.cached_property
     def boto(self) -> boto3.Session:
@@ -155,7 +169,9 @@ class SessionFactory:
 
     def caller_identity(self, session: AccountSession) -> Identity:
         try:
-            resp = session.client("sts").get_caller_identity()
+            sts = session.client("sts")
+            self._sending_sts()
+            resp = sts.get_caller_identity()
         except NoCredentialsError:
             raise InputError(NO_CREDENTIALS) from None
         except NoRegionError:
@@ -200,8 +216,10 @@ class SessionFactory:
                                       "DurationSeconds": self.duration_seconds}
             if external_id:
                 params["ExternalId"] = external_id
+            sts = parent.client("sts")
+            self._sending_sts()
             try:
-                resp = parent.client("sts").assume_role(**params)
+                resp = sts.assume_role(**params)
             except ClientError as exc:
                 raise _credential_error(exc, f"assume role {arn}") from None  # AccessDenied: AssumeDenied
             landed = _ASSUMED_ARN.match(resp["AssumedRoleUser"]["Arn"])

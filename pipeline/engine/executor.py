@@ -268,16 +268,23 @@ def version_of(run: TargetRun, version: str) -> str:
     return run.published.version
 
 
+SMOKE_CONCURRENCY = 8  # smoke invocations in flight at once per target (each may be a cold start)
+
+
 def run_smoke(fn: FunctionAdapter, cases: tuple[SmokeCase, ...], qualifier: str) -> list[SmokeResult]:
-    results = []
-    for case in cases:
+    """Every case, all at once as a user's traffic comes (each is its own invocation and expectations; none
+    reads another's outcome), the results in the configured order. A failing case does not stop the others."""
+    def one(case: SmokeCase) -> SmokeResult:
         try:
             inv = fn.invoke(qualifier, case_event(case))
         except PipelineError as exc:
-            results.append(SmokeResult(case.name, qualifier, False, exc.message, None, 0.0, ""))
-            continue
-        results.append(evaluate(case, qualifier, inv))
-    return results
+            return SmokeResult(case.name, qualifier, False, exc.message, None, 0.0, "")
+        return evaluate(case, qualifier, inv)
+    if len(cases) <= 1:
+        return [one(case) for case in cases]
+    with ThreadPoolExecutor(max_workers=min(len(cases), SMOKE_CONCURRENCY),
+                            thread_name_prefix=f"smoke-{qualifier}") as pool:
+        return list(pool.map(one, cases))
 
 
 def first_failure(results: list[SmokeResult]) -> str | None:

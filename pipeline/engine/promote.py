@@ -46,6 +46,7 @@ def promote(ctx: EngineContext, env_name: str, artifact: str | None = None, *, a
     if not env.smoke:
         raise InputError(f"{env.source}: smoke: an environment needs at least one smoke case to promote into")
     lock = EnvLock(ctx, env)
+    ctx.accounts.factory.preload("s3", "lambda")  # parsed while the first AssumeRole is answered
     # observe
     digest = resolve_artifact(ctx, env, artifact)
     what = f"promotion of {digest[:12]} to {env.name}"

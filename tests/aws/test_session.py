@@ -238,3 +238,20 @@ def test_roles_share_one_botocore_session_and_act_with_their_own_credentials(aws
     core = factory.boto._session
     assert core._credentials is factory.boto.get_credentials()  # the base chain's, not a role's
     assert core.get_component("data_loader") is shared_loader()
+
+
+
+def test_models_asked_for_are_parsed_during_the_next_sts_request(aws, chain, monkeypatch):
+    """`preload` waits for the next STS request (the process then only waits) and starts the parses once."""
+    factory = SessionFactory(region="us-east-1")
+    loader = shared_loader()
+    real = loader.preload
+    started: list[tuple[tuple[str, ...], int]] = []  # the services, and how many roles were assumed by then
+    monkeypatch.setattr(loader, "preload", lambda services: started.append((tuple(services), len(factory._cache)))
+                        or real(services))
+    factory.preload("s3", "lambda")
+    factory.preload("lambda")
+    assert started == []  # asked for, not started: no STS request yet
+    factory.assume("111111111111", "pipeline-direct")
+    factory.assume("222222222222", "pipeline-direct")
+    assert started == [(("s3", "lambda"), 0)]  # once, before the first role's answer was taken

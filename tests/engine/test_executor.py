@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import threading
+import time
 
 from pipeline.aws.functions import FunctionVersion
 from pipeline.config.merged import Target
+from pipeline.config.values import SmokeCase, SmokeExpect
 from pipeline.core.observed import ObservedTarget
 from pipeline.core.plan import promotion_plan
-from pipeline.engine.executor import Executor, Source, TargetRun
+from pipeline.core.smoke import Invocation
+from pipeline.engine.executor import Executor, Source, TargetRun, run_smoke
 from pipeline.errors import PipelineError
 
 GOOD = b"the release"
@@ -102,3 +107,31 @@ def test_a_failed_wave_undoes_its_passed_member_and_skips_the_next():
     assert [s.kind for s in runs[0].executed] == ["deploy-code", "verify-code", "alias", "smoke", "restore-alias"]
     assert ok.alias == ("1", None) and later.calls == []
     assert any("rolled back: live back to v1" in line for line in lines)
+
+
+class BarrierFunction:
+    """Each invocation waits for all the others to arrive: a serial runner would never get past the first."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=5)
+        self.order: list[str] = []
+
+    def invoke(self, qualifier: str, event: dict) -> Invocation:
+        self.barrier.wait()
+        path = event.get("rawPath", "")
+        if path == "/slow":
+            time.sleep(0.05)  # the injected delay: it answers last, and is still reported first
+        self.order.append(path)
+        body = json.dumps({"statusCode": 200 if path != "/broken" else 500, "body": "{}"}).encode()
+        return Invocation(body, 1.0, None, qualifier)
+
+
+def test_smoke_cases_are_invoked_together_and_reported_in_their_order():
+    cases = tuple(SmokeCase(f"case-{p}", path=p, expect=SmokeExpect(statusCode=200))
+                  for p in ("/slow", "/broken", "/fast"))
+    fn = BarrierFunction(len(cases))
+    results = run_smoke(fn, cases, "7")  # type: ignore[arg-type]
+    assert [r.name for r in results] == ["case-/slow", "case-/broken", "case-/fast"]
+    assert [r.passed for r in results] == [True, False, True]  # a failing case does not stop the others
+    assert fn.order[-1] == "/slow"
+    assert all(r.qualifier == "7" for r in results)

@@ -22,7 +22,7 @@ from pipeline.config.values import SmokeCase
 from pipeline.core import records as R
 from pipeline.core import waits
 from pipeline.core.plan import Plan, TargetPlan
-from pipeline.core.smoke import SmokeResult, case_event, evaluate
+from pipeline.core.smoke import SmokeResult
 from pipeline.core.steps import (
     NEW_VERSION,
     Bake,
@@ -36,6 +36,7 @@ from pipeline.core.steps import (
     VerifyCode,
 )
 from pipeline.engine.pruning import prune_step
+from pipeline.engine.smoke_run import first_failure, run_smoke
 from pipeline.errors import PipelineError, one_line
 from pipeline.output import Output
 
@@ -266,32 +267,6 @@ def version_of(run: TargetRun, version: str) -> str:
     if run.published is None:
         raise PipelineError(f"{run.label}: no version was published yet")
     return run.published.version
-
-
-SMOKE_CONCURRENCY = 8  # smoke invocations in flight at once per target (each may be a cold start)
-
-
-def run_smoke(fn: FunctionAdapter, cases: tuple[SmokeCase, ...], qualifier: str) -> list[SmokeResult]:
-    """Every case, all at once as a user's traffic comes (each is its own invocation and expectations; none
-    reads another's outcome), the results in the configured order. A failing case does not stop the others."""
-    def one(case: SmokeCase) -> SmokeResult:
-        try:
-            inv = fn.invoke(qualifier, case_event(case))
-        except PipelineError as exc:
-            return SmokeResult(case.name, qualifier, False, exc.message, None, 0.0, "")
-        return evaluate(case, qualifier, inv)
-    if len(cases) <= 1:
-        return [one(case) for case in cases]
-    with ThreadPoolExecutor(max_workers=min(len(cases), SMOKE_CONCURRENCY),
-                            thread_name_prefix=f"smoke-{qualifier}") as pool:
-        return list(pool.map(one, cases))
-
-
-def first_failure(results: list[SmokeResult]) -> str | None:
-    for result in results:
-        if not result.passed:
-            return f"smoke {result.name!r} on {result.qualifier} failed: {result.reason}"
-    return None
 
 
 class DisplayExecutor:

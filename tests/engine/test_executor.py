@@ -19,7 +19,8 @@ from pipeline.config.values import SmokeCase, SmokeExpect
 from pipeline.core.observed import ObservedTarget
 from pipeline.core.plan import promotion_plan
 from pipeline.core.smoke import Invocation
-from pipeline.engine.executor import Executor, Source, TargetRun, run_smoke
+from pipeline.engine.executor import Executor, Source, TargetRun
+from pipeline.engine.smoke_run import run_smoke
 from pipeline.errors import PipelineError
 
 GOOD = b"the release"

@@ -1,5 +1,9 @@
 """Build the artifact: go test, cross-compile `bootstrap`, pack a deterministic zip, write a manifest.
 
+After compiling, the build asks the binary which handlers it serves (`artifact/handlers.py`; a
+binary for another architecture is asked through a host build of the same package with the same
+flags), records them in the manifest and checks the wanted handlers against them.
+
 The output is content-addressed: `<out_dir>/<name>-<sha12>.zip` plus `<name>-<sha12>.json`.
 Nothing in the bytes depends on the clock or the build machine's paths, so building the same
 commit twice gives byte-identical zips.
@@ -13,10 +17,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.artifact.arch import ARCHITECTURES, Architecture
 from pipeline.artifact.checks import ENTRYPOINT, check_artifact
+from pipeline.artifact.handlers import ask_binary, check_handlers
 from pipeline.artifact.manifest import NAME_RE, Manifest, lambda_sha256
 from pipeline.artifact.pack import deterministic_zip
 from pipeline.errors import InputError, PipelineError
@@ -32,11 +38,14 @@ def build_artifact(
     architecture: Architecture,
     version: str,
     run_tests: bool = True,
+    wanted_handlers: Mapping[str, tuple[str, str]] | None = None,
 ) -> Manifest:
     """Test, cross-compile and pack the Go function in `go_dir`; return the written manifest.
 
-    Raises InputError (exit 2) for bad arguments or a missing Go module, PipelineError (exit 1)
-    when `go test` or `go build` fails. The zip is checked with `check_artifact` before return.
+    Raises InputError (exit 2) for bad arguments, a missing Go module, or a wanted handler
+    (`check_handlers`: function key -> (handler, config location)) the binary does not serve;
+    PipelineError (exit 1) when `go test` or `go build` fails. Nothing is written to `out_dir`
+    on failure. The zip is checked with `check_artifact` before return.
     """
     go_dir = Path(go_dir).resolve()
     out_dir = Path(out_dir)
@@ -64,13 +73,13 @@ def build_artifact(
     ldflags = (
         f"-s -w -buildid= -X main.version={version} -X main.commit={commit} -X main.buildID={build_id}"
     )
+    build = [go, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o"]
     with tempfile.TemporaryDirectory(prefix="pipeline-build-") as tmp:
         binary = Path(tmp) / ENTRYPOINT
-        _run(
-            [go, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", str(binary), "."],
-            go_dir, env, "go build failed",
-        )
+        _run([*build, str(binary), "."], go_dir, env, "go build failed")
         raw = binary.read_bytes()
+        handlers = served_handlers(go, go_dir, binary, spec.goarch, build)
+    check_handlers(handlers, wanted_handlers or {})
 
     data = deterministic_zip({ENTRYPOINT: (raw, 0o755)})
     sha_hex = hashlib.sha256(data).hexdigest()
@@ -86,6 +95,7 @@ def build_artifact(
         dirty=dirty,
         version=version,
         build_id=build_id,
+        handlers=handlers,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"{manifest.stem}.zip"
@@ -95,6 +105,22 @@ def build_artifact(
     manifest.write(out_dir / f"{manifest.stem}.json")
     check_artifact(zip_path, architecture, manifest)
     return manifest
+
+
+def served_handlers(go: str, go_dir: Path, binary: Path, goarch: str, build: list[str]) -> tuple[str, ...] | None:
+    """What `binary` (linux/`goarch`) serves: asked directly when the host runs it, else through a
+    host build of the same package with the same `build` command and flags; None when unknown."""
+    host = subprocess.run([go, "env", "GOHOSTOS", "GOHOSTARCH"], cwd=go_dir, env=_native_env(),
+                          capture_output=True, text=True, check=False).stdout.split()
+    if host == ["linux", goarch]:
+        return ask_binary(binary)
+    if len(host) != 2:
+        return None
+    env = _go_env(host[1]) | {"GOOS": host[0]}
+    with tempfile.TemporaryDirectory(prefix="pipeline-handlers-") as tmp:
+        native = Path(tmp) / ENTRYPOINT
+        res = subprocess.run([*build, str(native), "."], cwd=go_dir, env=env, capture_output=True, check=False)
+        return ask_binary(native) if res.returncode == 0 else None
 
 
 def find_go() -> str:

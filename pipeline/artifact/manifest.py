@@ -1,7 +1,9 @@
 """The manifest written beside each artifact zip: what the bytes are and where they came from.
 
 `dist/<name>-<sha12>.json` describes `dist/<name>-<sha12>.zip`. It holds no timestamp, so two
-builds of the same commit give identical manifests as well as identical zips.
+builds of the same commit give identical manifests as well as identical zips. `handlers` (the names
+the binary serves, `artifact/handlers.py`) is null when the binary did not say, and may be absent in
+manifests written before it existed.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from pipeline.artifact.arch import ARCHITECTURES
+from pipeline.artifact.handlers import HANDLER_RE
 from pipeline.errors import InputError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -54,6 +57,7 @@ class Manifest:
     dirty: bool
     version: str
     build_id: str
+    handlers: tuple[str, ...] | None = None  # sorted; None: the binary did not answer the listing
 
     @property
     def sha12(self) -> str:
@@ -67,7 +71,9 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest as a plain dict (JSON-ready)."""
-        return asdict(self)
+        data = asdict(self)
+        data["handlers"] = None if self.handlers is None else list(self.handlers)
+        return data
 
     def to_json(self) -> str:
         """Stable JSON text: sorted keys, two-space indent, trailing newline."""
@@ -77,16 +83,22 @@ class Manifest:
     def from_dict(cls, data: Any, source: str = "manifest") -> Manifest:
         """Validate a decoded manifest. Raises InputError naming `source` and the bad field.
 
-        Unknown keys are ignored so a newer writer does not break an older reader.
+        Unknown keys are ignored so a newer writer does not break an older reader; fields with a
+        default (`handlers`) may be missing, so an older manifest stays readable.
         """
         if not isinstance(data, dict):
             raise InputError(f"{source}: manifest must be a JSON object, got {type(data).__name__}")
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name not in data:
+            if f.name in data:
+                values[f.name] = data[f.name]
+            elif f.default is MISSING:
                 raise InputError(f"{source}: manifest field '{f.name}' is missing")
-            values[f.name] = data[f.name]
+            else:
+                values[f.name] = f.default
         _validate(values, source)
+        if values["handlers"] is not None:
+            values["handlers"] = tuple(values["handlers"])
         return cls(**values)
 
     @classmethod
@@ -145,3 +157,11 @@ def _validate(v: dict[str, Any], source: str) -> None:
         raise bad("code_sha256", f"does not match sha256 (expected {lambda_sha256(v['sha256'])})")
     if v["architecture"] not in ARCHITECTURES:
         raise bad("architecture", f"must be one of {', '.join(sorted(ARCHITECTURES))}")
+    names = v["handlers"]
+    if names is not None and (
+        not isinstance(names, (list, tuple))
+        or not all(isinstance(n, str) and HANDLER_RE.match(n) for n in names)
+        or list(names) != sorted(set(names))
+    ):
+        raise bad("handlers", "must be null or a sorted list of distinct handler names (no whitespace, "
+                              "1-128 characters)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import struct
@@ -57,6 +58,33 @@ def test_outputs_are_named_by_content_and_described_by_manifest(x86_builds):
     assert m.go_version.startswith("go1.")
 
 
+def test_handlers_the_binary_serves_are_read_back_from_the_manifest(x86_builds):
+    m, out, _, _ = x86_builds
+    assert Manifest.load(out / f"{m.stem}.json").handlers == ("api", "worker")
+    assert json.loads((out / f"{m.stem}.json").read_text())["handlers"] == ["api", "worker"]
+
+
+def test_a_handler_the_binary_does_not_serve_fails_the_build_and_writes_nothing(tmp_path):
+    where = "environments/pipeline.yml:12 functions.billing.handler"
+    wanted = {"function": ("bootstrap", "core"), "billing": ("billing", where)}
+    with pytest.raises(InputError) as exc:
+        build_artifact(GO_DIR, tmp_path / "dist", "greeter", "x86_64", "1.0.0", run_tests=False,
+                       wanted_handlers=wanted)
+    assert str(exc.value) == f"{where}: handler 'billing' is not served by the binary (it serves: api, worker)"
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_module_without_the_listing_mode_has_unknown_handlers_and_is_not_refused(tmp_path):
+    module = tmp_path / "old"
+    module.mkdir()
+    (module / "go.mod").write_text("module example.com/old\n\ngo 1.22\n")
+    (module / "main.go").write_text('package main\n\nimport "os"\n\nfunc main() { os.Exit(3) }\n')
+    m = build_artifact(module, tmp_path / "dist", "greeter", "x86_64", "1.0.0", run_tests=False,
+                       wanted_handlers={"function": ("whatever", "w")})
+    assert m.handlers is None
+    assert json.loads((tmp_path / "dist" / f"{m.stem}.json").read_text())["handlers"] is None
+
+
 def test_bootstrap_is_x86_64_elf_with_mode_0755(x86_builds):
     m, out, _, _ = x86_builds
     info, data = bootstrap_of(out / f"{m.stem}.zip")
@@ -102,6 +130,7 @@ def test_arm64_build(tmp_path):
     assert struct.unpack_from("<H", data, 18)[0] == EM_AARCH64
     assert stat.S_IMODE(info.external_attr >> 16) == 0o755
     assert m.architecture == "arm64"
+    assert m.handlers == ("api", "worker")  # asked through a host build of the same package
     check_artifact(zip_path, "arm64", m)
     with pytest.raises(InputError, match="AArch64"):
         check_artifact(zip_path, "x86_64")

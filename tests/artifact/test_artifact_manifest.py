@@ -47,8 +47,9 @@ def test_json_is_stable_and_complete():
     assert list(data) == sorted(data)
     assert set(data) == {
         "name", "sha256", "code_sha256", "size", "unzipped_size", "architecture", "go_version",
-        "commit", "dirty", "version", "build_id",
+        "commit", "dirty", "version", "build_id", "handlers",
     }
+    assert data["handlers"] is None
     assert data["dirty"] is True and data["size"] == 3_000_000
 
 
@@ -62,6 +63,29 @@ def test_names_and_paths():
 def test_frozen():
     with pytest.raises(FrozenInstanceError):
         sample().sha256 = "0" * 64  # type: ignore[misc]
+
+
+def test_handlers_round_trip_as_a_sorted_list(tmp_path):
+    m = sample(handlers=("api", "worker"))
+    assert json.loads(m.to_json())["handlers"] == ["api", "worker"]
+    p = tmp_path / "m.json"
+    m.write(p)
+    assert Manifest.load(p) == m and Manifest.load(p).handlers == ("api", "worker")
+
+
+def test_manifest_written_before_handlers_existed_is_read_as_unknown():
+    data = sample().to_dict()
+    del data["handlers"]
+    assert Manifest.from_dict(data).handlers is None
+    assert Manifest.from_dict(data) == sample()
+
+
+@pytest.mark.parametrize(
+    "value", ["api", ["worker", "api"], ["api", "api"], ["api", 1], ["two words"], [""], {"api": 1}, 3],
+)
+def test_bad_handlers(value):
+    with pytest.raises(InputError, match=r"manifest field 'handlers' must be null or a sorted list"):
+        Manifest.from_dict(sample().to_dict() | {"handlers": value})
 
 
 def test_unknown_keys_are_ignored():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,6 +16,13 @@ func request(method, path string, query map[string]string) events.APIGatewayV2HT
 	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, QueryStringParameters: query}
 	req.RequestContext.HTTP.Method = method
 	req.RequestContext.HTTP.Path = path
+	return req
+}
+
+// withName adds the path parameter API Gateway HTTP APIs deliver for the route GET /hello/{name}.
+func withName(req events.APIGatewayV2HTTPRequest, name string) events.APIGatewayV2HTTPRequest {
+	req.PathParameters = map[string]string{"name": name}
+	req.RouteKey = "GET /hello/{name}"
 	return req
 }
 
@@ -85,6 +93,31 @@ func TestRoutes(t *testing.T) {
 		{name: "unknown path wrong method", req: request("POST", "/nope", nil), status: 404,
 			wantField: "error"},
 		{name: "empty event", req: events.APIGatewayV2HTTPRequest{}, status: 404, wantField: "error"},
+		{name: "hello path parameter", req: withName(request("GET", "/hello/Ada", nil), "Ada"), status: 200,
+			wantBody: map[string]any{"message": "Hello, Ada!", "name": "Ada"}},
+		{name: "hello path parameter is decoded by API Gateway", req: withName(
+			request("GET", "/hello/Ada%20L", nil), "Ada L"), status: 200,
+			wantBody: map[string]any{"message": "Hello, Ada L!", "name": "Ada L"}},
+		{name: "hello path parameter wins over the path", req: withName(request("GET", "/hello/x", nil), "Grace"),
+			status: 200, wantBody: map[string]any{"message": "Hello, Grace!", "name": "Grace"}},
+		{name: "hello path without parameters (Function URL)", req: request("GET", "/hello/Zo%C3%AB", nil),
+			status: 200, wantBody: map[string]any{"message": "Hello, Zoë!", "name": "Zoë"}},
+		{name: "hello path name with markup", req: withName(request("GET", "/hello/x", nil), "<b>"),
+			status: 400, wantField: "error"},
+		{name: "hello path name 65 chars", req: withName(request("GET", "/hello/"+long+"a", nil), long+"a"),
+			status: 400, wantField: "error"},
+		{name: "hello path encoded slash", req: request("GET", "/hello/a%2Fb", nil), status: 400,
+			wantField: "error"},
+		{name: "hello path only spaces", req: request("GET", "/hello/%20%20", nil), status: 400,
+			wantField: "error"},
+		{name: "hello path bad escape", req: request("GET", "/hello/%zz", nil), status: 400, wantField: "error"},
+		{name: "hello path empty segment", req: request("GET", "/hello/", nil), status: 404, wantField: "error"},
+		{name: "hello path two segments", req: request("GET", "/hello/a/b", nil), status: 404,
+			wantField: "error"},
+		{name: "hello path POST", req: withName(request("POST", "/hello/Ada", nil), "Ada"), status: 405,
+			wantField: "error", allow: "GET"},
+		{name: "heartbeat POST", req: request("POST", "/heartbeat", nil), status: 405, wantField: "error",
+			allow: "GET"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,7 +209,7 @@ func TestNewAppReadsStampedValuesAndEnvironment(t *testing.T) {
 	version, commit, buildID = "9.9.9", "deadbeef", "bid-42"
 	t.Setenv("ENVIRONMENT", "prod")
 
-	_, body := call(t, newApp(), request("GET", "/version", nil))
+	_, body := call(t, newApp(os.Getenv), request("GET", "/version", nil))
 	for k, v := range map[string]string{"version": "9.9.9", "commit": "deadbeef", "build_id": "bid-42",
 		"environment": "prod"} {
 		if body[k] != v {
@@ -187,8 +220,10 @@ func TestNewAppReadsStampedValuesAndEnvironment(t *testing.T) {
 
 func TestDefaultsWhenNotStamped(t *testing.T) {
 	t.Setenv("ENVIRONMENT", "")
-	a := newApp()
-	if a.Version != "dev" || a.Commit != "unknown" || a.BuildID != "unknown" || a.Environment != "" {
+	t.Setenv("HEARTBEAT_BUCKET", "")
+	a := newApp(os.Getenv)
+	if a.Version != "dev" || a.Commit != "unknown" || a.BuildID != "unknown" || a.Environment != "" ||
+		a.Heartbeats != nil {
 		t.Fatalf("unstamped defaults = %+v", a)
 	}
 }

@@ -9,8 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.config.function_fields import FunctionDeclaration, FunctionKey, FunctionOverride
 from pipeline.config.policy_fields import PolicyStatement
 from pipeline.config.sandbox_fields import SandboxGuardrails
+from pipeline.config.smoke_fields import HttpRequest as HttpRequest  # re-exported: plain.py maps files.*
+from pipeline.config.smoke_fields import SmokeCase
+from pipeline.config.smoke_fields import SmokeExpect as SmokeExpect
 from pipeline.config.values import FREEZE_RE
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -135,38 +139,6 @@ class Strategy(Strict):
         return value
 
 
-class SmokeExpect(Strict):
-    statusCode: int | None = Field(None, ge=100, le=599)  # the Lambda response key, as written
-    body_json: dict[str, Any] | list[Any] | None = None
-    body_regex: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    max_duration_ms: int | None = Field(None, ge=1)
-
-    @field_validator("body_regex")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
-
-
-class SmokeCase(Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
-    event: dict[str, Any] | None = None
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$")] | None = Field(
-        None, description="shortcut for a GET event with this rawPath (and query string)")
-    expect: SmokeExpect = Field(default_factory=SmokeExpect)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SmokeCase:
-        if (self.event is None) == (self.path is None):
-            raise ValueError("give exactly one of event or path")
-        return self
-
-
 class TargetEntry(Strict):
     """One `targets:` entry of an env file (the merged config turns it into a `merged.Target`)."""
     account: AccountId
@@ -189,6 +161,8 @@ class EnvironmentFile(Strict):
     strategy: Strategy = Field(default_factory=Strategy)
     smoke: list[SmokeCase] = Field(default_factory=list)
     function: FunctionSettings = Field(default_factory=FunctionSettings)
+    functions: dict[FunctionKey, FunctionOverride] = Field(
+        default_factory=dict, description="this env's settings of functions pipeline.yml declares (merged per key)")
     targets: list[TargetEntry] = Field(default_factory=list, description="several account/region targets (a wave)")
     wave_size: int = Field(5, ge=1, le=100)
     keep_versions: int = Field(10, ge=1, le=10000,
@@ -253,6 +227,9 @@ class PipelineFile(Strict):
     tooling: Tooling
     order: list[EnvName] = Field(min_length=1, description="stage order, first to last")
     function: FunctionDefaults = Field(default_factory=FunctionDefaults)
+    functions: dict[FunctionKey, FunctionDeclaration] | None = Field(
+        None, description="the service's functions, all served by the one binary (none: the one-function service, "
+                          "`function:`); `function:` holds the defaults each starts from")
     defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
     timezone: TimeZone = "UTC"
     go_dir: str = Field("go-function", min_length=1, description="the Go module (its go.mod) that build and "
@@ -268,6 +245,14 @@ class PipelineFile(Strict):
         seen = [name for i, name in enumerate(value) if name in value[:i]]
         if seen:
             raise ValueError(f"lists {seen[0]!r} twice")
+        return value
+
+    @field_validator("functions")
+    @classmethod
+    def _some(cls, value: dict[str, FunctionDeclaration] | None) -> dict[str, FunctionDeclaration] | None:
+        if value is not None and not value:
+            raise ValueError("declares no function: list at least one, or remove functions: for the one-function "
+                             "service")
         return value
 
 

@@ -82,10 +82,10 @@ def locator(top: Located, env: Located) -> Locator:
 def undeclared(pipeline: PipelineFile, top: Located, env: EnvironmentFile, located: Located) -> list[str]:
     """An env file's `functions.<key>` that pipeline.yml does not declare."""
     declared = list(pipeline.functions or {})
-    known = (f"declared: {', '.join(declared)}" if declared else
-             "it has no functions: (the one-function service): set function: instead")
+    known = (f" (declared: {', '.join(declared)})" if declared else
+             ": it has no functions: (the one-function service), whose settings are function:")
     return [f"{located.file}:{located.line_of(('functions', key))}: functions.{key}: {top.file} declares no "
-            f"function {key!r} ({known})" for key in env.functions if key not in declared]
+            f"function {key!r}{known}" for key in env.functions if key not in declared]
 
 
 def service_functions(pipeline: PipelineFile, top: Located, located: Located

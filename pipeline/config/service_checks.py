@@ -65,8 +65,11 @@ def resolve_smoke(smoke: tuple[SmokeCase, ...], functions: tuple[ServiceFunction
             route = select(owner, case.http.method, case.http.path)
             if route is None:
                 request = f"{case.http.method} {case.http.path}"
-                served = ", ".join(r.key for r in owner) or "none: no function has http routes"
-                problem("http", f"{request} reaches no route of the env's HTTP API (routes: {served})")
+                if owner:
+                    problem("http", f"{request} reaches no route of the env's HTTP API (routes: "
+                                    f"{', '.join(r.key for r in owner)})")
+                else:
+                    problem("http", f"{request}: the env has no HTTP API (no function has http routes)")
                 continue
             if case.function is not None and owner[route] != case.function:
                 problem("function", f"names function {case.function!r}, but {case.http.method} {case.http.path} "

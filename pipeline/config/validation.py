@@ -105,9 +105,12 @@ class _Loader:
         if pipeline is not None and top is not None:
             self._cross_check(pipeline, top, environments, sources, env_paths)
         smoke: dict[str, tuple[SmokeCase, ...]] = {}
+        multi = pipeline is not None and pipeline.functions is not None
         for name, env in environments.items():
+            if pipeline is None or (multi and name not in services):
+                continue  # its functions did not validate: whom a case reaches is not known
             cases, problems = service_checks.resolve_smoke(
-                tuple(plain(env.smoke)), services.get(name, ()), name in services, _layered(sources[name], top))
+                tuple(plain(env.smoke)), services.get(name, ()), multi, _layered(sources[name], top))
             self._add(problems)
             smoke[name] = cases
         if self.problems:

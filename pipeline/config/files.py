@@ -9,7 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.config.function_fields import FunctionDeclaration, FunctionKey, FunctionOverride
+from pipeline.config.function_fields import (
+    LOG_RETENTION_DAYS as LOG_RETENTION_DAYS,  # re-exported: they were defined here
+)
+from pipeline.config.function_fields import RESERVED_VARIABLES as RESERVED_VARIABLES
+from pipeline.config.function_fields import (
+    FunctionDeclaration,
+    FunctionKey,
+    FunctionOverride,
+    reserved_problem,
+    retention_problem,
+)
 from pipeline.config.policy_fields import PolicyStatement
 from pipeline.config.sandbox_fields import SandboxGuardrails
 from pipeline.config.smoke_fields import HttpRequest as HttpRequest  # re-exported: plain.py maps files.*
@@ -18,8 +28,6 @@ from pipeline.config.smoke_fields import SmokeExpect as SmokeExpect
 from pipeline.config.values import FREEZE_RE
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 
 
 def _timezone(value: Any) -> Any:
@@ -56,12 +64,6 @@ EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 # STS's own rule for ExternalId: checked here so a newline or a space is exit 2, not a failed AssumeRole.
 ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", min_length=2, max_length=1224,
                                   description="sts:ExternalId (2-1224 characters of [A-Za-z0-9_+=,.@:/-])")]
-# Lambda refuses these as function environment variables (it sets them itself).
-RESERVED_VARIABLES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
 
 
 class Strict(BaseModel):
@@ -79,16 +81,17 @@ class FunctionSettings(Strict):
     @field_validator("environment")
     @classmethod
     def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = sorted(set(value) & RESERVED_VARIABLES)
-        if reserved:
-            raise ValueError(f"{reserved[0]} is reserved: Lambda sets it itself")
+        problem = reserved_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of CloudWatch Logs' values {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        problem = retention_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -135,8 +135,10 @@ class _Loader:
         service, problems = functions.service_functions(pipeline, top, located)
         self._add(problems)
         if service is not None:
-            self._add(service_checks.route_problems(service, functions.locator(top, located)))
-            services[name] = service
+            clashes = service_checks.route_problems(service, functions.locator(top, located))
+            self._add(clashes)
+            if not clashes:  # with a route claimed twice, whom a smoke case reaches is not known
+                services[name] = service
 
     def _check_services(self, services: list[str], located: Located) -> None:
         for i, service in enumerate(services):

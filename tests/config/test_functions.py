@@ -120,3 +120,31 @@ def test_environment_built_without_functions_still_has_its_one_function():
     assert env.service_function("").settings.memory == 512
     with pytest.raises(KeyError):
         env.service_function("api")
+
+
+def test_a_multi_function_config_is_cached_and_read_back_without_pydantic(envdir, tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    multi(envdir)
+    first = load_config("environments")
+    assert len(list((tmp_path / "cache").glob("config-*.pickle"))) == 1
+    code = ("import sys\nfrom pipeline.config.load import load_config\nd = load_config('environments').env('dev')\n"
+            "print([f.key for f in d.functions], d.smoke[0].http.path, d.functions[0].settings.routes[2].key, "
+            "'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PIPELINE_CACHE_DIR": str(tmp_path / "cache")})
+    assert out.stdout.strip() == "['api', 'worker'] /health GET /hello/{name} False"
+    assert load_config("environments") == first
+
+
+def test_the_cache_key_covers_every_config_module_validation_reads():
+    from pipeline.config import cache
+
+    here = Path(cache.__file__).parent
+    assert all((here / name).is_file() for name in cache._RULES)
+    for module in ("functions.py", "function_fields.py", "routes.py", "schedule.py", "service_checks.py",
+                   "smoke_fields.py", "../infra/naming.py"):
+        assert module in cache._RULES

@@ -55,11 +55,13 @@ class Environment:
     source: str = ""
     admin_role: str = "OrganizationAccountAccessRole"  # bootstrap's role for the target stack
     keep_versions: int = 10  # versions a prune keeps (besides those an alias or the ledger needs)
-    # every function, in pipeline.yml's order; () when built: the one-function service, key "" and `function`
+    # every function, in pipeline.yml's order. The one-function service (built with () or its one key ""
+    # function) always holds `function`, also after dataclasses.replace(env, function=...); in a
+    # multi-function service `function` is the first function's settings (replace `functions` there)
     functions: tuple[ServiceFunction, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.functions:
+        if all(not f.key for f in self.functions):
             object.__setattr__(self, "functions", (ServiceFunction("", self.function),))
 
     @property

@@ -148,3 +148,11 @@ def test_the_cache_key_covers_every_config_module_validation_reads():
     for module in ("functions.py", "function_fields.py", "routes.py", "schedule.py", "service_checks.py",
                    "smoke_fields.py", "../infra/naming.py"):
         assert module in cache._RULES
+
+
+def test_replacing_the_one_functions_settings_replaces_its_service_function():
+    import dataclasses
+
+    dev = load_config(REPO / "environments").env("dev")
+    bigger = dataclasses.replace(dev, function=dataclasses.replace(dev.function, memory=512))
+    assert bigger.functions == (ServiceFunction("", bigger.function),) and bigger.function.memory == 512

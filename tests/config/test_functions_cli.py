@@ -81,6 +81,13 @@ CASES = {
         "", DEV.split("smoke:")[0],
         f"environments/dev.yml:5: functions.api: {TOP} declares no function 'api': it has no functions: "
         "(the one-function service), whose settings are function:"),
+    "smoke case naming a function in the one-function service": (
+        "", 'account: "111111111111"\nsmoke:\n  - {name: tick, function: worker, event: {}}\n',
+        "environments/dev.yml:3: smoke[0].function: names function 'worker', but the service declares no "
+        "functions: (the one-function service)"),
+    "http case in the one-function service": (
+        "", 'account: "111111111111"\nsmoke:\n  - {name: health, http: {method: GET, path: /health}}\n',
+        "environments/dev.yml:3: smoke[0].http: GET /health: the env has no HTTP API (no function has http routes)"),
     "function with another architecture": (
         FUNCTIONS.replace("    handler: worker\n", "    handler: worker\n    architecture: arm64\n"), DEV,
         f"{TOP}:44: functions.worker.architecture: arm64 is not the service's architecture x86_64 "

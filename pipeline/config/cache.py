@@ -26,7 +26,9 @@ from pipeline.config.merged import PipelineConfig
 FORMAT = b"pipeline-config-cache/1"
 KEEP = 32  # entries kept; the oldest beyond that are removed when a new one is written
 _RULES = ("values.py", "merged.py", "files.py", "validation.py", "plain.py", "merge.py", "yamlsource.py",
-          "errors.py", "cache.py", "iam_services.py", "sandbox_fields.py")
+          "errors.py", "cache.py", "iam_services.py", "sandbox_fields.py", "policy_fields.py", "smoke_fields.py",
+          "function_fields.py", "functions.py", "routes.py", "schedule.py", "service_checks.py", "wording.py",
+          "../infra/naming.py")
 
 
 def cache_root() -> Path | None:

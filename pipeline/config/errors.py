@@ -7,6 +7,7 @@ The JSON Schema of the model answers "which keys are allowed here", which gives 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -95,5 +96,10 @@ def allowed_keys(schema: dict[str, Any], path: KeyPath) -> list[str]:
                 nxt += resolve(node["items"])
             elif isinstance(part, str) and part in node.get("properties", {}):
                 nxt += resolve(node["properties"][part])
+            elif isinstance(part, str):  # a map's entry (e.g. functions.<key>)
+                nxt += [n for pattern, entry in node.get("patternProperties", {}).items() if re.search(pattern, part)
+                        for n in resolve(entry)]
+                if isinstance(node.get("additionalProperties"), dict):
+                    nxt += resolve(node["additionalProperties"])
         nodes = nxt
     return sorted({key for node in nodes for key in node.get("properties", {})})

@@ -9,13 +9,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.config.function_fields import (
+    LOG_RETENTION_DAYS as LOG_RETENTION_DAYS,  # re-exported: they were defined here
+)
+from pipeline.config.function_fields import RESERVED_VARIABLES as RESERVED_VARIABLES
+from pipeline.config.function_fields import (
+    FunctionDeclaration,
+    FunctionKey,
+    FunctionOverride,
+    reserved_problem,
+    retention_problem,
+)
 from pipeline.config.policy_fields import PolicyStatement
 from pipeline.config.sandbox_fields import SandboxGuardrails
+from pipeline.config.smoke_fields import HttpRequest as HttpRequest  # re-exported: plain.py maps files.*
+from pipeline.config.smoke_fields import SmokeCase
+from pipeline.config.smoke_fields import SmokeExpect as SmokeExpect
 from pipeline.config.values import FREEZE_RE
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 
 
 def _timezone(value: Any) -> Any:
@@ -52,12 +64,6 @@ EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 # STS's own rule for ExternalId: checked here so a newline or a space is exit 2, not a failed AssumeRole.
 ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", min_length=2, max_length=1224,
                                   description="sts:ExternalId (2-1224 characters of [A-Za-z0-9_+=,.@:/-])")]
-# Lambda refuses these as function environment variables (it sets them itself).
-RESERVED_VARIABLES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
 
 
 class Strict(BaseModel):
@@ -75,16 +81,17 @@ class FunctionSettings(Strict):
     @field_validator("environment")
     @classmethod
     def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = sorted(set(value) & RESERVED_VARIABLES)
-        if reserved:
-            raise ValueError(f"{reserved[0]} is reserved: Lambda sets it itself")
+        problem = reserved_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of CloudWatch Logs' values {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        problem = retention_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 
@@ -135,38 +142,6 @@ class Strategy(Strict):
         return value
 
 
-class SmokeExpect(Strict):
-    statusCode: int | None = Field(None, ge=100, le=599)  # the Lambda response key, as written
-    body_json: dict[str, Any] | list[Any] | None = None
-    body_regex: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    max_duration_ms: int | None = Field(None, ge=1)
-
-    @field_validator("body_regex")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
-
-
-class SmokeCase(Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
-    event: dict[str, Any] | None = None
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$")] | None = Field(
-        None, description="shortcut for a GET event with this rawPath (and query string)")
-    expect: SmokeExpect = Field(default_factory=SmokeExpect)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SmokeCase:
-        if (self.event is None) == (self.path is None):
-            raise ValueError("give exactly one of event or path")
-        return self
-
-
 class TargetEntry(Strict):
     """One `targets:` entry of an env file (the merged config turns it into a `merged.Target`)."""
     account: AccountId
@@ -189,6 +164,8 @@ class EnvironmentFile(Strict):
     strategy: Strategy = Field(default_factory=Strategy)
     smoke: list[SmokeCase] = Field(default_factory=list)
     function: FunctionSettings = Field(default_factory=FunctionSettings)
+    functions: dict[FunctionKey, FunctionOverride] = Field(
+        default_factory=dict, description="this env's settings of functions pipeline.yml declares (merged per key)")
     targets: list[TargetEntry] = Field(default_factory=list, description="several account/region targets (a wave)")
     wave_size: int = Field(5, ge=1, le=100)
     keep_versions: int = Field(10, ge=1, le=10000,
@@ -253,6 +230,9 @@ class PipelineFile(Strict):
     tooling: Tooling
     order: list[EnvName] = Field(min_length=1, description="stage order, first to last")
     function: FunctionDefaults = Field(default_factory=FunctionDefaults)
+    functions: dict[FunctionKey, FunctionDeclaration] | None = Field(
+        None, description="the service's functions, all served by the one binary (none: the one-function service, "
+                          "`function:`); `function:` holds the defaults each starts from")
     defaults: EnvironmentDefaults = Field(default_factory=EnvironmentDefaults)
     timezone: TimeZone = "UTC"
     go_dir: str = Field("go-function", min_length=1, description="the Go module (its go.mod) that build and "
@@ -268,6 +248,14 @@ class PipelineFile(Strict):
         seen = [name for i, name in enumerate(value) if name in value[:i]]
         if seen:
             raise ValueError(f"lists {seen[0]!r} twice")
+        return value
+
+    @field_validator("functions")
+    @classmethod
+    def _some(cls, value: dict[str, FunctionDeclaration] | None) -> dict[str, FunctionDeclaration] | None:
+        if value is not None and not value:
+            raise ValueError("declares no function: list at least one, or remove functions: for the one-function "
+                             "service")
         return value
 
 

@@ -30,6 +30,15 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ServiceFunction:
+    """One Lambda function of the service: its `functions:` key ("" for the one-function service, whose
+    function keeps today's name) and its merged settings in the env."""
+
+    key: str
+    settings: FunctionSettings
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     targets: tuple[Target, ...]
@@ -46,6 +55,26 @@ class Environment:
     source: str = ""
     admin_role: str = "OrganizationAccountAccessRole"  # bootstrap's role for the target stack
     keep_versions: int = 10  # versions a prune keeps (besides those an alias or the ledger needs)
+    # every function, in pipeline.yml's order. The one-function service (built with () or its one key ""
+    # function) always holds `function`, also after dataclasses.replace(env, function=...); in a
+    # multi-function service `function` is the first function's settings (replace `functions` there)
+    functions: tuple[ServiceFunction, ...] = ()
+
+    def __post_init__(self) -> None:
+        if all(not f.key for f in self.functions):
+            object.__setattr__(self, "functions", (ServiceFunction("", self.function),))
+
+    @property
+    def http_functions(self) -> tuple[ServiceFunction, ...]:
+        """The functions serving routes of the env's HTTP API (none in the one-function service)."""
+        return tuple(f for f in self.functions if f.settings.routes)
+
+    def service_function(self, key: str) -> ServiceFunction:
+        """The function with this `functions:` key ("" in the one-function service); KeyError when unknown."""
+        for function in self.functions:
+            if function.key == key:
+                return function
+        raise KeyError(key)
 
     @property
     def account(self) -> str:

@@ -18,6 +18,7 @@ PLAIN: dict[type[BaseModel], type[Any]] = {
     files.Strategy: values.Strategy,
     files.SmokeExpect: values.SmokeExpect,
     files.SmokeCase: values.SmokeCase,
+    files.HttpRequest: values.HttpRequest,
     files.S3Source: values.S3Source,
     files.CodeConnectionsSource: values.CodeConnectionsSource,
     files.SandboxFile: values.SandboxSettings,

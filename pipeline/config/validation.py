@@ -14,12 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline.config import functions, service_checks
 from pipeline.config.errors import format_errors
 from pipeline.config.files import EnvironmentFile, FunctionSettings, PipelineFile, SandboxFile
 from pipeline.config.iam_services import is_service_prefix
 from pipeline.config.merge import deep_merge
-from pipeline.config.merged import Environment, PipelineConfig, Target, ToolingAccount
+from pipeline.config.merged import Environment, PipelineConfig, ServiceFunction, Target, ToolingAccount
 from pipeline.config.plain import plain
+from pipeline.config.values import SmokeCase
 from pipeline.config.yamlsource import KeyPath, Located, YamlProblem, display_path, load_file
 from pipeline.errors import ConfigError
 
@@ -71,6 +73,7 @@ class _Loader:
 
         environments: dict[str, EnvironmentFile] = {}
         sources: dict[str, Located] = {}
+        services: dict[str, tuple[ServiceFunction, ...]] = {}
         for name, path in env_paths.items():
             if path.suffix == ".yaml":
                 self.problems.append(f"{display_path(path)}:1: use the .yml extension ({name}.yml)")
@@ -86,6 +89,8 @@ class _Loader:
             env = self._validate(EnvironmentFile, merged, _layered(located, top))
             if env is not None:
                 environments[name] = env
+                if pipeline is not None and top is not None:
+                    self._functions(pipeline, top, env, located, services, name)
 
         sandbox, sandbox_lines = None, {}
         sandbox_path = self.directory / SANDBOX_FILE
@@ -99,10 +104,41 @@ class _Loader:
 
         if pipeline is not None and top is not None:
             self._cross_check(pipeline, top, environments, sources, env_paths)
+        smoke: dict[str, tuple[SmokeCase, ...]] = {}
+        multi = pipeline is not None and pipeline.functions is not None
+        for name, env in environments.items():
+            if pipeline is None or (multi and name not in services):
+                continue  # its functions did not validate: whom a case reaches is not known
+            cases, problems = service_checks.resolve_smoke(
+                tuple(plain(env.smoke)), services.get(name, ()), multi, _layered(sources[name], top))
+            self._add(problems)
+            smoke[name] = cases
         if self.problems:
             raise ConfigError(self.problems)
-        assert pipeline is not None
-        return _build(self.directory, pipeline, environments, sources, sandbox, sandbox_lines)
+        assert pipeline is not None and top is not None
+        config = _build(self.directory, pipeline, environments, sources, sandbox, sandbox_lines, services, smoke)
+        self._add(service_checks.name_problems(config, lambda key: (top.file, top.line_of(("functions", key)))))
+        if self.problems:
+            raise ConfigError(self.problems)
+        return config
+
+    def _add(self, problems: list[str]) -> None:
+        """Add problems not reported yet (a pipeline.yml line found wrong in every env is said once)."""
+        self.problems += [p for p in dict.fromkeys(problems) if p not in self.problems]
+
+    def _functions(self, pipeline: PipelineFile, top: Located, env: EnvironmentFile, located: Located,
+                   services: dict[str, tuple[ServiceFunction, ...]], name: str) -> None:
+        missing = functions.undeclared(pipeline, top, env, located)
+        self._add(missing)
+        if missing or not pipeline.functions:
+            return
+        service, problems = functions.service_functions(pipeline, top, located)
+        self._add(problems)
+        if service is not None:
+            clashes = service_checks.route_problems(service, functions.locator(top, located))
+            self._add(clashes)
+            if not clashes:  # with a route claimed twice, whom a smoke case reaches is not known
+                services[name] = service
 
     def _check_services(self, services: list[str], located: Located) -> None:
         for i, service in enumerate(services):
@@ -214,16 +250,19 @@ def _targets(env: EnvironmentFile, default_region: str) -> list[Target]:
 
 
 def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentFile],
-           sources: dict[str, Located], sandbox: SandboxFile | None, sandbox_lines: dict[str, int]) -> PipelineConfig:
+           sources: dict[str, Located], sandbox: SandboxFile | None, sandbox_lines: dict[str, int],
+           services: dict[str, tuple[ServiceFunction, ...]], smoke: dict[str, tuple[SmokeCase, ...]]) -> PipelineConfig:
     environments = {}
     for name in pipeline.order:
         env = envs[name]
+        service = services.get(name, ())  # (): the one-function service (Environment fills in its one function)
         environments[name] = Environment(
             name=name, targets=tuple(_targets(env, pipeline.region)), deploy_role=env.deploy_role,
             external_id=env.external_id, protect=env.protect, timezone=env.timezone, gates=plain(env.gates),
-            strategy=plain(env.strategy), smoke=tuple(plain(env.smoke)), function=plain(env.function),
+            strategy=plain(env.strategy), smoke=smoke[name],
+            function=service[0].settings if service else plain(env.function),
             wave_size=env.wave_size, keep_versions=env.keep_versions,
-            promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role,
+            promoters=tuple(env.promoters), source=sources[name].file, admin_role=env.admin_role, functions=service,
         )
     function_defaults = plain(FunctionSettings.model_validate(
         {k: v for k, v in pipeline.function.model_dump().items() if v is not None}))

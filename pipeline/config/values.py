@@ -17,6 +17,10 @@ FREEZE_RE = re.compile(
     r"([01]\d|2[0-3]):([0-5]\d)$"
 )
 
+# `functions:` keys and handler names (the file models' patterns; config/wording.py words them)
+FUNCTION_KEY = r"^[a-z][a-z0-9-]*$"
+HANDLER = r"^[A-Za-z0-9_.-]{1,128}$"
+
 
 @dataclass(frozen=True)
 class PolicyStatement:
@@ -28,6 +32,27 @@ class PolicyStatement:
 
 
 @dataclass(frozen=True)
+class Route:
+    """One route of the env's HTTP API (API Gateway HTTP API route key `METHOD /path`, or `$default`)."""
+
+    method: str  # GET POST PUT PATCH DELETE HEAD OPTIONS or ANY; "" for $default
+    path: str  # "/hello/{name}", "/files/{proxy+}"; "$default" for the catch-all route
+
+    @property
+    def key(self) -> str:
+        """The route key as API Gateway writes it: "GET /hello/{name}" or "$default"."""
+        return self.path if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+
+
+DEFAULT_ROUTE = "$default"
+
+
+# the fields after policy_statements are not in `function:` (files.FunctionSettings): the loader fills them
+# from `functions.<key>` (the one-function service keeps these defaults)
+_FROM_FUNCTIONS = {"derived": True}
+
+
+@dataclass(frozen=True)
 class FunctionSettings:
     memory: int = 128
     timeout: int = 10
@@ -35,6 +60,10 @@ class FunctionSettings:
     environment: dict[str, str] = field(default_factory=dict)
     log_retention_days: int = 14
     policy_statements: list[PolicyStatement] = field(default_factory=list)
+    handler: str = field(default="bootstrap", metadata=_FROM_FUNCTIONS)  # the name the binary serves
+    reserved_concurrency: int | None = field(default=None, metadata=_FROM_FUNCTIONS)  # None: unreserved
+    routes: tuple[Route, ...] = field(default=(), metadata=_FROM_FUNCTIONS)  # its routes of the env's HTTP API
+    schedule: str | None = field(default=None, metadata=_FROM_FUNCTIONS)  # EventBridge rate(...) / cron(...)
 
 
 @dataclass(frozen=True)
@@ -79,11 +108,25 @@ class SmokeExpect:
 
 
 @dataclass(frozen=True)
+class HttpRequest:
+    """A smoke case sent over HTTP to the env's HTTP API (path may carry a query string)."""
+
+    method: str  # GET POST PUT PATCH DELETE HEAD OPTIONS
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass(frozen=True)
 class SmokeCase:
     name: str
     event: dict[str, Any] | None = None
     path: str | None = None
     expect: SmokeExpect = field(default_factory=SmokeExpect)
+    # the function key (`functions:`) an event/path case invokes, or the one an http case's route reaches;
+    # filled in by validation in a multi-function service, None in the one-function service
+    function: str | None = None
+    http: HttpRequest | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ regex back.
 
 from __future__ import annotations
 
-from pipeline.config.values import FREEZE_RE
+from pipeline.config.values import FREEZE_RE, FUNCTION_KEY, HANDLER
 
 _DAYS = "Mon Tue Wed Thu Fri Sat Sun"
 
@@ -41,6 +41,8 @@ PATTERN_WORDS: dict[str, str] = {
     r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$": "an SNS topic ARN "
                                                                        "(arn:aws:sns:REGION:ACCOUNT:NAME)",
     r"^[a-z0-9-]{2,40}$": "an IAM service prefix (like lambda or dynamodb)",
+    FUNCTION_KEY: "a function key (a lower-case letter, then lower-case letters, digits or -)",
+    HANDLER: "a handler name (1-128 letters, digits or _.-)",
 }
 
 

@@ -234,3 +234,9 @@ def regions_in_account(env: Environment, account: str) -> list[str]:
 
 def _env(env: Environment | str) -> str:
     return env if isinstance(env, str) else env.name
+
+
+def service_function_name(config: PipelineConfig, env: Environment | str, key: str) -> str:
+    """The Lambda function of the service's function `key` (`functions:`); "" is the one-function service's
+    function, named as before (function_name)."""
+    return function_name(config, env) if not key else f"{function_name(config, env)}-{key}"

@@ -5,7 +5,8 @@ table-driven without an emulator; `apigw_layer` feeds it requests and the integr
 
 Route selection, as API Gateway documents it (docs.aws.amazon.com/apigateway/latest/developerguide/
 http-api-develop-routes.html, "Routing API requests"): the most specific match wins: a path without a
-greedy variable before one with `{proxy+}`; segment by segment a literal before a `{param}`; a longer
+greedy variable before one with `{proxy+}`; segment by segment from the left a literal before a `{param}`
+(AWS documents no tie-break between `/a/{x}` and `/{y}/b`: the left one wins here); a longer
 literal prefix before a shorter one for greedy paths; at equal paths the route's own method before `ANY`;
 `$default` only when nothing else matches. Path variables match one non-empty segment, a greedy one at
 least one. The event and the mapping of the function's answer follow the "payload format version 2.0"

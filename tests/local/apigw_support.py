@@ -63,11 +63,11 @@ def template(routes: list[str], *, permission: bool = True, target: str | None =
     return json.dumps(body)
 
 
-def live_alias(lam: Any, role: str, code: bytes, runtime: str, handler: str) -> str:
+def live_alias(lam: Any, role: str, code: bytes, runtime: str, handler: str, timeout: int = 5) -> str:
     """A function with version 1 behind a `live` alias; returns the alias ARN."""
     name = f"api-{uuid.uuid4().hex[:8]}"
     lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=handler, Code={"ZipFile": code},
-                        Timeout=5)
+                        Timeout=timeout)
     wait_ready(lam, name)
     version = lam.publish_version(FunctionName=name)["Version"]
     return str(lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)["AliasArn"])

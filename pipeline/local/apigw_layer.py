@@ -133,7 +133,11 @@ def handle(environ: dict[str, Any], request_id: str) -> tuple[int, list[tuple[st
     length = int(environ.get("CONTENT_LENGTH") or 0)
     if length > MAX_BODY:
         return 413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}'
-    body = environ["wsgi.input"].read(length) if length else b""
+    stream = environ["wsgi.input"]
+    body = stream.read(length) if length else stream.read(MAX_BODY + 1) if environ.get("wsgi.input_terminated") \
+        else b""
+    if len(body) > MAX_BODY:
+        return 413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}'
     request = apigw_routes.Request(method, "/" + rest, environ.get("QUERY_STRING", ""), _headers(environ), body,
                                    environ.get("REMOTE_ADDR", "127.0.0.1"), environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
     context = apigw_routes.Context(account, api.api_id, EnvironHeaders(environ).get("Host", ""), request_id,

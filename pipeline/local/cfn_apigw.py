@@ -224,11 +224,10 @@ def _define_models() -> None:
         def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
                                             cloudformation_json: dict[str, Any], account_id: str,
                                             region_name: str) -> StackStage:
-            props = cloudformation_json["Properties"]
             if original_resource is not None:
                 original_resource.delete(account_id, region_name)  # the same name again: a fresh stage
             return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id,
-                                                       region_name) if props else original_resource
+                                                       region_name)
 
         def delete(self, account_id: str, region_name: str) -> None:
             api = backend(account_id, region_name).apis.get(self.api_id)

@@ -40,7 +40,8 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 def _load_layers() -> None:
     # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
     # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
-    # order: the first registered is innermost. The latency layer is added outermost in start().
+    # order: the first registered is innermost. The latency layer, and outside it the
+    # execute-api layer (HTTP APIs: no signed AWS calls), are added in start().
     from pipeline.local import cfn_faults, consistency, invoke, lambda_layer, lambda_states
 
     invoke.register()

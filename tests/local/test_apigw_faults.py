@@ -123,3 +123,22 @@ def test_integration_timeout_is_503_function_timeout_500_missing_alias_500(emula
     lam.delete_alias(FunctionName=alias.split(":")[6], Name="live")
     status, _, answer, _ = request(emulator, f"{url}?s=0")
     assert (status, json.loads(answer)) == (500, {"message": "Internal Server Error"})
+
+
+@pytest.mark.parametrize("change", ["another API's SourceArn", "the unqualified function", "no auto-deploy"])
+def test_a_permission_for_something_else_or_an_undeployed_stage_does_not_serve(emulator, cfn, echo, change):
+    body = json.loads(template(["GET /hello/{name}"]))
+    permission, stage = body["Resources"]["Permission"]["Properties"], body["Resources"]["Stage"]["Properties"]
+    if change == "another API's SourceArn":
+        permission["SourceArn"] = {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:otherapi/*"}
+    elif change == "the unqualified function":  # a permission on the function does not cover its alias
+        permission["FunctionName"] = echo.rsplit(":", 1)[0]
+    else:
+        stage["AutoDeploy"] = False
+    name, stack = deploy(cfn, json.dumps(body), echo)
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    status, _, answer, _ = request(emulator, f"{outputs(stack)['ApiEndpoint']}/hello/x")
+    expected = (404, {"message": "Not Found"}) if change == "no auto-deploy" else \
+        (500, {"message": "Internal Server Error"})
+    assert (status, json.loads(answer)) == expected
+    cfn.delete_stack(StackName=name)

@@ -40,7 +40,8 @@ def register_layer(layer: Callable[[WsgiApp], WsgiApp]) -> None:
 def _load_layers() -> None:
     # The invoke layer runs Lambda code for real (moto alone would need Docker); Lambda's states
     # (Pending, InProgress, 409 during an update) sit in front of it. Registration order is wrapping
-    # order: the first registered is innermost. The latency layer is added outermost in start().
+    # order: the first registered is innermost. The latency layer, and outside it the
+    # execute-api layer (HTTP APIs: no signed AWS calls), are added in start().
     from pipeline.local import cfn_faults, consistency, invoke, lambda_layer, lambda_states
 
     invoke.register()
@@ -61,7 +62,9 @@ def _load_layers() -> None:
 def _patch_moto() -> None:
     # moto runs in this process: fill its CloudFormation gaps in place (each install is idempotent).
     from pipeline.local import (
+        apigw_layer,
         cfn_alarms,
+        cfn_apigw,
         cfn_fixes,
         cfn_providers,
         cfn_roles,
@@ -73,6 +76,8 @@ def _patch_moto() -> None:
     cfn_fixes.install()
     cfn_alarms.install()
     cfn_providers.install()
+    cfn_apigw.install()  # HTTP APIs and Lambda permissions (after cfn_providers: it rebuilds moto's registry too)
+    apigw_layer.install()  # an API's ApiEndpoint is where the emulator serves it
     cfn_roles.install()
     cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     lambda_region.install()  # Lambda loads code only from a bucket in its own region
@@ -127,7 +132,10 @@ class Emulator:
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         for layer in _LAYERS:
             app = layer(app)
-        app = timing.latency_layer(app)  # outermost: every AWS call pays the modelled round trip
+        app = timing.latency_layer(app)  # every AWS call pays the modelled round trip
+        from pipeline.local import apigw_layer
+
+        app = apigw_layer.layer(app)  # outermost: requests to an HTTP API are no signed AWS calls
         ssl_context = None
         if self.tls:
             from pipeline.local import tls
@@ -137,6 +145,7 @@ class Emulator:
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler,
                                    ssl_context=ssl_context)
         self.port = self._server.server_port
+        apigw_layer.serve_at(self.endpoint_url)
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         return self

@@ -47,7 +47,7 @@ def state_layer(app: WsgiApp) -> WsgiApp:
         region = caller.region(headers, headers.get("Host", ""))
         operation = _OPERATIONS.get((method, match["rest"] or ""))
         if operation and match["ref"]:
-            refused = _refusal(unquote(match["ref"]), operation, account, region)
+            refused = refusal(unquote(match["ref"]), operation, account, region)
             if refused is not None:
                 return _answer(start_response, "409 Conflict", refused.body(),
                                [("x-amzn-ErrorType", refused.error_type)])
@@ -59,7 +59,9 @@ def state_layer(app: WsgiApp) -> WsgiApp:
     return layer
 
 
-def _refusal(ref: str, operation: str, account: str, region: str) -> InvokeError | None:
+def refusal(ref: str, operation: str, account: str, region: str) -> InvokeError | None:
+    """The 409 Lambda answers `operation` on `ref` right now, None when it would go ahead (also for
+    API Gateway's invokes, `apigw_layer`)."""
     try:
         owner, name, _ = parse_function_ref(ref, account, region)
     except InvokeError:

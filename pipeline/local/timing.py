@@ -24,6 +24,10 @@ Where the `aws` figures come from (none is an AWS guarantee; all vary by region,
 - CloudFormation per resource and IAM propagation: typical console event timings (a role or an
   S3 bucket a few seconds, a CodePipeline ~5 s) and IAM's documented "eventually consistent"
   propagation of a few seconds (docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+- An HTTP API's own hop (`execute-api`, paid by requests to an API the emulator serves, `apigw_layer`):
+  CloudWatch's `Latency` minus `IntegrationLatency` (docs.aws.amazon.com/apigateway/latest/developerguide/
+  http-api-metrics.html); public write-ups put it at 10-30 ms for REST APIs and "somewhat less for HTTP
+  APIs" (smplogs.com/patterns/apigateway/high-latency). 10 ms here; not measured on these machines.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ _INSTANT_DURATIONS.update({"cloudformation.create": 0.005, "cloudformation.updat
                            "cloudformation.delete": 0.005, "iam.propagation": 0.0})
 # Per-call latency by signing service name ("default" for the rest).
 _AWS_LATENCY: dict[str, float] = {"default": 0.04, "s3": 0.03, "sts": 0.05, "cloudformation": 0.08,
-                                  "iam": 0.06}
+                                  "iam": 0.06, "execute-api": 0.01}
 
 
 class TimingError(InputError):

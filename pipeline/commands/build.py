@@ -33,13 +33,9 @@ def default_version(root: Path) -> str:
     return text if out.returncode == 0 and text else "dev"
 
 
-# The one function of today runs the Handler every promoted artifact has (core/function.py); the
-# `functions:` configuration will name one handler per function, each checked the same way.
-CURRENT_FUNCTION_WHERE = "pipeline/core/function.py GO_HANDLER (the function's Handler)"
-
-
 def run(args: argparse.Namespace) -> int:
     from pipeline.artifact.build import build_artifact
+    from pipeline.config.handlers import wanted_handlers
     from pipeline.core.function import GO_HANDLER
 
     ctx = Context(args)
@@ -51,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     ctx.out.progress(f"building {config.name} {version} for {arch} from {go_dir}"
                      + ("" if args.skip_tests else " (go test first)"))
     manifest = build_artifact(go_dir, Path(args.dist), config.name, arch, version, run_tests=not args.skip_tests,
-                              wanted_handlers={"function": (GO_HANDLER, CURRENT_FUNCTION_WHERE)})
+                              wanted_handlers=wanted_handlers(config, GO_HANDLER))
     zip_path = Path(args.dist) / f"{manifest.stem}.zip"
     served = "unknown" if manifest.handlers is None else ", ".join(manifest.handlers)
     ctx.out.table(["artifact", "sha256", "size", "commit", "dirty", "handlers"],

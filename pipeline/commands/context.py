@@ -15,6 +15,22 @@ if TYPE_CHECKING:
     from pipeline.engine.context import EngineContext
 
 
+# What a multi-function service (`functions:`) can do so far: its configuration is checked, its one binary
+# built (every function's handler asked of it) and staged, its accounts checked. Its stacks, releases and
+# sandboxes are not built yet, so every other verb refuses it rather than deploy or report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts")
+
+
+def refuse_service(config: PipelineConfig, command: str | None) -> None:
+    functions = config.service_functions
+    if functions and command not in SERVICE_VERBS:
+        from pipeline.errors import InputError
+
+        raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
+                         f"({', '.join(functions)}) can be validated, built and staged, but `pipeline {command}` "
+                         "handles the one-function form (function:) only so far")
+
+
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -26,6 +42,7 @@ class Context:
             from pipeline.config.load import load_config
 
             self._config = load_config(getattr(self.args, "config_dir", "environments"))
+            refuse_service(self._config, getattr(self.args, "command", None))
         return self._config
 
     @cached_property

@@ -118,6 +118,11 @@ class PipelineConfig:
         Globally unique by construction: name, tooling account and region."""
         return f"{self.name}-artifacts-{self.tooling.account}-{self.tooling.region}"
 
+    @property
+    def service_functions(self) -> tuple[str, ...]:
+        """The `functions:` keys of a multi-function service (pipeline.yml's order); () for the one-function form."""
+        return tuple(dict.fromkeys(f.key for env in self.environments.values() for f in env.functions if f.key))
+
     def env(self, name: str) -> Environment:
         """The named environment, or exit 2 with a did-you-mean hint."""
         try:

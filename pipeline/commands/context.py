@@ -27,8 +27,8 @@ def refuse_service(config: PipelineConfig, command: str | None) -> None:
         from pipeline.errors import InputError
 
         raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
-                         f"({', '.join(functions)}) can be validated, built and staged, but `pipeline {command}` "
-                         "handles the one-function form (function:) only so far")
+                         f"({', '.join(functions)}) can be validated, built and staged, but {command!r} handles the "
+                         "one-function form (function:) only so far")
 
 
 class Context:

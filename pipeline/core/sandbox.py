@@ -132,7 +132,11 @@ def ttl_days(config: PipelineConfig) -> int:
 
 def function_settings(config: PipelineConfig) -> FunctionSettings:
     """pipeline.yml `function`, with sandbox.yml `function` keys on top (maps merge per key)."""
-    merged = asdict(config.function_defaults)
+    from pipeline.config.files import FunctionSettings as WrittenSettings  # the merge is checked like a file
+    from pipeline.config.plain import plain
+
+    # the keys a `function:` block may hold (a service's handler, routes, schedule are its functions' own)
+    merged = {k: v for k, v in asdict(config.function_defaults).items() if k in WrittenSettings.model_fields}
     if config.sandbox is not None:
         for key, value in asdict(config.sandbox.function).items():
             if value is None:
@@ -141,9 +145,6 @@ def function_settings(config: PipelineConfig) -> FunctionSettings:
     if "ENVIRONMENT" in merged["environment"]:
         raise InputError(f"{config.directory}/sandbox.yml: function.environment.ENVIRONMENT is set by the "
                          f"sandbox (to {SANDBOX_ENVIRONMENT!r}); remove it")
-    from pipeline.config.files import FunctionSettings as WrittenSettings  # the merge is checked like a file
-    from pipeline.config.plain import plain
-
     return plain(WrittenSettings.model_validate(merged))
 
 

@@ -59,7 +59,7 @@ def test_verbs_that_deploy_or_report_one_function_refuse_a_service(verb, envdir,
     err = capsys.readouterr().err.splitlines()
     assert code == 2
     assert err[-1].endswith(f"environments/pipeline.yml functions: a service of 2 functions (api, worker) can be "
-                            f"validated, built and staged, but `pipeline {verb[0]}` handles the one-function form "
+                            f"validated, built and staged, but {verb[0]!r} handles the one-function form "
                             "(function:) only so far")
 
 

@@ -146,6 +146,9 @@ class Emulator:
                                    ssl_context=ssl_context)
         self.port = self._server.server_port
         apigw_layer.serve_at(self.endpoint_url)
+        from pipeline.local import execrole
+
+        execrole.serve_at(self.endpoint_url, self.ca_bundle)  # what a function's process is pointed at
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         return self
@@ -161,6 +164,9 @@ class Emulator:
             self._thread.join(timeout=5)
             self._thread = None
         self.restore_environment()
+        from pipeline.local import execrole
+
+        execrole.serve_at(None)
         if self._tls_dir:
             import shutil
 

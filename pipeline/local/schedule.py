@@ -86,7 +86,7 @@ def _field(text: str, index: int, expression: str) -> frozenset[int] | None:
         return None
     if text == "*":
         return None
-    if re.search(r"[LW#]", text.upper()):
+    if index in (2, 4) and re.search(r"[LW#]", re.sub(r"SUN|MON|TUE|WED|THU|FRI|SAT", "", text.upper())):
         raise Unsupported(f"{expression}: the emulator does not compute the L, W and # wildcards")
     low, high = _BOUNDS[index]
     names = _MONTHS if index == 3 else _DAYS if index == 4 else {}

@@ -8,7 +8,9 @@
 - `GET /_emulator/events[/rules/<name>]`: the deliveries kept (the last 1000) and, per rule ARN, the
   counts of EventBridge's metrics TriggeredRules, Invocations and FailedInvocations.
 - `DELETE /_emulator/events`: forget them (a reset of the emulator does too).
-`install()` also makes PutRule (API and CloudFormation) refuse a schedule EventBridge refuses.
+`install()` also makes PutRule (API and CloudFormation) refuse a schedule EventBridge refuses, and a
+stack update of an `AWS::Events::Rule` keep the rule's name (moto's model made a new name for every
+update; on AWS only a changed `Name` replaces the rule).
 """
 
 from __future__ import annotations
@@ -48,7 +50,23 @@ def install() -> None:
         return original(self, name, *args, **kwargs)
 
     EventsBackend.put_rule = put_rule  # type: ignore[method-assign]
+    _keep_name_on_update()
     _INSTALLED["put_rule"] = True
+
+
+def _keep_name_on_update() -> None:
+    from moto.events.models import Rule
+
+    original = Rule.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any,
+               account_id: str, region_name: str) -> Any:
+        named = (cloudformation_json.get("Properties") or {}).get("Name")
+        if original_resource is not None and named in (None, original_resource.name):
+            new_resource_name = original_resource.name  # updated in place: same name, same ARN
+        return original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+
+    Rule.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
 
 
 def layer(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:

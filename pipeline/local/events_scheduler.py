@@ -95,7 +95,8 @@ def _deliver(rule: Any, target: dict[str, Any], payload: dict[str, Any], record:
         METRICS[rule.arn]["FailedInvocations"] += bool(reason)
         _DELIVERIES.append(record)
     if reason:
-        LOG.warning("EventBridge rule %s: target %s not invoked: %s", rule.arn, record["target"], reason)
+        LOG.info("EventBridge rule %s: target %s not invoked (FailedInvocations): %s", rule.arn,
+                 record["target"], reason)
     else:
         LOG.debug("EventBridge rule %s invoked %s: %s", rule.arn, record["arn"], record.get("function_error"))
 

@@ -139,3 +139,16 @@ def test_deleting_the_stack_removes_the_rule_and_stops_the_firing(cfn, events, e
     assert len(scheduled(emulator, out["RuleName"])) == settled
     status, _ = control(emulator, f"/rules/{out['RuleName']}/fire", "POST")
     assert status == 404
+
+
+def test_a_stack_update_to_disabled_keeps_the_rule_and_stops_it(cfn, events, echo, emulator):
+    name, out = deploy_rule(cfn, rule_template(echo))
+    assert wait_for(lambda: scheduled(emulator, out["RuleName"]), timeout=10)
+    cfn.update_stack(StackName=name, TemplateBody=rule_template(echo, state="DISABLED"))
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300})
+    rule = events.describe_rule(Name=out["RuleName"])  # updated in place: the same name and ARN
+    assert (rule["Arn"], rule["State"]) == (out["RuleArn"], "DISABLED")
+    time.sleep(0.3)
+    settled = len(scheduled(emulator, out["RuleName"]))
+    time.sleep(1.2)
+    assert len(scheduled(emulator, out["RuleName"])) == settled

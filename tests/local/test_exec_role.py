@@ -109,3 +109,12 @@ def test_the_functions_own_calls_are_authorized_as_its_role(lam, clients, servic
     assert "FunctionError" not in resp, body
     stored = json.loads(s3.get_object(Bucket=bucket, Key="heartbeat/dev.json")["Body"].read())
     assert stored == body and stored["function"] == "worker" and stored["environment"] == "dev"
+
+
+def test_configured_credentials_never_replace_the_roles(lam, clients, go_bootstrap):
+    from .events_support import alias_of as make
+
+    arn = make(lam, execution_role(clients["iam"], [])[1], go_bootstrap, "bootstrap",
+               {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # reserved keys on Lambda
+    _, body = _invoke(lam, arn)
+    assert body["env"]["AWS_ACCESS_KEY_ID"].startswith("ASIA") and body["env"]["AWS_SECRET_ACCESS_KEY"] != "testing"

@@ -165,7 +165,8 @@ class Emulator:
     def stop(self) -> None:
         from pipeline.local import events_scheduler
 
-        events_scheduler.stop()  # before the pool closes: no run starts on a sandbox being torn down
+        if self._server is not None:  # (a second stop() changes nothing)
+            events_scheduler.stop()  # before the pool closes: no run starts on a sandbox being torn down
         for hook in list(_SHUTDOWN_HOOKS):
             hook()
         if self._server is not None:
@@ -178,7 +179,7 @@ class Emulator:
         self.restore_environment()
         from pipeline.local import execrole
 
-        execrole.serve_at(None)
+        execrole.unserve(self.endpoint_url)
         if self._tls_dir:
             import shutil
 

@@ -226,7 +226,8 @@ def _loop(stop: threading.Event) -> None:
 
 
 def start() -> None:
-    """Start the scheduler thread (idempotent)."""
+    """Start the scheduler thread, or count one more running emulator that needs it."""
+    _THREAD["users"] = _THREAD.get("users", 0) + 1
     if _THREAD.get("thread") is not None:
         return
     stop = threading.Event()
@@ -236,6 +237,10 @@ def start() -> None:
 
 
 def stop() -> None:
+    """One emulator stopped; the last one to stop ends the thread and forgets the deliveries."""
+    _THREAD["users"] = max(0, _THREAD.get("users", 0) - 1)
+    if _THREAD["users"]:
+        return
     thread, flag = _THREAD.pop("thread", None), _THREAD.pop("stop", None)
     if flag is not None:
         flag.set()

@@ -24,7 +24,7 @@ from pipeline.local.resolve import FunctionCode, InvokeError
 ROLE_MESSAGE = "The role defined for the function cannot be assumed by Lambda."
 SESSION_SECONDS = 3600  # the session's lifetime (real seconds: credentials do not follow the time scale)
 REFRESH_MARGIN_S = 16 * 60.0  # recycle before this little is left: longer than Lambda's 15-minute timeout
-_SERVED: dict[str, str] = {}
+_SERVED: list[dict[str, str]] = []  # one entry per running emulator of this process; the newest is used
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,23 @@ class Session:
         return (now if now is not None else time.time()) >= self.expires_at - REFRESH_MARGIN_S
 
 
-def serve_at(endpoint_url: str | None, ca_bundle: str | None = None) -> None:
-    """Where the running emulator listens (None: stopped): what a function's process is pointed at."""
-    _SERVED.clear()
-    if endpoint_url:
-        _SERVED["AWS_ENDPOINT_URL"] = endpoint_url.rstrip("/")
+def serve_at(endpoint_url: str, ca_bundle: str | None = None) -> None:
+    """A started emulator's endpoint (and CA bundle): what a function's process is pointed at."""
+    served = {"AWS_ENDPOINT_URL": endpoint_url.rstrip("/")}
     if ca_bundle:
-        _SERVED["AWS_CA_BUNDLE"] = _SERVED["SSL_CERT_FILE"] = ca_bundle
+        served["AWS_CA_BUNDLE"] = served["SSL_CERT_FILE"] = ca_bundle
+    _SERVED.append(served)
+
+
+def unserve(endpoint_url: str) -> None:
+    """That emulator stopped: functions started later point at another running one, or nowhere."""
+    for served in [s for s in _SERVED if s["AWS_ENDPOINT_URL"] == endpoint_url.rstrip("/")]:
+        _SERVED.remove(served)
 
 
 def endpoint_environment() -> dict[str, str]:
     """AWS_ENDPOINT_URL and, over TLS, AWS_CA_BUNDLE / SSL_CERT_FILE of the running emulator."""
-    return dict(_SERVED)
+    return dict(_SERVED[-1]) if _SERVED else {}
 
 
 def refused() -> InvokeError:

@@ -179,11 +179,16 @@ def _call(integration: Any, account: str, region: str, source_arn: str,
     done: dict[str, Any] = {}
 
     def run() -> None:
-        done["result"] = POOL.invoke(target, payload)[1]
+        try:
+            done["result"] = POOL.invoke(target, payload)[1]
+        except InvokeError:
+            done["refused"] = True  # Lambda could not assume the function's role
 
     worker = threading.Thread(target=run, name="execute-api-invoke", daemon=True)
     worker.start()
     worker.join(timeout=(integration.timeout_in_millis or 30000) / 1000)
+    if done.get("refused"):
+        return _fault(INTERNAL)
     if "result" not in done:
         return _fault(UNAVAILABLE)  # the integration timed out; the invocation runs on, as on AWS
     outcome = done["result"].outcome

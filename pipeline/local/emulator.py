@@ -52,6 +52,10 @@ def _load_layers() -> None:
     on_reset(consistency.reset)
     register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
     on_reset(cfn_faults.clear)
+    from pipeline.local import events_control, events_scheduler
+
+    register_layer(events_control.layer)  # /_emulator/events: fire a scheduled rule now, its deliveries
+    on_reset(events_scheduler.reset)
     # Registered last, so it wraps the layers above: every call is authorized before they run.
     # Agreed order, outermost first: latency, authz, the Lambda/CloudFormation state layers, moto.
     from pipeline.local.authz import layer as authz
@@ -69,6 +73,7 @@ def _patch_moto() -> None:
         cfn_providers,
         cfn_roles,
         cfn_states,
+        events_control,
         lambda_region,
         lambda_versions,
     )
@@ -82,6 +87,7 @@ def _patch_moto() -> None:
     cfn_states.install_all()  # CloudFormation's state machine, on top of the fixes above
     lambda_region.install()  # Lambda loads code only from a bucket in its own region
     lambda_versions.install()  # version numbers never reused; a version an alias references is not deleted
+    events_control.install()  # PutRule refuses a schedule EventBridge refuses (AWS::Events::Rule is moto's model)
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
     import logging
@@ -146,11 +152,21 @@ class Emulator:
                                    ssl_context=ssl_context)
         self.port = self._server.server_port
         apigw_layer.serve_at(self.endpoint_url)
+        from pipeline.local import execrole
+
+        execrole.serve_at(self.endpoint_url, self.ca_bundle)  # what a function's process is pointed at
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
+        from pipeline.local import events_scheduler
+
+        events_scheduler.start()  # EventBridge's scheduled rules fire for as long as the emulator runs
         return self
 
     def stop(self) -> None:
+        from pipeline.local import events_scheduler
+
+        if self._server is not None:  # (a second stop() changes nothing)
+            events_scheduler.stop()  # before the pool closes: no run starts on a sandbox being torn down
         for hook in list(_SHUTDOWN_HOOKS):
             hook()
         if self._server is not None:
@@ -161,6 +177,9 @@ class Emulator:
             self._thread.join(timeout=5)
             self._thread = None
         self.restore_environment()
+        from pipeline.local import execrole
+
+        execrole.unserve(self.endpoint_url)
         if self._tls_dir:
             import shutil
 

@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.local import launch, unzip
+from pipeline.local import execrole, launch, unzip
 from pipeline.local.lambda_log import Report, invocation_log
-from pipeline.local.resolve import FunctionCode
+from pipeline.local.resolve import FunctionCode, InvokeError
 from pipeline.local.runtime_api import Invocation, Outcome, RuntimeApiServer, error_outcome
 
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for a runtime to start and ask for its first event
@@ -59,10 +59,15 @@ class Sandbox:
         self._closed = False
         self._max_rss_mb: int | None = None
         self._pickup_offset = 0
+        self.session: execrole.Session | None = None  # the execution role's, from the cold start on
 
     @property
     def alive(self) -> bool:
         return not self._closed and self._exit_status is None
+
+    def expiring(self) -> bool:
+        """Its role session is close to expiry: the pool starts a fresh environment instead."""
+        return self.session is not None and self.session.expiring()
 
     @property
     def pid(self) -> int | None:
@@ -77,6 +82,12 @@ class Sandbox:
             log_start = 0 if cold else self._log_size()
             self._active = invocation  # before the start: a runtime may exit at once
             if cold:
+                try:
+                    self.session = execrole.assume(self.code)
+                except InvokeError:
+                    self._active = None
+                    self.close()
+                    raise  # Lambda's API error, not the function's
                 try:
                     self._start()
                 except launch.LaunchError as exc:
@@ -175,7 +186,7 @@ class Sandbox:
         self._server = RuntimeApiServer(self)
         self._server.start()
         env = launch.environment(self.code, self._server.address, self._task, self._dir / "tmp",
-                                 self._log_stream)
+                                 self._log_stream, self.session.environment() if self.session else None)
         self._started_at = time.monotonic()
         with open(self._log_path, "ab") as log:
             for attempt in range(20):

@@ -65,7 +65,12 @@ def handle_invoke(environ: dict[str, Any], ref: str) -> tuple[str, list[tuple[st
     if invocation_type == "Event":
         request_id = POOL.invoke_later(target, payload)
         return "202 Accepted", [("x-amzn-RequestId", request_id)], b""
-    request_id, result = POOL.invoke(target, payload, client_context)
+    try:
+        request_id, result = POOL.invoke(target, payload, client_context)
+    except InvokeError as exc:  # Lambda could not start the environment (its execution role)
+        error_headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", exc.error_type),
+                         ("x-amzn-RequestId", _request_id())]
+        return _status(exc.status), error_headers, exc.body()
     response_headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", request_id),

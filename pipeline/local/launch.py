@@ -1,8 +1,9 @@
 """How to start a function's runtime: the command line for its runtime/architecture, and its environment.
 
 The environment is built from nothing (never copied from this process), so the host's AWS
-credentials, profile and endpoint never reach function code; only what Lambda itself sets
-plus the function's configured variables do.
+credentials, profile and endpoint never reach function code; only what Lambda itself sets (the
+execution role's session keys among them, `execrole.py`), the emulator's endpoint and CA bundle,
+and the function's configured variables do.
 """
 
 from __future__ import annotations
@@ -78,9 +79,13 @@ def log_stream_name(version: str) -> str:
 
 
 def environment(code: FunctionCode, runtime_api: str, task_root: Path, tmp_dir: Path,
-                log_stream: str) -> dict[str, str]:
+                log_stream: str, credentials: dict[str, str] | None = None) -> dict[str, str]:
+    from pipeline.local import execrole
+
     env = dict(_BASE_ENV)
+    env.update(execrole.endpoint_environment())  # where the emulator is; a configured variable may override it
     env.update(code.environment)
+    env.update(credentials or {})  # reserved on Lambda: a configured AWS_ACCESS_KEY_ID never wins
     env.update({
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_LAMBDA_FUNCTION_NAME": code.name,

@@ -1,7 +1,8 @@
 """The warm sandboxes of every function version, and their cleanup.
 
 One sandbox per (account, region, function, version); when that version's code or settings
-change (possible only for $LATEST) the old sandbox is discarded, as Lambda does. Everything is
+change (possible only for $LATEST), or its execution role's session nears expiry, the old sandbox
+is discarded, as Lambda does. Everything is
 killed and deleted on emulator shutdown, on reset, and when this Python process exits.
 """
 
@@ -15,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from pipeline.local.execenv import Result, Sandbox, SandboxGone
-from pipeline.local.resolve import FunctionCode, Target
+from pipeline.local.resolve import FunctionCode, InvokeError, Target
 from pipeline.local.runtime_api import Invocation, error_outcome
 
 
@@ -47,6 +48,8 @@ class Pool:
     def _run_background(self, code: FunctionCode, invocation: Invocation) -> None:
         try:
             self._run(code, invocation)
+        except InvokeError as exc:  # Lambda could not run the queued event (its role): it is dropped
+            invocation.finish(error_outcome(exc.error_type, exc.message))
         finally:
             with self._lock:
                 self._background.discard(threading.current_thread())
@@ -67,7 +70,8 @@ class Pool:
         with self._lock:
             key = code.identity()
             sandbox = self._sandboxes.get(key)
-            if sandbox is None or not sandbox.alive or sandbox.fingerprint != code.fingerprint():
+            if sandbox is None or not sandbox.alive or sandbox.fingerprint != code.fingerprint() \
+                    or sandbox.expiring():
                 stale = sandbox
                 if self._dir is None:
                     self._dir = Path(tempfile.mkdtemp(prefix="pipeline-lambda-"))

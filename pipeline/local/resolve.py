@@ -53,6 +53,7 @@ class FunctionCode:
     timeout_s: float
     architecture: str                 # "x86_64" or "arm64"
     package_type: str
+    role: str = ""                    # the execution role's ARN (execrole.py assumes it)
 
     def identity(self) -> tuple[str, str, str, str]:
         return (self.account, self.region, self.name, self.version)
@@ -60,7 +61,7 @@ class FunctionCode:
     def fingerprint(self) -> str:
         """Changes when the code or any setting a running process depends on changes."""
         settings = [self.code_sha256, self.runtime, self.handler, self.environment, self.memory_mb,
-                    self.architecture, self.package_type]
+                    self.architecture, self.package_type, self.role]
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
@@ -148,4 +149,5 @@ def _snapshot(account: str, region: str, fn: Any) -> FunctionCode:
         timeout_s=float(fn.timeout),
         architecture=(fn.architectures or ["x86_64"])[0],
         package_type=fn.package_type or "Zip",
+        role=str(getattr(fn, "role", "") or ""),
     )

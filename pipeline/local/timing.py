@@ -24,6 +24,9 @@ Where the `aws` figures come from (none is an AWS guarantee; all vary by region,
 - CloudFormation per resource and IAM propagation: typical console event timings (a role or an
   S3 bucket a few seconds, a CodePipeline ~5 s) and IAM's documented "eventually consistent"
   propagation of a few seconds (docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+- An EventBridge schedule (`events.minute`, `events_scheduler`): a minute is a minute on AWS (a rate or a
+  cron cannot say less than one minute, docs.aws.amazon.com/eventbridge/latest/userguide/
+  eb-scheduled-rule-pattern.html); `instant` makes it 0.5 s so that rate(1 minute) fires twice a second.
 - An HTTP API's own hop (`execute-api`, paid by requests to an API the emulator serves, `apigw_layer`):
   CloudWatch's `Latency` minus `IntegrationLatency` (docs.aws.amazon.com/apigateway/latest/developerguide/
   http-api-metrics.html); public write-ups put it at 10-30 ms for REST APIs and "somewhat less for HTTP
@@ -67,10 +70,12 @@ _AWS_DURATIONS: dict[str, float] = {
     "cloudformation.update.AWS::Lambda::Function": 2.5,
     "cloudformation.delete": 2.0,
     "iam.propagation": 5.0,          # a new role cannot be assumed / passed for this long
+    "events.minute": 60.0,           # one minute of an EventBridge schedule (rate(1 minute) fires this often)
 }
 _INSTANT_DURATIONS: dict[str, float] = {name: 0.02 for name in _AWS_DURATIONS}
 _INSTANT_DURATIONS.update({"cloudformation.create": 0.005, "cloudformation.update": 0.005,
-                           "cloudformation.delete": 0.005, "iam.propagation": 0.0})
+                           "cloudformation.delete": 0.005, "iam.propagation": 0.0,
+                           "events.minute": 0.5})  # a schedule is seen firing in a test, not 50 times a second
 # Per-call latency by signing service name ("default" for the rest).
 _AWS_LATENCY: dict[str, float] = {"default": 0.04, "s3": 0.03, "sts": 0.05, "cloudformation": 0.08,
                                   "iam": 0.06, "execute-api": 0.01}

@@ -73,3 +73,11 @@ def lam(clients: dict[str, object]) -> object:
 def role(clients: dict[str, object]) -> str:
     iam = clients["iam"]
     return iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+
+
+@pytest.fixture(scope="session")
+def service_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The example service's real binary (go-function: the `api` and `worker` handlers), built for this host."""
+    out = tmp_path_factory.mktemp("service") / "bootstrap"
+    src = Path(__file__).resolve().parents[2] / "go-function"
+    return _go_build(src, out, "amd64" if _host_arch() == "x86_64" else "arm64").read_bytes()

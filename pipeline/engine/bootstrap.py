@@ -219,7 +219,8 @@ class Bootstrapper:
         fresh = target_result.action in ("created", "recreated")
         if is_service(self.config):
             seen = read_service(self.config, self.deploy_session(step.env, step.target, fresh=fresh),
-                                self.tooling_session, step.env, step.target)
+                                self.tooling_session, step.env, step.target,
+                                denied_is_absent=dry_run and target_result.action != "unchanged")
             decided = service_function_step(self.config, step.env, step.target, seen)
         else:
             live, present = self.read_function(step.env, step.target, fresh=fresh)

@@ -19,6 +19,7 @@ from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import LIVE_ALIAS
 from pipeline.core.service_plan import LiveAliases, ServiceSeen, function_names
+from pipeline.errors import PipelineError
 from pipeline.infra import naming
 
 
@@ -31,14 +32,27 @@ class AliasOutcome:
     version: str = ""
 
 
+def _denied(exc: PipelineError) -> bool:
+    return "AccessDenied" in str(exc)
+
+
 def read_service(config: PipelineConfig, session: AccountSession, tooling: Callable[[], AccountSession],
-                 env: Environment, target: Target) -> ServiceSeen:
-    """Every function of the service in this target, as `session` (the deploy role) reads it."""
+                 env: Environment, target: Target, *, denied_is_absent: bool = False) -> ServiceSeen:
+    """Every function of the service in this target, as `session` (the deploy role) reads it.
+
+    `denied_is_absent`: a dry run whose target stack would change: the deploy role does not name a function
+    just added to the config yet (the target step that would name it was only previewed), so a refused read
+    is a function that does not exist yet."""
     live: dict[str, LiveFunction | None] = {}
     aliased: set[str] = set()
     absent: set[str] = set()
     for name in function_names(config, env):
-        found = read_live_function(session, target.region, name, follow_alias=True)
+        try:
+            found = read_live_function(session, target.region, name, follow_alias=True)
+        except PipelineError as exc:
+            if not (denied_is_absent and _denied(exc)):
+                raise
+            found = None
         live[name] = found
         if found is None:
             continue
@@ -58,8 +72,12 @@ def make_aliases(step: LiveAliases, session: AccountSession | None, *, dry_run: 
     for name in step.functions:
         if session is not None:
             adapter = FunctionAdapter(session, step.target.region, name, sleep=sleep)
-            if not step.observed and adapter.alias_version(LIVE_ALIAS) is not None:
-                continue  # decided before the functions could be read: this one has its alias
+            try:
+                if not step.observed and adapter.alias_version(LIVE_ALIAS) is not None:
+                    continue  # decided before the functions could be read: this one has its alias
+            except PipelineError as exc:
+                if not (dry_run and _denied(exc)):  # a dry run: a function the role does not name yet
+                    raise
         if dry_run or session is None:
             progress(f"alias {name}:{LIVE_ALIAS}: would create (on the stub's version)")
             out.append(AliasOutcome(name, "would create"))

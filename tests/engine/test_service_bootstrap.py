@@ -135,3 +135,15 @@ def test_adding_a_function_adds_it_and_its_alias_removing_one_removes_it(service
     names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     assert names == {"greeter-dev-api", "greeter-dev-worker"}
     assert [r["Name"] for r in client("events", DEV).list_rules()["Rules"]] == ["greeter-dev-worker-schedule"]
+
+
+def test_dry_run_of_an_added_function_previews_it_and_its_alias(service):
+    """The deploy role does not name the new function until the target stack is updated: the dry run reads it
+    as not there yet instead of failing on the refused read."""
+    service.ok("bootstrap", "--env", "dev")
+    pipeline = service.envdir / "pipeline.yml"
+    pipeline.write_text(pipeline.read_text() + "  cron:\n    handler: worker\n    schedule: rate(5 minutes)\n")
+    code, doc = service.json("bootstrap", "--env", "dev", "--dry-run")
+    assert code == 0, doc
+    assert actions(doc) == {"greeter-dev-target": "would update", "greeter-dev-function": "would update",
+                            "greeter-dev-cron:live": "would create", "greeter-dev-frontdoor": "would update"}

@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from pipeline.engine.context import EngineContext
 
 
-# What a multi-function service (`functions:`) can do so far: its configuration is checked, its one binary
-# built (every function's handler asked of it) and staged, its accounts checked. Its stacks, releases and
-# sandboxes are not built yet, so every other verb refuses it rather than deploy or report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts")
+# What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
+# one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
+# (bootstrap). Its releases and sandboxes are not built yet, so every other verb refuses it rather than deploy or
+# report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:
@@ -27,8 +28,8 @@ def refuse_service(config: PipelineConfig, command: str | None) -> None:
         from pipeline.errors import InputError
 
         raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
-                         f"({', '.join(functions)}) can be validated, built and staged, but {command!r} handles the "
-                         "one-function form (function:) only so far")
+                         f"({', '.join(functions)}) can be validated, built, staged and bootstrapped, but "
+                         f"{command!r} handles the one-function form (function:) only so far")
 
 
 class Context:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # What a multi-function service (`functions:`) can do so far: its configuration is checked, its one binary
 # built (every function's handler asked of it) and staged, its accounts checked. Its stacks, releases and
 # sandboxes are not built yet, so every other verb refuses it rather than deploy or report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts")
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "promote")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:

@@ -240,3 +240,11 @@ def service_function_name(config: PipelineConfig, env: Environment | str, key: s
     """The Lambda function of the service's function `key` (`functions:`); "" is the one-function service's
     function, named as before (function_name)."""
     return function_name(config, env) if not key else f"{function_name(config, env)}-{key}"
+
+
+# -- a multi-function service (`functions:`): every function in one function stack, a front door beside it -----
+
+def front_door_stack_name(config: PipelineConfig, env: Environment | str) -> str:
+    """The stack of the env's HTTP API and schedules (a service with routes or schedules), deployed after the
+    function stack once every function has its `live` alias."""
+    return f"{config.name}-{_env(env)}-frontdoor"

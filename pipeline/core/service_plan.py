@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline.core import records as R
-from pipeline.core.function import LIVE_ALIAS
+from pipeline.core.function import GO_HANDLER, LIVE_ALIAS
 from pipeline.core.observed import ObservedTarget, ServiceTarget
 from pipeline.core.plan import Plan, TargetPlan, restore
 from pipeline.core.steps import (
@@ -101,14 +101,17 @@ def phases(steps: tuple[object, ...] | list[object]) -> list[list[object]]:
 
 
 def service_target_steps(state: ServiceTarget, digest: str, *, invoke_cases: Mapping[str, int], http_cases: int,
-                         canary_percent: int | None, bake_seconds: int) -> list[OnFunction | HttpSmoke | Bake]:
-    """One target's release steps (none when every function is current and the release passed here)."""
+                         canary_percent: int | None, bake_seconds: int, handlers: Mapping[str, str] | None = None
+                         ) -> list[OnFunction | HttpSmoke | Bake]:
+    """One target's release steps (none when every function is current and the release passed here).
+    `handlers`: each function's Go handler (`_HANDLER`: which of the binary's handlers it serves)."""
     if state.is_current(digest):
         return []
     fns = state.functions
     at = {key: function_label(state.label, key) for key, _ in fns}
     steps: list[OnFunction | HttpSmoke | Bake] = []
-    steps += [OnFunction(k, SwitchRuntime(at[k], s.runtime)) for k, s in fns if s.on_stub]
+    steps += [OnFunction(k, SwitchRuntime(at[k], s.runtime, handler=(handlers or {}).get(k) or GO_HANDLER))
+              for k, s in fns if s.on_stub]
     steps += [OnFunction(k, DeployCode(at[k], digest)) for k, _ in fns]
     steps += [OnFunction(k, VerifyCode(at[k], digest)) for k, _ in fns]
     steps += [OnFunction(k, Smoke(at[k], (NEW_VERSION,), invoke_cases[k])) for k, _ in fns if invoke_cases.get(k)]
@@ -140,12 +143,13 @@ def previous_of(state: ServiceTarget) -> str:
 
 
 def service_promotion_plan(env: str, digest: str, targets: list[ServiceTarget], *, invoke_cases: Mapping[str, int],
-                           http_cases: int, canary_percent: int | None, bake_seconds: int, wave_size: int) -> Plan:
+                           http_cases: int, canary_percent: int | None, bake_seconds: int, wave_size: int,
+                           handlers: Mapping[str, str] | None = None) -> Plan:
     """The release of `digest` to every target of a service (waves as for one function)."""
     plans = []
     for state in targets:
         steps = service_target_steps(state, digest, invoke_cases=invoke_cases, http_cases=http_cases,
-                                     canary_percent=canary_percent, bake_seconds=bake_seconds)
+                                     canary_percent=canary_percent, bake_seconds=bake_seconds, handlers=handlers)
         if steps:
             plans.append(TargetPlan(state, tuple(steps), service_undo(state),
                                     RecordOutcome(state.label, None, "smoke passed", previous_of(state))))

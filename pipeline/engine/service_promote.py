@@ -103,7 +103,8 @@ def promote_service(ctx: EngineContext, env_name: str, artifact: str | None = No
     invoke, http = smoke_counts(env)
     plan = service_promotion_plan(env.name, digest, [o.state for o in observed], invoke_cases=invoke,
                                   http_cases=http, canary_percent=canary.percent if canary else None,
-                                  bake_seconds=canary.bake_seconds if canary else 0, wave_size=env.wave_size)
+                                  bake_seconds=canary.bake_seconds if canary else 0, wave_size=env.wave_size,
+                                  handlers={f.key: f.settings.handler for f in env.functions})
     result.plan = DisplayExecutor(ctx.out).show(
         plan, f"plan for {env.name} ({len(env.functions)} functions, one release)"
         + (" (dry run: nothing written)" if dry_run else ""))

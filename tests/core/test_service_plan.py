@@ -34,7 +34,8 @@ def service(api: ObservedTarget | None = None, worker: ObservedTarget | None = N
 
 def plan_of(*targets: ServiceTarget, canary: int | None = None, http: int = 2, wave_size: int = 1):
     return service_promotion_plan("dev", DIGEST, list(targets), invoke_cases={"worker": 1}, http_cases=http,
-                                  canary_percent=canary, bake_seconds=60, wave_size=wave_size)
+                                  canary_percent=canary, bake_seconds=60, wave_size=wave_size,
+                                  handlers={"api": "api", "worker": "worker"})
 
 
 def test_release_order_deploys_and_verifies_every_function_before_any_alias_moves():
@@ -67,8 +68,8 @@ def test_one_failure_puts_every_function_back():
 def test_a_function_on_the_bootstrap_stub_is_no_release_no_canary_and_goes_back_to_the_stub():
     stub = fn("1", "ee" * 32, runtime="python3.12")
     [p] = plan_of(service(api=stub, worker=stub), canary=10).targets
-    assert p.steps[:2] == (OnFunction("api", SwitchRuntime(f"{A} api", "python3.12")),
-                           OnFunction("worker", SwitchRuntime(f"{A} worker", "python3.12")))
+    assert p.steps[:2] == (OnFunction("api", SwitchRuntime(f"{A} api", "python3.12", handler="api")),
+                           OnFunction("worker", SwitchRuntime(f"{A} worker", "python3.12", handler="worker")))
     assert not any(s.kind in ("alias-canary", "bake", "alias-full") for s in p.steps)  # nothing to canary against
     assert OnFunction("api", PointAlias(f"{A} api", NEW_VERSION, previous="1")) in p.steps  # alias exists: moved
     assert p.undo[0] == OnFunction("api", PointAlias(f"{A} api", "1", kind="restore-alias"))  # back to the stub

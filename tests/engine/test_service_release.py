@@ -1,0 +1,118 @@
+"""A multi-function service promoted as one release, on the emulator, through the real CLI.
+
+The service's functions are made here the way bootstrap makes them (stub code, a `live` alias on the stub's
+version, the deploy role allowed on them), so these tests need no front door: their smoke cases are
+invoke-style (the http cases through the front door are in test_service_front_door.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from config.service_example import FUNCTIONS, multi
+from helpers import BUCKET, client
+
+DEV = "111111111111"
+WORKER_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2024-01-01T00:00:00Z",
+                "detail": {}}
+
+
+def dev_yml(worker_status: int | None = None) -> str:
+    expect = f"\n    expect: {{statusCode: {worker_status}}}" if worker_status else ""
+    return f"""\
+account: "{DEV}"
+smoke:
+  - name: health
+    function: api
+    path: /health
+    expect: {{statusCode: 200}}
+  - name: tick
+    function: worker
+    event: {json.dumps(WORKER_EVENT)}{expect}
+"""
+
+
+def b64(sha_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha_hex)).decode()
+
+
+def make_service(envdir, dev: str) -> None:
+    """What the service's bootstrap leaves: each function on the stub, `live` on the stub's version."""
+    from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
+
+    lam, iam = client("lambda", DEV), client("iam", DEV)
+    role = lam.get_function_configuration(FunctionName="greeter-dev")["Role"]
+    for key in ("api", "worker"):
+        name = f"greeter-dev-{key}"
+        version = lam.create_function(FunctionName=name, Runtime=STUB_RUNTIME, Handler=STUB_HANDLER, Role=role,
+                                      Code={"S3Bucket": BUCKET, "S3Key": f"artifacts/greeter/{stub_sha256()}.zip"},
+                                      Publish=True)["Version"]
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    deploy_role = next(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].endswith("deploy"))
+    iam.put_role_policy(RoleName=deploy_role, PolicyName="service-functions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": [
+            f"arn:aws:lambda:us-east-1:{DEV}:function:greeter-dev-*"]}]}))
+    multi(envdir, FUNCTIONS, dev)
+
+
+def live(key: str) -> dict:
+    return client("lambda", DEV).get_function_configuration(FunctionName=f"greeter-dev-{key}", Qualifier="live")
+
+
+@pytest.fixture
+def service(world):
+    make_service(world.envdir, dev_yml())
+    return world
+
+
+@pytest.mark.bootstrapped("dev")
+def test_service_promotes_every_function_as_one_release(service, built):
+    digest = service.stage(built)
+    code, doc = service.json("promote", "--to", "dev")
+    assert code == 0, doc
+    for key in ("api", "worker"):  # invariant 1, per function
+        assert live(key)["CodeSha256"] == b64(digest) and live(key)["Handler"] == key
+    started, outcome = service.ledger("dev")
+    assert started["functions"] == ["api", "worker"]
+    assert set(started["previous"][f"{DEV}/us-east-1"]["functions"]) == {"api", "worker"}
+    assert outcome["outcome"] == "PASSED" and outcome["version"] is None
+    assert {k: v["sha256"] for k, v in outcome["functions"].items()} == {"api": digest, "worker": digest}
+    assert {k: v["version"] for k, v in outcome["functions"].items()} == {k: live(k)["Version"]
+                                                                          for k in ("api", "worker")}
+    # the invoke-style cases ran on the new versions, each on its function
+    assert [(s["name"], s["qualifier"]) for s in outcome["smoke"]] == [
+        ("health", f"api:{live('api')['Version']}"), ("tick", f"worker:{live('worker')['Version']}")]
+    kinds = [s["kind"] for s in doc["targets"][0]["steps"]]
+    assert kinds.index("alias") > max(i for i, k in enumerate(kinds) if k in ("deploy-code", "verify-code", "smoke"))
+    # a no-op: nothing to do
+    code, doc = service.json("promote", "--to", "dev")
+    assert code == 0 and doc["noop"] is True
+
+
+@pytest.mark.bootstrapped("dev")
+def test_a_failing_smoke_case_on_one_function_puts_both_back(service, built, built2):
+    first = service.stage(built)
+    assert service.cli("promote", "--to", "dev")[0] == 0
+    before = {k: live(k)["Version"] for k in ("api", "worker")}
+    service.edit("dev.yml", dev_yml(worker_status=418))  # the worker's answer has no statusCode 418
+    service.stage(built2)
+    code, _, err = service.cli("promote", "--to", "dev", "--artifact", built2[1].sha256)
+    assert code == 1 and "tick" in err
+    assert {k: live(k)["Version"] for k in ("api", "worker")} == before
+    assert all(live(k)["CodeSha256"] == b64(first) for k in ("api", "worker"))
+    outcome = service.ledger("dev")[-1]
+    assert outcome["outcome"] == "ROLLED_BACK"
+    assert {k: v["version"] for k, v in outcome["functions"].items()} == before
+
+
+@pytest.mark.bootstrapped("dev")
+def test_dry_run_prints_every_functions_steps_and_writes_nothing(service, built):
+    service.stage(built)
+    code, doc = service.json("promote", "--to", "dev", "--dry-run")
+    assert code == 0 and doc["dry_run"] is True
+    targets = {step["target"] for step in doc["plan"] if step["kind"] == "deploy-code"}
+    assert targets == {f"{DEV}/us-east-1 api", f"{DEV}/us-east-1 worker"}
+    assert service.ledger("dev") == [] and live("api")["Runtime"] == "python3.12"

@@ -18,7 +18,10 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
+
 from pipeline.aws.cloudformation import Stacks
+from pipeline.aws.errors import error_code, error_message
 from pipeline.aws.session import AccountSession
 from pipeline.config.values import HttpRequest
 from pipeline.core.smoke import Invocation
@@ -31,8 +34,11 @@ ENDPOINT_OUTPUT = "ApiEndpoint"
 
 def api_endpoint(session: AccountSession, region: str, stack: str) -> str:
     """The HTTP API's URL from the front-door stack's `ApiEndpoint` output (one DescribeStacks)."""
-    state = Stacks(session.client("cloudformation", region)).describe(stack)
     where = f"stack {stack} in {session.account}/{region}"
+    try:
+        state = Stacks(session.client("cloudformation", region)).describe(stack)
+    except ClientError as exc:
+        raise PipelineError(f"{where}: DescribeStacks: {error_code(exc)}: {error_message(exc)}") from None
     if state is None:
         raise PipelineError(f"{where} does not exist: the service's HTTP API is not deployed "
                             "(run `pipeline bootstrap` for the env)")

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 
 # What a multi-function service (`functions:`) can do so far: its configuration is checked, its one binary
-# built (every function's handler asked of it) and staged, its accounts checked. Its stacks, releases and
-# sandboxes are not built yet, so every other verb refuses it rather than deploy or report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "promote")
+# built (every function's handler asked of it) and staged, its accounts checked; it is promoted and rolled
+# back as one release, and status, history, verify and invoke (--function) report every function. The
+# verbs not listed refuse it rather than deploy or report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "promote", "rollback", "status", "history",
+                 "verify", "invoke")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:

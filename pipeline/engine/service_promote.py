@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.aws.http_smoke import api_endpoint
-from pipeline.config.merged import Environment
+from pipeline.config.merged import Environment, Target
 from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.plan import is_noop
@@ -25,7 +25,7 @@ from pipeline.engine.recorder import Recorder
 from pipeline.engine.report import Result
 from pipeline.engine.service_executor import FunctionPart, ServiceExecutor, ServiceRun
 from pipeline.engine.service_observe import ServiceObservation, ServiceReads
-from pipeline.errors import InputError, RefusedError
+from pipeline.errors import InputError, PipelineError, RefusedError
 from pipeline.infra import naming
 from pipeline.output import Output, render_table
 
@@ -50,6 +50,15 @@ def endpoints(ctx: EngineContext, env: Environment) -> Callable[[TargetRun], str
                                      naming.front_door_stack_name(ctx.config, env))
         return seen[key]
     return endpoint
+
+
+def endpoint_of(ctx: EngineContext, env: Environment, target: Target) -> tuple[str | None, str | None]:
+    """(the target's ApiEndpoint, None) or (None, why it cannot be read): for `status`."""
+    try:
+        return api_endpoint(ctx.session(env, target), target.region,
+                            naming.front_door_stack_name(ctx.config, env)), None
+    except PipelineError as exc:
+        return None, exc.message
 
 
 def service_runs(observed: list[ServiceObservation], plans: tuple) -> list[ServiceRun]:

@@ -116,3 +116,46 @@ def test_dry_run_prints_every_functions_steps_and_writes_nothing(service, built)
     targets = {step["target"] for step in doc["plan"] if step["kind"] == "deploy-code"}
     assert targets == {f"{DEV}/us-east-1 api", f"{DEV}/us-east-1 worker"}
     assert service.ledger("dev") == [] and live("api")["Runtime"] == "python3.12"
+
+
+@pytest.mark.bootstrapped("dev")
+def test_status_verify_history_invoke_and_rollback_per_function(service, built, built2):
+    first = service.stage(built)
+    assert service.cli("promote", "--to", "dev")[0] == 0
+    release1 = {k: live(k)["Version"] for k in ("api", "worker")}
+    second = service.stage(built2)
+    assert service.cli("promote", "--to", "dev", "--artifact", second)[0] == 0
+    # status: one row per env x function (and the env's HTTP API endpoint, here not deployed)
+    code, doc = service.json("status", "--env", "dev")
+    assert code == 0, doc
+    rows = {(r["env"], r.get("function")): r for r in doc["environments"]}
+    assert set(rows) == {("dev", "api"), ("dev", "worker")}
+    assert all(r["artifact"] == second and not r["drift"] for r in rows.values())
+    assert [e["env"] for e in doc["endpoints"]] == ["dev"]
+    text = service.ok("status", "--env", "dev")
+    assert f"{DEV}/us-east-1 api" in text and f"{DEV}/us-east-1 worker" in text
+    # verify checks every function's live code against the ledger
+    assert service.cli("verify", "--env", "dev")[0] == 0
+    # history names every function's version of a release
+    assert f"api v{live('api')['Version']}, worker v{live('worker')['Version']}" in service.ok(
+        "history", "--env", "dev")
+    # invoke --function
+    code, doc = service.json("invoke", "--env", "dev", "--function", "api", "--path", "/health")
+    assert code == 0 and doc["status"] == 200, doc
+    assert service.cli("invoke", "--env", "dev")[0] == 2  # a service's invoke names its function
+    # rollback: every function back to the last good release
+    code, doc = service.json("rollback", "--env", "dev")
+    assert code == 0, doc
+    assert {k: live(k)["Version"] for k in ("api", "worker")} == release1
+    assert all(live(k)["CodeSha256"] == b64(first) for k in ("api", "worker"))
+    outcome = service.ledger("dev")[-1]
+    assert outcome["action"] == "rollback" and outcome["outcome"] == "PASSED"
+    assert {k: v["version"] for k, v in outcome["functions"].items()} == release1
+    assert service.cli("verify", "--env", "dev")[0] == 0
+    # drift on one function is found by verify
+    lam = client("lambda", DEV)
+    lam.update_alias(FunctionName="greeter-dev-worker", Name="live",
+                     FunctionVersion=lam.list_versions_by_function(FunctionName="greeter-dev-worker")[
+                         "Versions"][-1]["Version"])
+    code, _, err = service.cli("verify", "--env", "dev")
+    assert code == 1 and "worker" in err

@@ -36,7 +36,7 @@ class TargetPlan:
     """One target's steps, what undoes them on failure, and its ledger record."""
 
     target: ObservedTarget | PendingTarget | ServiceTarget
-    steps: tuple[Step, ...]  # a service's: core.service_plan's OnFunction, HttpSmoke, Bake
+    steps: tuple[Step, ...]  # a service's: core.release_plan's OnFunction, HttpSmoke, Bake
     undo: tuple[Step, ...]
     record: RecordOutcome
 

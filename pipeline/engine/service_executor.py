@@ -1,8 +1,8 @@
-"""The executor of a multi-function service's plans (core/service_plan.py): the one executor, per function.
+"""The executor of a multi-function service's plans (core/release_plan.py): the one executor, per function.
 
 A target's run (`ServiceRun`) holds one `FunctionPart` per function (its adapter, what it published, its
 own executed steps); an `OnFunction` step is the base executor's step done on that part, so deploy, verify,
-alias moves, smoke and restores are exactly the one-function executor's. A phase (`core.service_plan.phases`)
+alias moves, smoke and restores are exactly the one-function executor's. A phase (`core.release_plan.phases`)
 of several functions runs in threads, one per function; a failure in any ends the target after the phase,
 and `undo` puts back every function whose alias this run moved. `HttpSmoke` sends the env's `http:` cases
 to the target's HTTP API (`endpoint(run)`), which reaches the `live` aliases.
@@ -20,7 +20,7 @@ from pipeline.aws.functions import FunctionVersion
 from pipeline.aws.http_smoke import send
 from pipeline.config.values import SmokeCase
 from pipeline.core import records as R
-from pipeline.core.service_plan import HttpSmoke, OnFunction, phases
+from pipeline.core.release_plan import HttpSmoke, OnFunction, phases
 from pipeline.core.smoke import SmokeResult, evaluate
 from pipeline.core.steps import PointAlias, Smoke, Step
 from pipeline.engine.executor import Executor, Source, StepFailed, TargetRun, message, version_of

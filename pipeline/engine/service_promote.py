@@ -1,7 +1,7 @@
 """`promote` of a multi-function service: observe -> decide -> act -> record, every function as one release.
 
 Observe: as for one function (artifact, lock, gates), with every target's every function's `live` alias read
-in parallel (`ServiceReads`). Decide: `core.service_plan.service_promotion_plan`. Act: the `started` record
+in parallel (`ServiceReads`). Decide: `core.release_plan.service_promotion_plan`. Act: the `started` record
 (naming every function and each one's alias before) takes the lock; `ServiceExecutor` runs the waves; the
 http cases go to the target's front-door `ApiEndpoint`. Record: one outcome per target with every function's
 version and CodeSha256 (`functions`), the last one closing the lock.
@@ -16,7 +16,7 @@ from pipeline.config.merged import Environment, Target
 from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.plan import is_noop
-from pipeline.core.service_plan import service_promotion_plan
+from pipeline.core.release_plan import service_promotion_plan
 from pipeline.engine import promote as P
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Source, TargetRun, message

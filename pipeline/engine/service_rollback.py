@@ -2,7 +2,7 @@
 
 The same lock and ledger as a promotion. Observe: the lock, every function's live alias (in parallel), the
 chosen release's PASSED outcome on each target and, for each function, what its recorded version holds now.
-Decide: `core.service_plan.service_rollback_plan`. Act: the `started` record, every alias moved, smoke (the
+Decide: `core.release_plan.service_rollback_plan`. Act: the `started` record, every alias moved, smoke (the
 invoke cases on `live`, the http cases through the front door); a failure puts every function back. Record:
 one outcome per target naming every function's version and CodeSha256.
 """
@@ -14,7 +14,7 @@ from pipeline.config.merged import Environment
 from pipeline.core import records as R
 from pipeline.core import shas
 from pipeline.core.ledger import find_outcome
-from pipeline.core.service_plan import ServiceRollback, service_rollback_plan
+from pipeline.core.release_plan import ServiceRollback, service_rollback_plan
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor
 from pipeline.engine.lock import EnvLock, this_holder

@@ -159,3 +159,24 @@ def test_status_verify_history_invoke_and_rollback_per_function(service, built, 
                          "Versions"][-1]["Version"])
     code, _, err = service.cli("verify", "--env", "dev")
     assert code == 1 and "worker" in err
+
+
+@pytest.mark.bootstrapped("dev")
+def test_two_function_code_only_promotion_calls(service, built, built2, calls):
+    """The calls of a 2-function code-only promotion (botocore before-call hooks on every session)."""
+    service.stage(built)
+    assert service.cli("promote", "--to", "dev")[0] == 0
+    second = service.stage(built2)
+    calls.clear()
+    code, _, err = service.cli("promote", "--to", "dev", "--artifact", second)
+    assert code == 0, err
+    lam = [op for svc, op in calls.calls if svc == "lambda"]
+    print(f"2-function code-only promotion: {len(calls.calls)} calls, {len(calls.writes)} writes: {calls.calls}")
+    # per function: the live alias read, UpdateFunctionCode (+ its publish), UpdateAlias; one Invoke per case
+    assert lam.count("UpdateFunctionCode") == 2 and lam.count("UpdateAlias") == 2 and lam.count("Invoke") == 2
+    assert lam.count("GetFunctionConfiguration") >= 2
+    assert len(calls.calls) <= 12 + 2 + 4, calls.calls  # the one-function budget + a case + the second function
+    calls.clear()
+    code, out, _ = service.cli("promote", "--to", "dev", "--artifact", second)
+    assert code == 0 and "nothing to do" in out
+    assert calls.writes == [] and len(calls.calls) <= 6, calls.calls  # the no-op: one live read more

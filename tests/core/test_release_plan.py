@@ -8,7 +8,7 @@ from pipeline.core.function import GO_RUNTIME
 from pipeline.core.ledger import Record
 from pipeline.core.observed import ObservedTarget, ServiceTarget
 from pipeline.core.plan import promotion_plan
-from pipeline.core.service_plan import (
+from pipeline.core.release_plan import (
     HttpSmoke,
     OnFunction,
     ServiceRollback,

@@ -144,6 +144,19 @@ class FunctionAdapter:
             delay = waits.next_delay(time.monotonic() - started, delay, expected)
             self.sleep(delay)
 
+    def publish_version(self) -> str:
+        """Publish `$LATEST` (once Lambda is done creating or updating it) and return the version's number;
+        Lambda answers the existing version when `$LATEST` has not changed since it was published."""
+        if not self.require().ready:
+            self.wait_updated(None)
+        try:
+            published = _version(self.client.publish_version(FunctionName=self.name))
+        except ClientError as exc:
+            raise self._error(exc, "publish_version") from None
+        if not published.ready:
+            self.wait_updated(published.version)
+        return published.version
+
     def point_alias(self, alias: str, version: str, *, extra: tuple[str, float] | None = None,
                     exists: bool = True) -> None:
         """`alias` -> `version`, optionally sending a weight to an `extra` version (canary)."""

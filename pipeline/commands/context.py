@@ -15,12 +15,13 @@ if TYPE_CHECKING:
     from pipeline.engine.context import EngineContext
 
 
-# What a multi-function service (`functions:`) can do so far: its configuration is checked, its one binary
-# built (every function's handler asked of it) and staged, its accounts checked; it is promoted and rolled
-# back as one release, and status, history, verify and invoke (--function) report every function. The
-# verbs not listed refuse it rather than deploy or report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "promote", "rollback", "status", "history",
-                 "verify", "invoke")
+# What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
+# one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
+# (bootstrap); it is promoted and rolled back as one release, and status, history, verify and invoke (--function)
+# report every function. The verbs not listed (sandboxes, prune, unlock, doctor, ...) refuse it rather than deploy
+# or report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap", "promote", "rollback", "status",
+                 "history", "verify", "invoke")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:
@@ -29,8 +30,8 @@ def refuse_service(config: PipelineConfig, command: str | None) -> None:
         from pipeline.errors import InputError
 
         raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
-                         f"({', '.join(functions)}) can be validated, built and staged, but `pipeline {command}` "
-                         "handles the one-function form (function:) only so far")
+                         f"({', '.join(functions)}) can be validated, built, staged, bootstrapped and promoted, but "
+                         f"`pipeline {command}` handles the one-function form (function:) only so far")
 
 
 class Context:

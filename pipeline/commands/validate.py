@@ -16,9 +16,8 @@ def run(args: argparse.Namespace) -> int:
 
     ctx = Context(args)
     config = ctx.config()
-    # every template, every env: a render error is exit 2 before any output; a multi-function service has
-    # no templates of its own yet (its stacks are not built: the one-function templates would mislead)
-    rendered = [] if config.service_functions else render_all(config)
+    # every template, every env (a multi-function service's own): a render error is exit 2 before any output
+    rendered = render_all(config)
     if config.sandbox is not None:
         from pipeline.core.sandbox_guard import allowed_services
 
@@ -32,9 +31,7 @@ def run(args: argparse.Namespace) -> int:
                      env.gates.requires, "yes" if env.gates.approval else "no", strategy, len(env.smoke)])
     ctx.out.table(["env", "account/region", "requires", "approval", "strategy", "smoke cases"], rows,
                   title=f"{config.directory}: valid ({config.name}, tooling {config.tooling.account})")
-    ctx.out.text(f"templates: {len(rendered)} rendered" if not config.service_functions else
-                 f"templates: none rendered: a service of {len(config.service_functions)} functions has no stacks "
-                 "yet (bootstrap, promote and sandbox refuse it; build and stage work)")
+    ctx.out.text(f"templates: {len(rendered)} rendered")
     ctx.out.document("validate", directory=str(config.directory), name=config.name,
                      environments=[{"name": r[0], "targets": r[1], "requires": r[2], "approval": r[3] == "yes",
                                     "strategy": r[4], "smoke_cases": r[5]} for r in rows],

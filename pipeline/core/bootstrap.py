@@ -19,10 +19,9 @@ from pipeline.infra import naming
 from pipeline.infra.render import (
     Rendered,
     function_parameters,
-    render_function,
+    render_env_stacks,
     render_pipeline,
     render_replica,
-    render_target,
     render_tooling,
 )
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256
@@ -134,5 +133,5 @@ def render_scope(config: PipelineConfig, envs: list[Environment], tooling: bool)
         out += [render_replica(config, region) for region in naming.replica_regions(config)]
     for env in envs:
         for target in env.targets:
-            out += [render_target(config, env, target), render_function(config, env, target)]
+            out += render_env_stacks(config, env, target)
     return out

@@ -10,6 +10,9 @@ stack. A function stack's code parameters describe the live function
 (`function_code`); when the target stack is not healthy yet (absent, stuck, running) its deploy
 role may not exist, so that function step is `FunctionAfterTarget`: the executor reads the live
 function through the role the target step just made, and decides with the same pure function.
+A multi-function service (`core/service_plan.py`) has one function stack with every function, then
+`LiveAliases` (a `live` alias on the stub's version for each function without one), then its front
+door (HTTP API, schedules) when it has routes or schedules.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Literal
 
 from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.core.bootstrap import FunctionCode, LiveFunction, function_code, stack_spec, stub_code
+from pipeline.core.service_plan import LiveAliases, ServiceSeen, alias_step, front_door_parts, service_function_parts
 from pipeline.core.stacks import Health, StackSpec
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
@@ -28,9 +32,11 @@ from pipeline.infra.render import (
     render_function,
     render_pipeline,
     render_replica,
+    render_service_function,
     render_target,
     render_tooling,
 )
+from pipeline.infra.service_context import is_service
 
 Via = Literal["tooling", "admin", "deploy"]  # which credentials a step deploys with
 
@@ -59,6 +65,7 @@ class DeployStack:
     env: Environment | None = None
     target: Target | None = None
     code: FunctionCode | None = None  # function stacks: the code the parameters name
+    codes: tuple[tuple[str, FunctionCode], ...] = ()  # a service's function stack: each function's code
 
     def line(self) -> str:
         r = self.rendered
@@ -66,6 +73,9 @@ class DeployStack:
         code = ""
         if self.code is not None:
             code = " (code: stub)" if self.code.is_stub else f" (code: live artifact {self.code.sha256[:12]})"
+        if self.codes:
+            code = " (code: " + ", ".join(f"{key} " + ("stub" if c.is_stub else f"live artifact {c.sha256[:12]}")
+                                         for key, c in self.codes) + ")"
         return f"deploy stack {r.stack_name} in {where} as {self.via}{code}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,6 +84,8 @@ class DeployStack:
                                "account": r.account, "region": r.region, "version": r.version, "via": self.via}
         if self.code is not None:
             out["code"] = "stub" if self.code.is_stub else self.code.sha256
+        if self.codes:
+            out["codes"] = {key: "stub" if c.is_stub else c.sha256 for key, c in self.codes}
         return out
 
 
@@ -95,7 +107,7 @@ class FunctionAfterTarget:
                 "account": r.account, "region": r.region, "version": r.version, "via": "deploy"}
 
 
-Step = StageStub | DeployStack | FunctionAfterTarget
+Step = StageStub | DeployStack | FunctionAfterTarget | LiveAliases
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class TargetSeen:
     target_health: Health
     live: LiveFunction | None = None
     artifact_present: bool = True  # the live artifact's object is in the bucket (True when not promoted)
+    service: ServiceSeen | None = None  # a multi-function service: each function as read
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,29 @@ def function_step(config: PipelineConfig, env: Environment, target: Target, live
     return DeployStack(rendered, spec, "deploy", env, target, code)
 
 
+def service_function_step(config: PipelineConfig, env: Environment, target: Target,
+                          seen: ServiceSeen) -> DeployStack:
+    """A service's function stack given what each of its functions runs now."""
+    rendered, spec, codes = service_function_parts(config, env, target, seen)
+    return DeployStack(rendered, spec, "deploy", env, target, codes=codes)
+
+
+def _service_steps(config: PipelineConfig, env: Environment, target: Target, seen: TargetSeen) -> list[Step]:
+    """A service's function stack, the `live` aliases it lacks, then its front door (after the aliases)."""
+    steps: list[Step] = []
+    if seen.target_health is Health.HEALTHY and seen.service is not None:  # read through a current deploy role
+        steps.append(service_function_step(config, env, target, seen.service))
+    else:
+        steps.append(FunctionAfterTarget(render_service_function(config, env, target), env, target))
+    aliases = alias_step(config, env, target, seen.service)  # None: not read yet, every function checked later
+    if aliases is not None:
+        steps.append(aliases)
+    door = front_door_parts(config, env, target)
+    if door is not None:
+        steps.append(DeployStack(door[0], door[1], "deploy", env, target))
+    return steps
+
+
 def plan_bootstrap(config: PipelineConfig, envs: Sequence[Environment], tooling: bool,
                    observed: Observed) -> BootstrapPlan:
     steps: list[Step] = []
@@ -165,7 +201,9 @@ def plan_bootstrap(config: PipelineConfig, envs: Sequence[Environment], tooling:
             rendered = render_target(config, env, target)
             steps.append(DeployStack(rendered, stack_spec(rendered, protect=env.protect), "admin", env, target))
             seen = observed.targets.get(target_key(env, target), TargetSeen(Health.ABSENT))
-            if seen.target_health is Health.HEALTHY:
+            if is_service(config):
+                steps += _service_steps(config, env, target, seen)
+            elif seen.target_health is Health.HEALTHY:
                 steps.append(function_step(config, env, target, seen.live, seen.artifact_present))
             else:
                 steps.append(FunctionAfterTarget(render_function(config, env, target), env, target))

@@ -28,17 +28,21 @@ from pipeline.core.bootstrap_plan import (
     BootstrapPlan,
     DeployStack,
     FunctionAfterTarget,
+    LiveAliases,
     Observed,
     StageStub,
     TargetSeen,
     function_step,
     plan_bootstrap,
+    service_function_step,
     target_key,
 )
 from pipeline.core.stacks import Health, Poll, StackSpec
+from pipeline.engine.service_bootstrap import make_aliases, read_service
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.infra import naming
-from pipeline.infra.render import Rendered
+from pipeline.infra.render import Rendered, render_target
+from pipeline.infra.service_context import is_service
 from pipeline.infra.stub import stub_sha256
 
 Progress = Callable[[str], None]
@@ -138,6 +142,15 @@ class Bootstrapper:
                 if health is not Health.HEALTHY:
                     seen[target_key(env, target)] = TargetSeen(health)
                     continue
+                if is_service(self.config):
+                    # a service's deploy role names every function: one the target stack does not name yet (a
+                    # function just added) is read after the target step updated the role
+                    current = state.tags.get(naming.BOOTSTRAP_VERSION_TAG) == render_target(self.config, env,
+                                                                                              target).version
+                    seen[target_key(env, target)] = TargetSeen(health, service=read_service(
+                        self.config, self.deploy_session(env, target), self.tooling_session, env, target)
+                        if current else None)
+                    continue
                 live, present = self.read_function(env, target, fresh=False)
                 seen[target_key(env, target)] = TargetSeen(health, live, present)
         return Observed(stub_present, seen)
@@ -171,11 +184,19 @@ class Bootstrapper:
                 if not dry_run:  # staged like any artifact: by the promoter (the key lets only it encrypt)
                     stage_stub(self.accounts.tooling() if self.config.tooling.role
                                else self.tooling_session(), self.config)
+            elif isinstance(step, LiveAliases):
+                outcomes += self.live_aliases(step, targets[target_key(step.env, step.target)], dry_run=dry_run)
             elif isinstance(step, DeployStack):
+                if (dry_run and step.rendered.kind == "frontdoor" and step.env is not None and step.target is not None
+                        and targets[target_key(step.env, step.target)].action == "would create"):
+                    r = step.rendered
+                    outcomes.append(StackOutcome("frontdoor", r.stack_name, r.env, r.account, r.region, "would create",
+                                                 r.version, notes=("planned after the target stack and the aliases",)))
+                    continue
                 result = self.converge(step, dry_run=dry_run, force=force)
                 if step.rendered.kind == "target" and step.env is not None and step.target is not None:
                     targets[target_key(step.env, step.target)] = result
-                outcomes.append(_outcome(step.rendered, result, _code_notes(step.code)))
+                outcomes.append(_outcome(step.rendered, result, _code_notes(step.code, step.codes)))
             else:
                 outcomes.append(self.function_after_target(step, targets[target_key(step.env, step.target)],
                                                            dry_run=dry_run, force=force))
@@ -183,7 +204,7 @@ class Bootstrapper:
 
     def converge(self, step: DeployStack, *, dry_run: bool, force: bool) -> StackResult:
         """One stack onto its spec through a change set (previewed and discarded in a dry run)."""
-        for note in step.code.notes if step.code is not None else ():
+        for note in [*(step.code.notes if step.code is not None else ()), *(n for _, c in step.codes for n in c.notes)]:
             self.progress(f"warning: {note}")
         return self.engine(self.session_for(step), step.rendered.region).deploy(step.spec, dry_run=dry_run,
                                                                                force=force)
@@ -196,10 +217,26 @@ class Bootstrapper:
             return StackOutcome("function", r.stack_name, r.env, r.account, r.region, "would create", r.version,
                                 notes=("planned after the target stack (its deploy role does not exist yet)",))
         fresh = target_result.action in ("created", "recreated")
-        live, present = self.read_function(step.env, step.target, fresh=fresh)
-        decided = function_step(self.config, step.env, step.target, live, present)
+        if is_service(self.config):
+            seen = read_service(self.config, self.deploy_session(step.env, step.target, fresh=fresh),
+                                self.tooling_session, step.env, step.target,
+                                denied_is_absent=dry_run and target_result.action != "unchanged")
+            decided = service_function_step(self.config, step.env, step.target, seen)
+        else:
+            live, present = self.read_function(step.env, step.target, fresh=fresh)
+            decided = function_step(self.config, step.env, step.target, live, present)
         result = self.converge(decided, dry_run=dry_run, force=force)
-        return _outcome(decided.rendered, result, _code_notes(decided.code))
+        return _outcome(decided.rendered, result, _code_notes(decided.code, decided.codes))
+
+    def live_aliases(self, step: LiveAliases, target_result: StackResult, *, dry_run: bool) -> list[StackOutcome]:
+        """The `live` aliases a service's front door needs, made through the deploy role (Lambda API)."""
+        unborn = dry_run and target_result.action == "would create"  # no deploy role to ask yet
+        session = None if unborn else self.deploy_session(step.env, step.target)
+        made = make_aliases(step, session, dry_run=dry_run, progress=self.progress, sleep=self.sleep)
+        t = step.target
+        return [StackOutcome("alias", f"{m.function}:live", step.env.name, t.account, t.region, m.action, m.version,
+                             notes=(f"{m.function}: live alias on the stub's version {m.version}".rstrip(),))
+                for m in made]
 
     def session_for(self, step: DeployStack) -> AccountSession:
         if step.via == "tooling" or step.env is None or step.target is None:
@@ -216,7 +253,9 @@ class Bootstrapper:
         return step.rendered, step.spec, step.code
 
 
-def _code_notes(code: FunctionCode | None) -> tuple[str, ...]:
+def _code_notes(code: FunctionCode | None, codes: tuple[tuple[str, FunctionCode], ...] = ()) -> tuple[str, ...]:
+    if codes:
+        return tuple(note for key, c in codes for note in (f"{key}: " + _code_notes(c)[0], *c.notes))
     if code is None:
         return ()
     source = "stub" if code.is_stub else f"live artifact {code.sha256[:12]} ({code.runtime})"

@@ -14,6 +14,7 @@ from typing import Any
 from pipeline.config.merged import Environment, PipelineConfig, Target
 from pipeline.errors import InputError
 from pipeline.infra import naming
+from pipeline.infra.service_context import target_names
 
 P = "${AWS::Partition}"
 
@@ -132,6 +133,12 @@ def target_context(config: PipelineConfig, env: Environment, target: Target) -> 
     regions = naming.regions_in_account(env, account)
     fn = naming.function_name(config, env)
     pipeline = _pipeline_roles(config)
+    names = target_names(config, env, regions)  # every function of a service; the one function otherwise
+    described = {"deploy_role": env.deploy_role, "cfn_exec_role": naming.cfn_exec_role_name(config, env),
+                 "function": fn, "bucket": naming.artifact_bucket(config, target.region),
+                 "home_region": naming.home_target(env, target).region}
+    if names["service"]:
+        described["functions"] = names["function_names"]
     return {
         **_common(config),
         "env": env.name,
@@ -149,20 +156,18 @@ def target_context(config: PipelineConfig, env: Environment, target: Target) -> 
         "boundary_policy": naming.boundary_policy_name(config, env),
         "execution_roles": [naming.execution_role_name(config, env, r) for r in regions],
         "parameter_name": naming.target_parameter_name(config, env),
-        "parameter_value": json.dumps({"deploy_role": env.deploy_role,
-                                       "cfn_exec_role": naming.cfn_exec_role_name(config, env),
-                                       "function": fn, "bucket": naming.artifact_bucket(config, target.region),
-                                       "home_region": naming.home_target(env, target).region}, sort_keys=True),
+        "parameter_value": json.dumps(described, sort_keys=True),
         "trusted_roles": pipeline + [arn for arn in env.promoters if arn not in pipeline],
         "trust_tooling_root": not pipeline,
         "tooling_root": _root(config.tooling.account),
         "tooling_roles_pattern": f"arn:{P}:iam::{config.tooling.account}:role/*",
         "external_id": env.external_id,
-        "policy_statements": _statements(env),
+        "policy_statements": names["service_policy_statements"] if names["service"] else _statements(env),
         # the deploy and CloudFormation roles read only the artifact buckets of this account's regions
         "artifact_buckets": [naming.artifact_bucket(config, r) for r in regions],
         "kms_key_arns_by_region": [f"arn:{P}:kms:{r}:{config.tooling.account}:key/*" for r in regions],
         "kms_via_s3_by_region": [f"s3.{r}.amazonaws.com" for r in regions],
+        **names,
     }
 
 

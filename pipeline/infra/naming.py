@@ -248,3 +248,30 @@ def front_door_stack_name(config: PipelineConfig, env: Environment | str) -> str
     """The stack of the env's HTTP API and schedules (a service with routes or schedules), deployed after the
     function stack once every function has its `live` alias."""
     return f"{config.name}-{_env(env)}-frontdoor"
+
+
+def http_api_name(config: PipelineConfig, env: Environment | str) -> str:
+    return f"{config.name}-{_env(env)}"
+
+
+def service_execution_role_name(config: PipelineConfig, env: Environment | str, key: str, region: str) -> str:
+    """The execution role of the service's function `key` in `region` (each function its own)."""
+    return f"{service_function_name(config, env, key)}-fn-{region}"
+
+
+def service_log_group_name(config: PipelineConfig, env: Environment | str, key: str) -> str:
+    return f"/aws/lambda/{service_function_name(config, env, key)}"
+
+
+def service_errors_alarm_name(config: PipelineConfig, env: Environment | str, key: str) -> str:
+    return f"{service_function_name(config, env, key)}-errors"
+
+
+def schedule_rule_name(config: PipelineConfig, env: Environment | str, key: str) -> str:
+    """The EventBridge rule that invokes the function `key`'s `live` alias on its schedule."""
+    return f"{service_function_name(config, env, key)}-schedule"
+
+
+def logical_id(key: str) -> str:
+    """A `functions:` key as a CloudFormation logical id / parameter prefix: `my-fn` -> `MyFn`."""
+    return "".join(part[:1].upper() + part[1:] for part in key.split("-"))

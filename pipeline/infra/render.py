@@ -28,6 +28,7 @@ from pipeline.infra import naming
 from pipeline.infra.cfnyaml import load_template
 from pipeline.infra.context import function_context, pipeline_context, target_context, tooling_context
 from pipeline.infra.policylint import policy_problems
+from pipeline.infra.service_context import front_door_context, has_front_door, is_service, service_function_context
 from pipeline.infra.templatecache import bytecode_cache
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -36,11 +37,13 @@ TOOLING_TEMPLATE = "tooling.yml.j2"
 TARGET_TEMPLATE = "target.yml.j2"
 FUNCTION_TEMPLATE = "function.yml.j2"
 PIPELINE_TEMPLATE = "pipeline.yml.j2"
+SERVICE_FUNCTION_TEMPLATE = "service-function.yml.j2"
+FRONT_DOOR_TEMPLATE = "frontdoor.yml.j2"
 
 
 @dataclass(frozen=True)
 class Rendered:
-    kind: str  # "tooling" | "replica" | "pipeline" | "target" | "function"
+    kind: str  # "tooling" | "replica" | "pipeline" | "target" | "function" | "frontdoor"
     stack_name: str
     body: str  # CloudFormation YAML
     version: str  # first 16 hex chars of sha256(body): the bootstrap version tag
@@ -82,15 +85,43 @@ def render_function(config: PipelineConfig, env: Environment, target: Target,
                      env.name)
 
 
+def render_service_function(config: PipelineConfig, env: Environment, target: Target,
+                            templates_dir: Path | None = None) -> Rendered:
+    """A multi-function service's function stack (every function; same stack name as the one function's)."""
+    body = expand_template(templates_dir, SERVICE_FUNCTION_TEMPLATE, service_function_context(config, env, target))
+    return make_rendered("function", naming.function_stack_name(config, env), body, target.account, target.region,
+                         env.name)
+
+
+def render_front_door(config: PipelineConfig, env: Environment, target: Target,
+                      templates_dir: Path | None = None) -> Rendered:
+    """A service's HTTP API and schedules (only for a service with routes or schedules: `has_front_door`)."""
+    body = expand_template(templates_dir, FRONT_DOOR_TEMPLATE, front_door_context(config, env, target))
+    return make_rendered("frontdoor", naming.front_door_stack_name(config, env), body, target.account,
+                         target.region, env.name)
+
+
+def render_env_stacks(config: PipelineConfig, env: Environment, target: Target,
+                      templates_dir: Path | None = None) -> list[Rendered]:
+    """One target's stacks in deploy order: target and function stack, then a service's front door."""
+    if not is_service(config):
+        return [render_target(config, env, target, templates_dir), render_function(config, env, target, templates_dir)]
+    out = [render_target(config, env, target, templates_dir),
+           render_service_function(config, env, target, templates_dir)]
+    if has_front_door(env):
+        out.append(render_front_door(config, env, target, templates_dir))
+    return out
+
+
 def render_all(config: PipelineConfig, templates_dir: Path | None = None) -> list[Rendered]:
-    """Tooling and pipeline, then each env's target and function stack for every target, in stage order."""
+    """Tooling and pipeline, then each env's target and function stack (and a service's front door) for every
+    target, in stage order."""
     out = [render_tooling(config, templates_dir), render_pipeline(config, templates_dir)]
     out += [render_replica(config, region, templates_dir) for region in naming.replica_regions(config)]
     for name in config.order:
         env = config.env(name)
         for target in env.targets:
-            out.append(render_target(config, env, target, templates_dir))
-            out.append(render_function(config, env, target, templates_dir))
+            out += render_env_stacks(config, env, target, templates_dir)
     return out
 
 

@@ -60,8 +60,8 @@ def test_verbs_that_deploy_or_report_one_function_refuse_a_service(verb, envdir,
     err = capsys.readouterr().err.splitlines()
     assert code == 2
     assert err[-1].endswith(f"environments/pipeline.yml functions: a service of 2 functions (api, worker) can be "
-                            f"validated, built, staged, bootstrapped and promoted, but `pipeline {verb[0]}` handles the "
-                            "one-function form (function:) only so far")
+                            f"validated, built, staged, bootstrapped and promoted, but `pipeline {verb[0]}` handles "
+                            "the one-function form (function:) only so far")
 
 
 def test_validate_renders_a_services_templates(envdir, capsys):

@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 # What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
 # one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
-# (bootstrap). Its releases and sandboxes are not built yet, so every other verb refuses it rather than deploy or
-# report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap")
+# (bootstrap); it is promoted and rolled back as one release, and status, history, verify and invoke (--function)
+# report every function. The verbs not listed (sandboxes, prune, unlock, doctor, ...) refuse it rather than deploy
+# or report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap", "promote", "rollback", "status",
+                 "history", "verify", "invoke")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:
@@ -28,7 +30,7 @@ def refuse_service(config: PipelineConfig, command: str | None) -> None:
         from pipeline.errors import InputError
 
         raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
-                         f"({', '.join(functions)}) can be validated, built, staged and bootstrapped, but "
+                         f"({', '.join(functions)}) can be validated, built, staged, bootstrapped and promoted, but "
                          f"{command!r} handles the one-function form (function:) only so far")
 
 

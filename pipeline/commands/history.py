@@ -8,9 +8,13 @@ at most N per env.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pipeline.commands.context import Context
 from pipeline.inputs import positive_int
+
+if TYPE_CHECKING:
+    from pipeline.core.ledger import Record
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +45,22 @@ def run(args: argparse.Namespace) -> int:
     for name, record in found:
         data = record.data
         rows.append([name, record.seq, str(data.get("time", ""))[:19], record.type, data.get("action"),
-                     R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record),
+                     R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record) or _functions(record),
                      R.smoke_summary(record), _who(R.actor(record)), data.get("reason")])
         records.append({"key": record.key, "hash": record.hash, **data})
     ctx.out.table(["env", "seq", "time", "type", "action", "outcome", "artifact", "version", "smoke", "who",
                    "detail"], rows)
     ctx.out.document("history", records=records)
     return 0
+
+
+def _functions(record: Record) -> str | None:
+    """A service's release: every function's version (`api v4, worker v2`); None for the one-function shape."""
+    from pipeline.core import records as R
+
+    if not R.is_service(record):
+        return None
+    return ", ".join(f"{k} v{v}" if v else f"{k} -" for k, v in R.function_versions(record).items())
 
 
 def _who(actor: str) -> str:

@@ -18,6 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--path", default=None, help="GET this path (default /health)")
     source.add_argument("--event", type=Path, help="JSON event file")
     parser.add_argument("--qualifier", default=LIVE_ALIAS, help=f"alias or version (default: {LIVE_ALIAS})")
+    parser.add_argument("--function", default=None, help="the service's function (`functions:` key) to invoke")
 
 
 def _event(args: argparse.Namespace) -> dict:
@@ -40,8 +41,15 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.core.http import BadResponse, parse_response
     from pipeline.infra import naming
 
+    keys = [f.key for f in env.functions if f.key]
+    if keys and args.function not in keys:
+        raise InputError(f"--function: a service's invoke names one of its functions: {', '.join(keys)}"
+                         + (f" (not {args.function!r})" if args.function else ""))
+    if not keys and args.function:
+        raise InputError("--function: this configuration has one function (function:), not a service")
     target = env.targets[0]
-    fn = FunctionAdapter(ctx.accounts.target(env, target), target.region, naming.function_name(config, env))
+    fn = FunctionAdapter(ctx.accounts.target(env, target), target.region,
+                         naming.service_function_name(config, env, args.function or ""))
     inv = fn.invoke(args.qualifier, event)
     payload = inv.payload.decode("utf-8", "replace")
     status, body, problem = None, payload, None

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
                                                    ctx.out.progress)
         if pipeline_approval is not None:
             approver, reason = pipeline_approval
-    from pipeline.engine.promote import promote
+    if config.service_functions:  # every function of the service as one release
+        from pipeline.engine.service_promote import promote_service as promote
+    else:
+        from pipeline.engine.promote import promote
 
     result = promote(
         ctx.engine, env.name, artifact, approve=args.approve, reason=reason, dry_run=args.dry_run,

@@ -33,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     artifact = require_sha_prefix(value, flag) if value is not None else None  # exit 2 before any AWS call
     if args.to is not None:  # after the check: bad input stays one error line
         sys.stderr.write("pipeline: warning: `rollback --to` is deprecated: use `rollback --artifact` (same value)\n")
-    from pipeline.engine.rollback import rollback
+    if ctx.config().service_functions:  # every function back to the last good release
+        from pipeline.engine.service_rollback import rollback_service as rollback
+    else:
+        from pipeline.engine.rollback import rollback
 
     result = rollback(ctx.engine, env, artifact, flag, dry_run=args.dry_run)
     ctx.out.document("rollback", ok=result.ok, dry_run=args.dry_run, **result.to_dict())

@@ -32,12 +32,13 @@ def run(args: argparse.Namespace) -> int:
         dead = EnvLock(engine, env).dead(lock) if lock.held else None
         if lock.held:
             locks.append(LockStatus(env.name, lock, age_seconds(lock, engine.now()), dead))
-        rows = [target_status(engine, env, target, view, lock=lock, dead=dead) for target in env.targets]
+        rows = [target_status(engine, env, target, view, lock=lock, dead=dead, key=f.key)
+                for target in env.targets for f in env.functions]  # a service: one row per function
         statuses += rows
         nexts[env.name] = next_step(engine, env, views, lock, dead, rows)
     ctx.out.table(HEADERS, [[*s.row(), nexts[s.env].text] for s in statuses])
     for s in statuses:
-        where = f"{s.env} {s.target.account}/{s.target.region}"
+        where = f"{s.env} {s.where}"
         for finding in s.findings:
             ctx.out.text(f"{'drift' if finding.kind == 'drift' else 'canary'}: {where}: {finding.message}; "
                          f"fix: {finding.fix}")
@@ -45,19 +46,32 @@ def run(args: argparse.Namespace) -> int:
         ctx.out.text(held.line())
     for s in statuses:
         if s.canary and not any(f.kind == "leftover-canary" for f in s.findings):
-            ctx.out.text(f"canary: {s.env} {s.target.account}/{s.target.region}: {s.canary} (promotion running)")
+            ctx.out.text(f"canary: {s.env} {s.where}: {s.canary} (promotion running)")
     for step in nexts.values():
         if step.detail and step.kind not in ("up to date",):
             ctx.out.text(f"next: {step.env}: {step.text}: {step.detail}")
+    endpoints = []
+    if engine.config.service_functions:  # a service's HTTP API: where its http smoke cases and users go
+        from pipeline.engine.service_promote import endpoint_of
+
+        for env in envs:
+            if env.http_functions:
+                for target in env.targets:
+                    url, why = endpoint_of(engine, env, target)
+                    endpoints.append({"env": env.name, "target": f"{target.account}/{target.region}",
+                                      "endpoint": url, "problem": why})
+                    ctx.out.text(f"endpoint: {env.name} {target.account}/{target.region}: {url or why}")
     from pipeline.aws.replicas import Replicas
 
     # the copy each target outside the tooling region loads its live artifact from (one HEAD each)
     replicas = []
     for s in statuses:
-        if s.live_sha256 and s.target.region != engine.config.tooling.region:
+        if s.live_sha256 and s.target.region != engine.config.tooling.region and s.function == next(
+                (f.key for f in engine.config.env(s.env).functions), ""):  # one HEAD per target
             replica = Replicas(engine.tooling, engine.config).of_artifact(s.live_sha256, s.target.region)
             replicas.append({"env": s.env, "target": f"{s.target.account}/{s.target.region}", **replica.as_dict()})
             ctx.out.text(f"replica: {s.env} {s.target.account}/{s.target.region}: {replica.where}: {replica.state}")
     ctx.out.document("status", environments=[s.to_dict() for s in statuses], locks=[h.to_dict() for h in locks],
-                     next=[step.to_dict() for step in nexts.values()], replicas=replicas)
+                     next=[step.to_dict() for step in nexts.values()], replicas=replicas,
+                     **({"endpoints": endpoints} if engine.config.service_functions else {}))
     return 0

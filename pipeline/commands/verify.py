@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         lock = lock_state(view.newest_first())
         live_problems: list[str] = []
         dead = EnvLock(engine, env).dead(lock) if lock.started else None
-        for target in env.targets:
-            status = target_status(engine, env, target, view, lock=lock, dead=dead)
-            where = f"{env.name} {target.account}/{target.region}"
+        for target, key in ((t, f.key) for t in env.targets for f in env.functions):  # every function
+            status = target_status(engine, env, target, view, lock=lock, dead=dead, key=key)
+            where = f"{env.name} {status.where}"
             live_problems += [f"{where}: {f.message} (fix: {f.fix})" for f in status.findings]
             if status.live_sha256:
                 staged = engine.store.head(status.live_sha256)

@@ -41,6 +41,28 @@ TargetState = ObservedTarget  # the name the first plan used
 
 
 @dataclass(frozen=True)
+class ServiceTarget:
+    """One target of a multi-function service: every function's `live` alias (each an ObservedTarget of that
+    function, in the service's order) and whether the ledger's newest PASSED release here is the digest."""
+
+    account: str
+    region: str
+    functions: tuple[tuple[str, ObservedTarget], ...]
+    passed_here: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}"
+
+    def is_current(self, digest: str) -> bool:
+        """Every function runs `digest` and the release passed here: nothing to do."""
+        return self.passed_here and all(f.alias_sha256 == digest for _, f in self.functions)
+
+    def function(self, key: str) -> ObservedTarget:
+        return dict(self.functions)[key]
+
+
+@dataclass(frozen=True)
 class GateFacts:
     """Everything the gates decide on, read before any write."""
 

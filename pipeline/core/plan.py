@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.core import records as R
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
-from pipeline.core.observed import ObservedTarget, PendingTarget, RollbackCandidate, TargetState
+from pipeline.core.observed import ObservedTarget, PendingTarget, RollbackCandidate, ServiceTarget, TargetState
 from pipeline.core.steps import (
     NEW_VERSION,
     Bake,
@@ -35,8 +35,8 @@ from pipeline.core.steps import (
 class TargetPlan:
     """One target's steps, what undoes them on failure, and its ledger record."""
 
-    target: ObservedTarget | PendingTarget
-    steps: tuple[Step, ...]
+    target: ObservedTarget | PendingTarget | ServiceTarget
+    steps: tuple[Step, ...]  # a service's: core.release_plan's OnFunction, HttpSmoke, Bake
     undo: tuple[Step, ...]
     record: RecordOutcome
 

@@ -63,13 +63,21 @@ def started(*, action: str, artifact: str, commit: str | None, actor: str, holde
             targets: Sequence[TargetRef], lease_expires: dt.datetime, previous: Mapping[str, tuple[str | None,
                                                                                                  str | None]],
             dirty: bool | None = None, approval: Mapping[str, Any] | None = None,
-            gates: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """A `started` record (the lock). `previous`: per target label, (alias version, its sha256) before."""
+            gates: Sequence[Mapping[str, Any]] = (),
+            functions: Mapping[str, Mapping[str, tuple[str | None, str | None]]] | None = None) -> dict[str, Any]:
+    """A `started` record (the lock). `previous`: per target label, (alias version, its sha256) before.
+    A multi-function service's release also names every function (`functions`: per target label, function
+    key -> (alias version, its sha256) before): `previous.<label>.functions`, and the keys in `functions`."""
     fields: dict[str, Any] = {
         "type": STARTED, "action": action, "artifact": artifact, "commit": commit, "actor": actor,
         "holder": holder.to_dict(), "targets": [t.to_dict() for t in targets],
         "lease_expires": lease_expires.isoformat(),
         "previous": {label: {"version": v, "sha256": s} for label, (v, s) in previous.items()}}
+    if functions is not None:
+        fields["functions"] = list(dict.fromkeys(k for per in functions.values() for k in per))
+        for label, per in functions.items():
+            fields["previous"].setdefault(label, {"version": None, "sha256": None})["functions"] = {
+                k: {"version": v, "sha256": sh} for k, (v, sh) in per.items()}
     if action == "promote":
         fields.update(dirty=dirty, approval=dict(approval) if approval is not None else None,
                       gates=[dict(g) for g in gates])
@@ -85,7 +93,10 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
             closes: bool, build_id: str | None = None, approval: Mapping[str, Any] | None = None,
             gates: Sequence[Mapping[str, Any]] | None = None, smoke: Sequence[Mapping[str, Any]] | None = None,
             timings: Mapping[str, float] | None = None, dirty: bool | None = None,
-            prune: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            prune: Mapping[str, Any] | None = None,
+            functions: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """One target's outcome. A service's release records every function (`functions`: key -> {version,
+    sha256 (hex, equal to the artifact's when it passed), previous_version}); its `version` is then None."""
     fields: dict[str, Any] = {
         "type": OUTCOME, "action": action, "started_seq": started_seq, "target": target.to_dict(),
         "account": target.account, "region": target.region, "artifact": artifact, "commit": commit,
@@ -102,6 +113,8 @@ def outcome(*, action: str, started_seq: int, target: TargetRef, artifact: str |
         fields["timings"] = dict(timings)
     if prune is not None:  # the versions this promotion's prune deleted (and failed to), after the alias moved
         fields["prune"] = dict(prune)
+    if functions is not None:
+        fields["functions"] = {k: dict(v) for k, v in functions.items()}
     return fields
 
 
@@ -140,6 +153,38 @@ def outcome_of(record: Record) -> str | None:
 def version(record: Record) -> str | None:
     value = record.get("version")
     return str(value) if value not in (None, "") else None
+
+
+def is_service(record: Record) -> bool:
+    """A multi-function service's record (`functions`), as opposed to the one-function shape."""
+    return bool(record.get("functions"))
+
+
+def function_versions(record: Record) -> dict[str, str | None]:
+    """Function key -> version an outcome records: a service's every function; the one-function shape's
+    `version` under the key "" (both shapes stay readable: the ledger is never rewritten)."""
+    found = record.get("functions")
+    if isinstance(found, Mapping) and found:
+        return {str(k): _str(v.get("version")) if isinstance(v, Mapping) else None for k, v in found.items()}
+    return {"": version(record)}
+
+
+def function_sha256s(record: Record) -> dict[str, str | None]:
+    """Function key -> the hex CodeSha256 an outcome records for it (the one-function shape: its artifact)."""
+    found = record.get("functions")
+    if isinstance(found, Mapping) and found:
+        return {str(k): _str(v.get("sha256")) if isinstance(v, Mapping) else None for k, v in found.items()}
+    return {"": artifact(record)}
+
+
+def previous_versions(record: Record, label: str) -> dict[str, str | None]:
+    """What a `started` record says each function's alias pointed at before on one target (key "" for the
+    one-function shape; None: no alias)."""
+    entry = (record.get("previous") or {}).get(label) or {}
+    per = entry.get("functions") if isinstance(entry, Mapping) else None
+    if isinstance(per, Mapping) and per:
+        return {str(k): _str(v.get("version")) if isinstance(v, Mapping) else None for k, v in per.items()}
+    return {"": previous_version(record, label)}
 
 
 def targets(record: Record) -> list[TargetRef]:

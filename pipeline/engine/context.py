@@ -55,6 +55,9 @@ class EngineContext:
     def session(self, env: Environment, target: Target) -> AccountSession:
         return self.accounts.target(env, target)
 
-    def function(self, env: Environment, target: Target) -> FunctionAdapter:
-        return FunctionAdapter(self.session(env, target), target.region, naming.function_name(self.config, env),
+    def function(self, env: Environment, target: Target, key: str = "") -> FunctionAdapter:
+        """The Lambda adapter of the env's function on `target`: the service's function `key` (`functions:`),
+        "" for the one-function service."""
+        return FunctionAdapter(self.session(env, target), target.region,
+                               naming.service_function_name(self.config, env, key),
                                sleep=self.sleep, fix=f"pipeline bootstrap --env {env.name}")

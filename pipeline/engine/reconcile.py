@@ -32,37 +32,53 @@ def reconcile(ctx: EngineContext, env: Environment, view: LedgerView, lock: Lock
     runs: list[TargetRun] = []
     pending: list[PendingTarget] = []
     functions = {}
+    keys: list[str] = []  # each pending alias's function key ("" in the one-function service)
     for ref in R.targets(started):
         if ref.label in done:
             continue
-        fn = ctx.function(env, Target(ref.account, ref.region))
-        live = fn.version(LIVE_ALIAS)
-        pending.append(PendingTarget(ref.account, ref.region, R.previous_version(started, ref.label),
-                                     live.version if live else None))
-        functions[ref.label] = (Target(ref.account, ref.region), fn, live)
+        # a service's release names every function's alias from before; the one-function shape, one
+        for key, before in R.previous_versions(started, ref.label).items():
+            fn = ctx.function(env, Target(ref.account, ref.region), key)
+            live = fn.version(LIVE_ALIAS)
+            pending.append(PendingTarget(ref.account, ref.region, before, live.version if live else None))
+            functions[len(pending) - 1] = (Target(ref.account, ref.region), fn, live)
+            keys.append(key)
     # decide
     plan = reconcile_plan(env.name, R.artifact(started), pending, reason)
     # act
     executor = Executor(lambda _line: None)
-    for target_plan in plan.targets:
-        target, fn, live = functions[target_plan.label]
+    for i, target_plan in enumerate(plan.targets):
+        target, fn, live = functions[i]
         run = TargetRun(target, fn, target_plan, live)
         runs.append(run)
         for step in target_plan.steps:
             executor.do(run, step)
-    # record
+    # record: one outcome per target (a service's names every function)
     recorder = Recorder(ctx.ledger, view, ctx.now)
-    for i, run in enumerate(runs):
-        p = run.plan
-        assert isinstance(p.target, PendingTarget) and p.record.outcome is not None
-        recorder.append(R.outcome(action=R.action(started), started_seq=started.seq, target=run.ref,
-                                  artifact=R.artifact(started), commit=R.commit(started), outcome=p.record.outcome,
-                                  reason=p.record.reason, version=None, previous_version=p.target.before,
-                                  actor=ctx.actor, closes=i == len(runs) - 1))
-    if not runs:
-        recorder.append(R.unlock(started_seq=started.seq, actor=ctx.actor,
-                                 reason=f"{reason}; every target already had an outcome"))
+    by_target: dict[str, list[tuple[str, TargetRun]]] = {}
+    for key, run in zip(keys, runs, strict=True):
+        by_target.setdefault(run.plan.label, []).append((key, run))
+    for i, parts in enumerate(by_target.values()):
+        first = parts[0][1].plan
+        assert isinstance(first.target, PendingTarget) and first.record.outcome is not None
+        service = any(key for key, _ in parts)
+        notes = "; ".join(f"{key}: " * bool(key) + r.plan.record.reason.removeprefix(f"{reason}; ")
+                          for key, r in parts)
+        recorder.append(R.outcome(
+            action=R.action(started), started_seq=started.seq, target=parts[0][1].ref, artifact=R.artifact(started),
+            commit=R.commit(started), outcome=first.record.outcome,
+            reason=first.record.reason if not service else f"{reason}; {notes}", version=None,
+            previous_version=None if service else first.target.before, actor=ctx.actor,
+            closes=i == len(by_target) - 1,
+            functions={key: _restored(r) for key, r in parts} if service else None))
     notes = [run.plan.record.reason.removeprefix(f"{reason}; ") for run in runs]
     for note in notes:
         ctx.out.progress(f"  {note}")
     return notes
+
+
+def _restored(run: TargetRun) -> dict[str, str | None]:
+    """A service function's alias after the reconcile (its version from before) and what the dead run left."""
+    pending = run.plan.target
+    assert isinstance(pending, PendingTarget)
+    return {"version": pending.before, "previous_version": pending.live}

@@ -37,7 +37,9 @@ class Result:
                          "previous_version": r.previous.version if r.previous else None,
                          "smoke": [s.to_dict() for s in r.smoke], "timings": r.timings,
                          # the plan's steps as carried out (undo steps included): compare with "plan"
-                         "steps": [{"kind": s.kind, "target": s.target, "detail": s.detail} for s in r.executed]}
+                         "steps": [{"kind": s.kind, "target": s.target, "detail": s.detail} for s in r.executed],
+                         # a service's release: every function's version, CodeSha256 and version before
+                         **({"functions": r.functions()} if callable(getattr(r, "functions", None)) else {})}
                         for r in self.runs],
             "ledger": self.ledger,
             "notes": self.notes,

@@ -11,7 +11,7 @@ from pipeline.aws.session import AssumeDenied
 from pipeline.config.merged import Environment, Target
 from pipeline.core import live as L
 from pipeline.core import records as R
-from pipeline.core.function import LIVE_ALIAS
+from pipeline.core.function import GO_RUNTIME, LIVE_ALIAS
 from pipeline.core.ledger import LockState, Record, find_outcome, key_for
 from pipeline.engine.context import EngineContext
 
@@ -31,10 +31,16 @@ class TargetStatus:
     dirty: bool | None = None  # the running artifact was built from a dirty work tree (None: not known)
     lock_artifact: str | None = None  # what the lock's holder deploys
     function_missing: bool = False  # no function at all: the env is not bootstrapped
+    function: str = ""  # the service's function key (`functions:`); "" in the one-function service
+
+    @property
+    def where(self) -> str:
+        """`111111111111/us-east-1`, with the function's key in a service: `111111111111/us-east-1 api`."""
+        return f"{self.target.account}/{self.target.region}" + (f" {self.function}" if self.function else "")
 
     @property
     def facts(self) -> L.LiveFacts:
-        return L.LiveFacts(self.env, f"{self.target.account}/{self.target.region}", self.live_version,
+        return L.LiveFacts(self.env, self.where, self.live_version,
                            self.live_sha256, self.weights, self.expected_sha256, self.lock_held, self.lock_dead,
                            self.lock_artifact)
 
@@ -63,7 +69,7 @@ class TargetStatus:
         commit = str(data.get("commit") or "")[:12]
         if self.dirty:
             commit = f"{commit or '?'} (dirty)"
-        return [self.env, f"{self.target.account}/{self.target.region}", _short(self.live_sha256),
+        return [self.env, self.where, _short(self.live_sha256),
                 commit or None, self.live_version, str(data.get("time", ""))[:19] or None,
                 actor.rsplit("/", 1)[-1] if actor else None,
                 (f"{summary or '0/0'} passed") if data else None,
@@ -78,6 +84,7 @@ class TargetStatus:
     def to_dict(self) -> dict[str, Any]:
         data = self.record.data if self.record else {}
         return {"env": self.env, "account": self.target.account, "region": self.target.region,
+                **({"function": self.function} if self.function else {}),
                 "artifact": self.live_sha256, "version": self.live_version, "commit": data.get("commit"),
                 "when": data.get("time"), "who": data.get("actor"),
                 "outcome": R.outcome_of(self.record) if self.record else None,
@@ -96,25 +103,29 @@ HEADERS = ["env", "target", "artifact", "commit", "version", "when", "who", "smo
 
 
 def target_status(ctx: EngineContext, env: Environment, target: Target, view: LedgerView, *,
-                  lock: LockState | None = None, dead: str | None = None) -> TargetStatus:
-    """The live alias (its version and its canary split: two calls) against the ledger and the env's lock."""
+                  lock: LockState | None = None, dead: str | None = None, key: str = "") -> TargetStatus:
+    """The live alias (its version and its canary split: two calls) against the ledger and the env's lock;
+    `key`: one function of a service (a `live` alias still on the bootstrap stub reads as no release yet)."""
     try:
-        fn = ctx.function(env, target)
+        fn = ctx.function(env, target, key)
         live = fn.version(LIVE_ALIAS)
+        if key and live is not None and live.runtime != GO_RUNTIME:  # the stub bootstrap pointed `live` at
+            live = None
         split = (fn.alias_weights(LIVE_ALIAS) or {}) if live else {}
         missing = live is None and fn.version() is None  # (one more call only before the first promotion)
     except AssumeDenied:  # AWS's answer for a deploy role that does not exist: the env is not bootstrapped
         live, split, missing = None, {}, True
     where = {"account": target.account, "region": target.region}
-    # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target.
+    # What should run: the newest outcome that left the alias on its artifact (PASSED), for this target
+    # (a service's release records each function's CodeSha256; the one-function shape, its artifact).
     record = find_outcome(view.newest_first(), target=where, outcome=R.PASSED)
     newest = find_outcome(view.newest_first(), target=where)
-    expected = R.artifact(record) if record else None
+    expected = R.function_sha256s(record).get(key) if record else None
     running = hex_sha(live.code_sha256) if live else None
     return TargetStatus(env.name, target, running, live.version if live else None, record, newest, expected, split,
                         bool(lock and lock.held), dead,
                         dirty_of(view, record) if running == expected else None,
-                        R.artifact(lock.started) if lock and lock.started else None, missing)
+                        R.artifact(lock.started) if lock and lock.started else None, missing, key)
 
 
 def dirty_of(view: LedgerView, record: Record | None) -> bool | None:

@@ -36,7 +36,7 @@ from pipeline.local import apigw_routes
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PREFIX = "/_execute-api/"
-_BASE = {"url": ""}
+_SERVED: list[str] = []  # the running emulators' endpoints, the newest last
 _INSTALLED = False
 NOT_FOUND = (404, {"message": "Not Found"})
 INTERNAL = (500, {"message": "Internal Server Error"})
@@ -45,12 +45,18 @@ MAX_BODY = 10 * 1024 * 1024  # an HTTP API's payload limit
 
 
 def serve_at(endpoint_url: str) -> None:
-    """Where the running emulator listens: every API's ApiEndpoint starts with it."""
-    _BASE["url"] = endpoint_url.rstrip("/")
+    """Where a started emulator listens: the ApiEndpoint of every API made while it is the newest one running."""
+    _SERVED.append(endpoint_url.rstrip("/"))
+
+
+def unserve(endpoint_url: str) -> None:
+    """That emulator stopped: APIs made later name another running one (a test's emulator inside another's)."""
+    while endpoint_url.rstrip("/") in _SERVED:
+        _SERVED.remove(endpoint_url.rstrip("/"))
 
 
 def endpoint(api_id: str) -> str:
-    return f"{_BASE['url']}{PREFIX}{api_id}"
+    return f"{_SERVED[-1] if _SERVED else ''}{PREFIX}{api_id}"
 
 
 def install() -> None:

@@ -177,9 +177,10 @@ class Emulator:
             self._thread.join(timeout=5)
             self._thread = None
         self.restore_environment()
-        from pipeline.local import execrole
+        from pipeline.local import apigw_layer, execrole
 
         execrole.unserve(self.endpoint_url)
+        apigw_layer.unserve(self.endpoint_url)
         if self._tls_dir:
             import shutil
 

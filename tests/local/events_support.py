@@ -89,3 +89,15 @@ def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.05)
+
+
+def periods_pass(cfn: Any, emulator: Any, alias_arn: str, rule_name: str) -> tuple[int, int]:
+    """Let two more periods of rate(1 minute) pass, timed by a clock rule of that rate (made here, on
+    `alias_arn`): `rule_name`'s deliveries after the clock's first firing (a run of it started before has
+    ended by then) and after its third; equal when `rule_name` no longer fires. No fixed sleep: the scheduler
+    evaluated every rule at least twice between the two counts."""
+    _, clock = deploy_rule(cfn, rule_template(alias_arn))
+    assert wait_for(lambda: len(scheduled(emulator, clock["RuleName"])) >= 1, timeout=15)
+    settled = len(scheduled(emulator, rule_name))
+    assert wait_for(lambda: len(scheduled(emulator, clock["RuleName"])) >= 3, timeout=15)
+    return settled, len(scheduled(emulator, rule_name))

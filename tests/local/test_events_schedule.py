@@ -13,7 +13,17 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .events_support import alias_of, control, deploy_rule, execution_role, fire, rule_template, scheduled, wait_for
+from .events_support import (
+    alias_of,
+    control,
+    deploy_rule,
+    execution_role,
+    fire,
+    periods_pass,
+    rule_template,
+    scheduled,
+    wait_for,
+)
 from .helpers import REGION
 
 pytestmark = pytest.mark.emulator
@@ -119,10 +129,8 @@ def test_a_disabled_rule_does_not_fire_an_enabled_one_does(cfn, events, echo, em
     status, answer = control(emulator, f"/rules/{off['RuleName']}/fire", "POST")
     assert status == 409 and "DISABLED" in answer["error"]
     events.disable_rule(Name=on["RuleName"])  # the API's disable stops it as well
-    time.sleep(0.3)
-    settled = len(scheduled(emulator, on["RuleName"]))
-    time.sleep(1.2)
-    assert len(scheduled(emulator, on["RuleName"])) == settled
+    settled, later = periods_pass(cfn, emulator, echo, on["RuleName"])
+    assert later == settled
 
 
 def test_deleting_the_stack_removes_the_rule_and_stops_the_firing(cfn, events, echo, emulator):
@@ -133,10 +141,8 @@ def test_deleting_the_stack_removes_the_rule_and_stops_the_firing(cfn, events, e
     with pytest.raises(ClientError) as caught:
         events.describe_rule(Name=out["RuleName"])
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    time.sleep(0.3)  # a run started before the delete may still end
-    settled = len(scheduled(emulator, out["RuleName"]))
-    time.sleep(1.2)  # more than two periods of rate(1 minute) in `instant`
-    assert len(scheduled(emulator, out["RuleName"])) == settled
+    settled, later = periods_pass(cfn, emulator, echo, out["RuleName"])  # a run started before the delete ends
+    assert later == settled
     status, _ = control(emulator, f"/rules/{out['RuleName']}/fire", "POST")
     assert status == 404
 
@@ -148,7 +154,5 @@ def test_a_stack_update_to_disabled_keeps_the_rule_and_stops_it(cfn, events, ech
     cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300})
     rule = events.describe_rule(Name=out["RuleName"])  # updated in place: the same name and ARN
     assert (rule["Arn"], rule["State"]) == (out["RuleArn"], "DISABLED")
-    time.sleep(0.3)
-    settled = len(scheduled(emulator, out["RuleName"]))
-    time.sleep(1.2)
-    assert len(scheduled(emulator, out["RuleName"])) == settled
+    settled, later = periods_pass(cfn, emulator, echo, out["RuleName"])
+    assert later == settled

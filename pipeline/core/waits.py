@@ -37,14 +37,16 @@ def next_delay(elapsed: float, previous: float, expected: float | None) -> float
     return grown
 
 
-def expected_update(records: Iterable[Record], account: str, region: str) -> float | None:
+def expected_update(records: Iterable[Record], account: str, region: str, function: str = "") -> float | None:
     """How long the newest recorded code update of this target took (its outcome's `timings`), or None.
-    `records` newest first; a record that updated no code (a rollback, a no-op) has no such timing."""
+    `records` newest first; a record that updated no code (a rollback, a no-op) has no such timing. A service's
+    outcome times each function under `<key>.deploy_code`: `function` names the key ("" for one function)."""
+    name = f"{function}.{DEPLOY_TIMING}" if function else DEPLOY_TIMING
     for record in records:
         target = record.get("target") or {}
         if record.type != "outcome" or target.get("account") != account or target.get("region") != region:
             continue
-        seconds = (record.get("timings") or {}).get(DEPLOY_TIMING)
+        seconds = (record.get("timings") or {}).get(name)
         if isinstance(seconds, (int, float)) and seconds > 0:
             return float(seconds)
     return None

@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.aws.http_smoke import api_endpoint
+from pipeline.aws.ledger import LedgerView
 from pipeline.config.merged import Environment, Target
 from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.plan import is_noop
 from pipeline.core.release_plan import service_promotion_plan
+from pipeline.core.waits import expected_update
 from pipeline.engine import promote as P
 from pipeline.engine.context import EngineContext
 from pipeline.engine.executor import DisplayExecutor, Source, TargetRun, message
 from pipeline.engine.lock import EnvLock, this_holder
+from pipeline.engine.observe import window
 from pipeline.engine.recorder import Recorder
 from pipeline.engine.report import Result
 from pipeline.engine.service_executor import FunctionPart, ServiceExecutor, ServiceRun
@@ -61,11 +64,16 @@ def endpoint_of(ctx: EngineContext, env: Environment, target: Target) -> tuple[s
         return None, exc.message
 
 
-def service_runs(observed: list[ServiceObservation], plans: tuple) -> list[ServiceRun]:
+def service_runs(observed: list[ServiceObservation], plans: tuple, view: LedgerView | None = None
+                 ) -> list[ServiceRun]:
+    """Each target's run, a part per function; with `view`, each part's polls are timed from that function's
+    last recorded code update (core/waits.py), as the one function's are."""
     runs = []
     for o, p in zip(observed, plans, strict=True):
         first = next(iter(o.fns))
-        parts = {k: FunctionPart(o.target, fn, p, o.live[k], key=k) for k, fn in o.fns.items()}
+        parts = {k: FunctionPart(o.target, fn, p, o.live[k], key=k, expected_update=expected_update(
+                     window(view), o.target.account, o.target.region, k) if view is not None else None)
+                 for k, fn in o.fns.items()}
         runs.append(ServiceRun(o.target, o.fns[first], p, o.live[first], parts=parts))
     return runs
 
@@ -120,7 +128,7 @@ def promote_service(ctx: EngineContext, env_name: str, artifact: str | None = No
     if dry_run:
         result.dry_run = True
         return result
-    runs = service_runs(observed, plan.targets)
+    runs = service_runs(observed, plan.targets, view)
     result.runs = list(runs)
     approval = {"approver": facts.approver, "reason": reason} if env.gates.approval else None
     recorder = Recorder(ctx.ledger, view, ctx.now)

@@ -74,3 +74,13 @@ def test_the_expected_update_is_the_newest_recorded_code_update_of_that_target()
     assert waits.expected_update(newest_first, "111111111111", "us-east-1") == 2.2
     assert waits.expected_update(newest_first, "111111111111", "eu-west-1") is None
     assert waits.expected_update([], "111111111111", "us-east-1") is None
+
+
+def test_a_services_function_is_timed_from_its_own_key():
+    """A service's outcome times each function as `<key>.deploy_code`; the one-function key stays unread there."""
+    data = {"type": "outcome", "target": {"account": "1", "region": "r"},
+            "timings": {"api.deploy_code": 2.2, "worker.deploy_code": 1.4}}
+    records = [Record("k", json.dumps(data).encode(), data)]
+    assert waits.expected_update(records, "1", "r", "api") == 2.2
+    assert waits.expected_update(records, "1", "r", "worker") == 1.4
+    assert waits.expected_update(records, "1", "r") is None

@@ -41,7 +41,7 @@ def api_endpoint(session: AccountSession, region: str, stack: str) -> str:
         raise PipelineError(f"{where}: DescribeStacks: {error_code(exc)}: {error_message(exc)}") from None
     if state is None:
         raise PipelineError(f"{where} does not exist: the service's HTTP API is not deployed "
-                            "(run pipeline bootstrap --env for this env)")
+                            "(the env's bootstrap deploys it)")
     endpoint = state.outputs.get(ENDPOINT_OUTPUT)
     if not endpoint:
         raise PipelineError(f"{where} has no {ENDPOINT_OUTPUT} output (status {state.status})")

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 
 # What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
 # one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
-# (bootstrap); it is promoted and rolled back as one release, and status, history, verify and invoke (--function)
-# report every function. The verbs not listed (sandboxes, prune, unlock, doctor, ...) refuse it rather than deploy
-# or report the first function.
+# (bootstrap); it is promoted, rolled back and pruned as one release, its lock broken (unlock), and status,
+# history, verify, doctor and invoke (--function) report every function. The verbs not listed (sandboxes, ...)
+# refuse it rather than deploy or report the first function.
 SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap", "promote", "rollback", "status",
-                 "history", "verify", "invoke")
+                 "history", "verify", "invoke", "prune", "unlock", "doctor")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:

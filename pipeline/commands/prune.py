@@ -1,4 +1,5 @@
-"""`pipeline prune --env E [--keep N] [--dry-run]`: delete old versions of the env's function, recorded.
+"""`pipeline prune --env E [--keep N] [--dry-run]`: delete old versions of the env's function (a service's
+every function), recorded.
 
 Keeps the newest N (default: the env's `keep_versions`) and every version an alias points at or routes
 a weight to, or that the ledger names as last good or as the rollback target. `--dry-run` prints the
@@ -34,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
                      + (", ".join(f"v{v}" for v in (r.decision.delete if args.dry_run and r.decision else r.deleted))
                         or "nothing"))
     ctx.out.document("prune", ok=not failed, env=env.name, keep=keep, dry_run=args.dry_run,
-                     targets=[{"target": r.label, "delete": r.decision.delete if r.decision else [],
+                     targets=[{"target": r.label.removesuffix(f" {r.function}"),
+                               **({"function": r.function} if r.function else {}),
+                               "delete": r.decision.delete if r.decision else [],
                                "verdicts": [v.to_dict() for v in r.decision.verdicts] if r.decision else [],
                                **({} if args.dry_run else r.summary())} for r in runs])
     if failed:

@@ -86,8 +86,10 @@ def bucket_region_check(where: str, bucket: str, bucket_region: str, function_re
     return passed("bucket region", where, f"{bucket} in {bucket_region}, same as the function")
 
 
-def function_check(where: str, name: str, live: LiveFunction | None, architecture: str, fix: str) -> Check:
-    """The function exists with the runtime its stage implies: the stub before promotion, Go after."""
+def function_check(where: str, name: str, live: LiveFunction | None, architecture: str, fix: str,
+                   handler: str = GO_HANDLER) -> Check:
+    """The function exists with the runtime its stage implies: the stub before promotion, Go after (under
+    `handler`: a multi-function service's function runs the one binary under its own handler)."""
     if live is None:
         return failed("function", where, f"function {name} not found", f"run {fix}")
     if live.architecture != architecture:
@@ -95,8 +97,8 @@ def function_check(where: str, name: str, live: LiveFunction | None, architectur
                       f"run {fix}")
     tagged = live.tags.get(TAG_ARTIFACT)
     if live.runtime == GO_RUNTIME:
-        if live.handler != GO_HANDLER:
-            return failed("function", where, f"{name}: handler {live.handler!r}, expected {GO_HANDLER!r}",
+        if live.handler != handler:
+            return failed("function", where, f"{name}: handler {live.handler!r}, expected {handler!r}",
                           f"run {fix} (the function stack sets the Go handler back)")
         return passed("function", where, f"{name}: {GO_RUNTIME}, artifact {live.sha256[:12]}")
     if live.runtime == STUB_RUNTIME:

@@ -112,12 +112,18 @@ def target_steps(state: ObservedTarget, digest: str, canary_percent: int | None,
         steps += [PointAlias(t, NEW_VERSION, create=previous is None, previous=previous),
                   Smoke(t, (LIVE_ALIAS,), smoke_cases)]
     if prune_keep is not None:
-        kept = dict(protect or {})
-        if previous:
-            kept.setdefault(previous, "the alias's version before this promotion")
-        steps.append(Prune(t, prune_keep, tuple(sorted(kept.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit()
-                                                       else 0, reverse=True))))
+        steps.append(prune_after(t, prune_keep, protect, previous))
     return steps
+
+
+def prune_after(target: str, keep: int, protect: Mapping[str, str] | None, previous: str | None) -> Prune:
+    """A passed promotion's last step: keep the newest `keep`, `protect` (version -> why) and the alias's
+    version from before (`previous`: what a later undo restores, the bootstrap stub's included)."""
+    kept = dict(protect or {})
+    if previous:
+        kept.setdefault(previous, "the alias's version before this promotion")
+    return Prune(target, keep, tuple(sorted(kept.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0,
+                                            reverse=True)))
 
 
 def promotion_plan(env: str, digest: str, targets: tuple[ObservedTarget, ...] | list[ObservedTarget], *,

@@ -73,18 +73,19 @@ def decide(versions: Iterable[str], keep: int, protected: Mapping[str, str]) -> 
     return PruneDecision(keep, tuple(verdicts))
 
 
-def ledger_protection(newest_first: Iterable[Record], target: Mapping[str, str], live_artifact: str | None
-                      ) -> dict[str, str]:
+def ledger_protection(newest_first: Iterable[Record], target: Mapping[str, str], live_artifact: str | None,
+                      key: str = "") -> dict[str, str]:
     """Version -> why, from the env's ledger for one target: the newest PASSED version (last good) and
     the version `rollback` without --artifact would go back to (the newest artifact that passed in the env
-    other than `live_artifact`, at the version it passed under on this target). Walks back only as far as
-    it must (records are fetched lazily)."""
+    other than `live_artifact`, at the version it passed under on this target). `key`: one function of a
+    multi-function service (its version in a release's `functions`); "" the one-function shape's `version`.
+    Walks back only as far as it must (records are fetched lazily)."""
     where = target_key(dict(target))
     last: Record | None = None
     back: str | None = None
     chosen: Record | None = None
     for record in newest_first:
-        if record.type != R.OUTCOME or record.get("outcome") != R.PASSED or not R.version(record):
+        if record.type != R.OUTCOME or record.get("outcome") != R.PASSED or not _version(record, key):
             continue
         mine = target_key(record.get("target")) == where
         if last is None and mine:
@@ -97,10 +98,15 @@ def ledger_protection(newest_first: Iterable[Record], target: Mapping[str, str],
             break
     out: dict[str, str] = {}
     if last is not None:
-        out[str(R.version(last))] = f"last good in the ledger ({str(R.artifact(last))[:12]})"
+        out[str(_version(last, key))] = f"last good in the ledger ({str(R.artifact(last))[:12]})"
     if chosen is not None:
-        out.setdefault(str(R.version(chosen)), f"rollback target in the ledger ({str(back)[:12]})")
+        out.setdefault(str(_version(chosen, key)), f"rollback target in the ledger ({str(back)[:12]})")
     return out
+
+
+def _version(record: Record, key: str) -> str | None:
+    """The version an outcome records for the function `key` ("" the one-function shape)."""
+    return R.function_versions(record).get(key)
 
 
 def summary(decision: PruneDecision, deleted: Iterable[str], failed: Mapping[str, str]) -> dict[str, Any]:

@@ -122,10 +122,13 @@ def unlock(*, started_seq: int, actor: str, reason: str) -> dict[str, Any]:
     return {"type": UNLOCK, "started_seq": started_seq, "actor": actor, "reason": reason}
 
 
-def prune(*, target: TargetRef, actor: str, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """A `prune` record: what `pipeline prune` deleted on one target, what failed, what it kept and why."""
+def prune(*, target: TargetRef, actor: str, summary: Mapping[str, Any], function: str | None = None
+          ) -> dict[str, Any]:
+    """A `prune` record: what `pipeline prune` deleted on one target, what failed, what it kept and why.
+    `function`: a multi-function service's function key (one record per function that deleted anything)."""
     return {"type": PRUNE, "action": "prune", "target": target.to_dict(), "account": target.account,
-            "region": target.region, "actor": actor, **dict(summary)}
+            "region": target.region, "actor": actor, **({"function": function} if function else {}),
+            **dict(summary)}
 
 
 # -- accessors ---------------------------------------------------------------------------------------

@@ -10,7 +10,10 @@ The one-function form keeps `core.plan` (its plans, calls and records are unchan
 3. only then every function's `live` alias moves (with a canary: a weight per alias; a function with no
    release yet, no alias or an alias on the stub version, goes straight to the new version);
 4. the `http:` cases go over real HTTP to the env's HTTP API (they reach only `live`); with a canary they
-   run during the split, then the bake, then every alias goes to 100%.
+   run during the split, then the bake, then every alias goes to 100%;
+5. with `prune_keep`, a Prune step per function (run only once every wave passed, as for one function):
+   the newest `prune_keep` versions stay, and every alias's versions, the ledger's last good and rollback
+   target of that function (`protect`, per function key), and its alias's version from before.
 
 A failure anywhere puts every function of the target back (`undo`: each alias to its version from before,
 the stub's version included) and, as for any target, its whole wave. Steps on a function are wrapped in
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from pipeline.core import records as R
 from pipeline.core.function import GO_HANDLER, LIVE_ALIAS
 from pipeline.core.observed import ObservedTarget, ServiceTarget
-from pipeline.core.plan import Plan, TargetPlan, restore
+from pipeline.core.plan import Plan, TargetPlan, prune_after, restore
 from pipeline.core.steps import (
     NEW_VERSION,
     Bake,
@@ -101,10 +104,12 @@ def phases(steps: tuple[object, ...] | list[object]) -> list[list[object]]:
 
 
 def service_target_steps(state: ServiceTarget, digest: str, *, invoke_cases: Mapping[str, int], http_cases: int,
-                         canary_percent: int | None, bake_seconds: int, handlers: Mapping[str, str] | None = None
+                         canary_percent: int | None, bake_seconds: int, handlers: Mapping[str, str] | None = None,
+                         prune_keep: int | None = None, protect: Mapping[str, Mapping[str, str]] | None = None
                          ) -> list[OnFunction | HttpSmoke | Bake]:
     """One target's release steps (none when every function is current and the release passed here).
-    `handlers`: each function's Go handler (`_HANDLER`: which of the binary's handlers it serves)."""
+    `handlers`: each function's Go handler (`_HANDLER`: which of the binary's handlers it serves);
+    `protect`: per function key, the versions its Prune step keeps (version -> why)."""
     if state.is_current(digest):
         return []
     fns = state.functions
@@ -129,6 +134,9 @@ def service_target_steps(state: ServiceTarget, digest: str, *, invoke_cases: Map
     if canary:
         steps.append(Bake(state.label, bake_seconds))
         steps += [OnFunction(k, PointAlias(at[k], NEW_VERSION, kind="alias-full")) for k, s in fns if released(s)]
+    if prune_keep is not None:
+        steps += [OnFunction(k, prune_after(at[k], prune_keep, (protect or {}).get(k), s.alias_version))
+                  for k, s in fns]
     return steps
 
 
@@ -144,12 +152,15 @@ def previous_of(state: ServiceTarget) -> str:
 
 def service_promotion_plan(env: str, digest: str, targets: list[ServiceTarget], *, invoke_cases: Mapping[str, int],
                            http_cases: int, canary_percent: int | None, bake_seconds: int, wave_size: int,
-                           handlers: Mapping[str, str] | None = None) -> Plan:
-    """The release of `digest` to every target of a service (waves as for one function)."""
+                           handlers: Mapping[str, str] | None = None, prune_keep: int | None = None,
+                           protect: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> Plan:
+    """The release of `digest` to every target of a service (waves as for one function). `protect`: per
+    target label, per function key, the versions its Prune step keeps besides the newest `prune_keep`."""
     plans = []
     for state in targets:
         steps = service_target_steps(state, digest, invoke_cases=invoke_cases, http_cases=http_cases,
-                                     canary_percent=canary_percent, bake_seconds=bake_seconds, handlers=handlers)
+                                     canary_percent=canary_percent, bake_seconds=bake_seconds, handlers=handlers,
+                                     prune_keep=prune_keep, protect=(protect or {}).get(state.label))
         if steps:
             plans.append(TargetPlan(state, tuple(steps), service_undo(state),
                                     RecordOutcome(state.label, None, "smoke passed", previous_of(state))))

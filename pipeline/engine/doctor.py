@@ -29,9 +29,11 @@ from pipeline.core.doctor import (
     stack_check,
 )
 from pipeline.engine.context import EngineContext
+from pipeline.engine.doctor_service import check_service_target, service_names
 from pipeline.errors import PipelineError
 from pipeline.infra import naming
 from pipeline.infra.render import render_function, render_target, render_tooling
+from pipeline.infra.service_context import is_service
 
 
 def _aws_error(exc: Exception) -> str:
@@ -128,13 +130,21 @@ class Doctor:
             self.checks.append(skipped("bucket region", where, "artifact bucket not readable"))
         deploy = self._session("deploy role", where, lambda: self.accounts.target(env, target),
                                f"run {fix} (creates {env.deploy_role}, trusting the tooling account)")
-        names = ("target stack", "function stack", "function", "artifact readable",
+        service = is_service(self.config)
+        names = ("target stack", *(service_names(env) if service else ("function stack", "function",
+                                                                          "artifact readable")),
                  *(("live alias",) if self.engine is not None else ()))
         if deploy is None:
             self.checks += [skipped(n, where, "deploy role not assumable") for n in names]
             return
         target_stack = render_target(self.config, env, target)
         self._stack("target stack", where, deploy, target.region, target_stack.stack_name, target_stack.version, fix)
+        if service:  # every function and the front door
+            ledger = self.engine is not None and tooling is not None and bucket_region is not None
+            if self.engine is not None and not ledger:
+                self.checks.append(skipped("live alias", where, "the ledger (artifact bucket) is not readable"))
+            check_service_target(self, env, target, deploy, where, fix, ledger)
+            return
         function_stack = render_function(self.config, env, target)
         self._stack("function stack", where, deploy, target.region, function_stack.stack_name,
                     function_stack.version, fix)
@@ -152,8 +162,9 @@ class Doctor:
         elif self.engine is not None:
             self.checks.append(skipped("live alias", where, "the ledger (artifact bucket) is not readable"))
 
-    def _live(self, env: Environment, target: Target, where: str) -> None:
-        """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make)."""
+    def _live(self, env: Environment, target: Target, where: str, key: str = "") -> None:
+        """What the alias runs against the ledger and the lock (the judgement `status` and `verify` make);
+        `key`: one function of a service."""
         from pipeline.core.ledger import lock_state
         from pipeline.core.live import live_check, lock_check
         from pipeline.core.locks import age_seconds
@@ -165,13 +176,13 @@ class Doctor:
             view = self.engine.ledger.view(env.name)
             lock = lock_state(view.newest_first())
             dead = EnvLock(self.engine, env).dead(lock) if lock.held else None
-            status = target_status(self.engine, env, target, view, lock=lock, dead=dead)
+            status = target_status(self.engine, env, target, view, lock=lock, dead=dead, key=key)
         except (PipelineError, ClientError) as exc:
             self.checks.append(failed("live alias", where, _aws_error(exc),
                                       "check the tooling role's rights on the ledger and the deploy role's on the "
                                       "function"))
             return
-        if target == env.targets[0]:  # one lock per env
+        if target == env.targets[0] and key == env.functions[0].key:  # one lock per env
             line = LockStatus(env.name, lock, age_seconds(lock, self.engine.now()), dead).line() if lock.held else ""
             self.checks.append(lock_check(env.name, f"{env.name} ledger", lock.held, line.removeprefix("lock: "),
                                           dead))

@@ -151,9 +151,14 @@ class Executor:
                         by_plan[id(p)].outcome, by_plan[id(p)].reason = R.SKIPPED, "an earlier wave failed"
                 return
         for run in runs:  # every wave passed: now (never before) the old versions go
-            for step in run.plan.steps:
-                if isinstance(step, Prune) and run.outcome == R.PASSED and not self.stop.is_set():
-                    self.do(run, step)
+            if run.outcome == R.PASSED and not self.stop.is_set():
+                self.prune(run)
+
+    def prune(self, run: TargetRun) -> None:
+        """A passed run's Prune step (after every wave passed); it never fails the run."""
+        for step in run.plan.steps:
+            if isinstance(step, Prune) and not self.stop.is_set():
+                self.do(run, step)
 
     def run_target(self, run: TargetRun) -> None:
         """The target's steps in order; sets run.outcome and run.reason."""

@@ -1,11 +1,13 @@
 """`pipeline prune`: observe -> decide -> act -> record, for every target of one env.
 
 Observe: the env's lock (a dead one is reconciled; a held one refuses, exit 3 naming the holder), the
-live alias, what the ledger names (each target's last good version and the one `rollback` would go back
-to), then the versions and aliases (engine/pruning.py). Decide: `core.prune.decide`. `--dry-run` shows
-the verdicts and stops. Act: the deletions. Record: one `prune` record per target that deleted (or
-failed to delete) anything, written in a `finally`, partial failures included. After a promotion, the
-executor's Prune step does the same for its target and the outcome record carries the result.
+live alias of each function (a multi-function service's every function), what the ledger names for it
+(each target's last good version and the one `rollback` would go back to), then the versions and
+aliases (engine/pruning.py). Decide: `core.prune.decide`. `--dry-run` shows the verdicts and stops.
+Act: the deletions. Record: one `prune` record per target (a service: per target and function, naming
+its `function`) that deleted (or failed to delete) anything, written in a `finally`, partial failures
+included. After a promotion, the executor's Prune step does the same for its target (a service's, for
+each function) and the outcome record carries the result.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ def prune_env(ctx: EngineContext, env: Environment, keep: int, *, dry_run: bool 
     runs: list[tuple[FunctionAdapter, R.TargetRef, PruneRun]] = []
     for target in env.targets:
         ref = R.TargetRef(target.account, target.region)
-        fn = ctx.function(env, target)
-        live = fn.version("live")
-        protect = P.ledger_protection(window(view), ref.to_dict(), None if live is None else _digest(live))
-        pruned = observe_decide(fn, ref.label, keep, protect)
-        if pruned.problem:
-            raise PipelineError(f"prune of {env.name}: {ref.label}: {pruned.problem}")
-        runs.append((fn, ref, pruned))
+        for key in (f.key for f in env.functions):  # a service's every function; "" the one function
+            fn = ctx.function(env, target, key)
+            live = fn.version("live")
+            protect = P.ledger_protection(window(view), ref.to_dict(), None if live is None else _digest(live), key)
+            pruned = observe_decide(fn, f"{ref.label} {key}".rstrip(), keep, protect)
+            pruned.function = key
+            if pruned.problem:
+                raise PipelineError(f"prune of {env.name}: {pruned.label}: {pruned.problem}")
+            runs.append((fn, ref, pruned))
     ctx.out.table(["target", "version", "action", "why"],
                   [[p.label, f"v{v.version}", v.action, v.why] for _, _, p in runs
                    for v in (p.decision.verdicts if p.decision else ())],
@@ -55,7 +59,8 @@ def prune_env(ctx: EngineContext, env: Environment, keep: int, *, dry_run: bool 
         try:
             act(fn, pruned)
         finally:  # partial work is recorded too
-            recorder.append(R.prune(target=ref, actor=ctx.actor, summary=pruned.summary()))
+            recorder.append(R.prune(target=ref, actor=ctx.actor, summary=pruned.summary(),
+                                    function=pruned.function or None))
     return [p for _, _, p in runs]
 
 

@@ -30,6 +30,7 @@ class PruneRun:
     failed: dict[str, str] = field(default_factory=dict)
     problem: str | None = None  # listing failed: nothing was decided or deleted
     skipped: str | None = None  # nothing to do without asking (too few versions can exist)
+    function: str = ""  # a multi-function service's function key ("" the one function)
 
     def summary(self) -> dict[str, Any]:
         if self.decision is None:

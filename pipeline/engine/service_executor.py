@@ -22,7 +22,7 @@ from pipeline.config.values import SmokeCase
 from pipeline.core import records as R
 from pipeline.core.release_plan import HttpSmoke, OnFunction, phases
 from pipeline.core.smoke import SmokeResult, evaluate
-from pipeline.core.steps import PointAlias, Smoke, Step
+from pipeline.core.steps import PointAlias, Prune, Smoke, Step
 from pipeline.engine.executor import Executor, Source, StepFailed, TargetRun, message, version_of
 from pipeline.engine.smoke_run import SMOKE_CONCURRENCY, first_failure, run_smoke
 from pipeline.errors import PipelineError
@@ -64,7 +64,8 @@ class ServiceRun(TargetRun):
             now = part.published if part.published is not None and self.outcome == R.PASSED else part.previous
             out[key] = {"version": now.version if now else None, "sha256": _hex(now),
                         "previous_version": part.previous.version if part.previous else None,
-                        "published": part.published.version if part.published else None}
+                        "published": part.published.version if part.published else None,
+                        **({"prune": part.prune} if part.prune is not None else {})}
         return out
 
 
@@ -84,7 +85,8 @@ class ServiceExecutor(Executor):
         assert isinstance(run, ServiceRun)
         try:
             for phase in phases(run.plan.steps):
-                self._phase(run, phase)
+                if not _pruning(phase):  # run_waves prunes once the whole promotion passed
+                    self._phase(run, phase)
         except StepFailed as failed:
             self.undo(run, failed.reason)
             if not failed.undo:
@@ -101,6 +103,18 @@ class ServiceExecutor(Executor):
         finally:
             run.collect()
         run.outcome, run.reason = R.PASSED, run.plan.record.reason
+
+    def prune(self, run: TargetRun) -> None:
+        """Every function's Prune step at once (one thread per function); a failure is the run's warning."""
+        assert isinstance(run, ServiceRun)
+        steps = [s for s in run.plan.steps if isinstance(s, OnFunction) and isinstance(s.step, Prune)]
+        if not steps:
+            return
+        try:
+            self._phase(run, list(steps))
+        except Exception as exc:  # prune_step never raises; an interrupt between steps may: the run stands
+            run.warnings.append(f"warning: {run.label}: prune stopped: {message(exc)}")
+        run.warnings += [w for part in run.parts.values() for w in part.warnings]
 
     def _phase(self, run: ServiceRun, phase: list[object]) -> None:
         if len(phase) == 1:
@@ -156,6 +170,10 @@ class ServiceExecutor(Executor):
                 raise StepFailed(R.ROLLED_BACK, failure, undo=True)
             return f"{len(run.http)} http case(s) against {endpoint}"
         return super()._do(run, step)
+
+
+def _pruning(phase: list[object]) -> bool:
+    return all(isinstance(s, OnFunction) and isinstance(s.step, Prune) for s in phase)
 
 
 def http_smoke(endpoint: str, cases: tuple[SmokeCase, ...]) -> list[SmokeResult]:

@@ -17,6 +17,7 @@ from pipeline.config.merged import Environment, Target
 from pipeline.core import gates as G
 from pipeline.core import records as R
 from pipeline.core.plan import is_noop
+from pipeline.core.prune import ledger_protection
 from pipeline.core.release_plan import service_promotion_plan
 from pipeline.core.waits import expected_update
 from pipeline.engine import promote as P
@@ -121,7 +122,8 @@ def promote_service(ctx: EngineContext, env_name: str, artifact: str | None = No
     plan = service_promotion_plan(env.name, digest, [o.state for o in observed], invoke_cases=invoke,
                                   http_cases=http, canary_percent=canary.percent if canary else None,
                                   bake_seconds=canary.bake_seconds if canary else 0, wave_size=env.wave_size,
-                                  handlers={f.key: f.settings.handler for f in env.functions})
+                                  handlers={f.key: f.settings.handler for f in env.functions},
+                                  prune_keep=env.keep_versions, protect=protection(view, observed, digest))
     result.plan = DisplayExecutor(ctx.out).show(
         plan, f"plan for {env.name} ({len(env.functions)} functions, one release)"
         + (" (dry run: nothing written)" if dry_run else ""))
@@ -160,8 +162,22 @@ def promote_service(ctx: EngineContext, env_name: str, artifact: str | None = No
                 gates=[g.to_dict() for g in result.gates], smoke=[s.to_dict() for s in run.smoke],
                 timings=run.timings, dirty=staged.dirty, functions=run.functions()))
         result.ledger = [r.key for r in recorder.written]
+        result.warnings = [w for r in runs for w in r.warnings]
+        for line in result.warnings:  # a failed prune leaves the release passed: said, recorded, not fatal
+            ctx.out.progress(line)
     print_service_summary(ctx.out, env.name, digest, runs)
     return result
+
+
+def protection(view: LedgerView, observed: list[ServiceObservation], digest: str
+               ) -> dict[str, dict[str, dict[str, str]]]:
+    """Per target label, per function: the versions the ledger names (last good, rollback target) that its
+    prune keeps once `digest` is live."""
+    out = {}
+    for o in observed:
+        where = {"account": o.target.account, "region": o.target.region}
+        out[o.state.label] = {k: ledger_protection(window(view), where, digest, k) for k in o.fns}
+    return out
 
 
 def close_interrupted(executor: ServiceExecutor, runs: list[ServiceRun]) -> None:

@@ -50,11 +50,11 @@ def test_build_refuses_a_configured_handler_the_binary_does_not_serve(envdir, tm
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.parametrize("verb", [["sandbox", "up"], ["unlock", "--env", "dev", "--force"],
-                                  ["doctor", "--env", "dev"], ["prune", "--env", "dev"]])
+@pytest.mark.parametrize("verb", [["sandbox", "up"], ["sandbox", "deploy"], ["sandbox", "down"]])
 def test_verbs_that_deploy_or_report_one_function_refuse_a_service(verb, envdir, capsys, no_real_aws):
     """Verbs not made for a service yet never deploy or report its first function alone (promote, rollback,
-    status, history, verify and invoke --function handle every function: tests/engine/test_service_*.py)."""
+    status, history, verify, prune, unlock, doctor and invoke --function handle every function:
+    tests/engine/test_service_*.py)."""
     multi(envdir)
     code = main(verb)
     err = capsys.readouterr().err.splitlines()

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 # What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
 # one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
-# (bootstrap). Its releases and sandboxes are not built yet, so every other verb refuses it rather than deploy or
-# report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap")
+# (bootstrap), its developer sandboxes run (every function, its HTTP API). Its releases are not built yet, so every
+# other verb refuses it rather than deploy or report the first function.
+SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap", "sandbox")
 
 
 def refuse_service(config: PipelineConfig, command: str | None) -> None:

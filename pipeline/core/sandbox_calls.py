@@ -52,9 +52,10 @@ TOOL_CALLS: tuple[ToolCall, ...] = tuple([
     *_calls("down", "lambda:DeleteFunction iam:DeleteRole iam:DeleteRolePolicy logs:DeleteLogGroup", note=CFN),
     # a service (`functions:`): reserved concurrency on its functions, then its front door (the HTTP API on
     # the `live` aliases `up` makes, the schedule rules), each made and deleted by CloudFormation as the caller
+    *_calls("up", "lambda:GetAlias lambda:PublishVersion lambda:CreateAlias", needs=SERVICE),  # each `live`
     *_calls("up", "lambda:PutFunctionConcurrency", note=CFN, needs=SERVICE),
     *_calls("down", "lambda:DeleteFunctionConcurrency", note=CFN, needs=SERVICE),
-    *_calls("up", "lambda:AddPermission apigateway:POST apigateway:GET apigateway:PATCH apigateway:TagResource",
+    *_calls("up", "lambda:AddPermission apigateway:POST apigateway:GET apigateway:PATCH",
             note=CFN, needs=HTTP),
     *_calls("down", "lambda:RemovePermission apigateway:DELETE", note=CFN, needs=HTTP),
     *_calls("up", "lambda:AddPermission events:PutRule events:PutTargets events:DescribeRule events:TagResource",

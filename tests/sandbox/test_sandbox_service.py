@@ -168,3 +168,48 @@ def test_a_function_name_over_64_characters_is_exit_2(sh, envdir, calls):
     code, _, err = sh.run("sandbox", "up", "--user", "u" * 24)
     assert code == 2 and "is 65 characters: at most 64" in err and len(err.strip().splitlines()) == 1, err
     assert calls.calls == []
+
+
+def test_the_boundary_of_a_service_adds_exactly_apigateway_and_events(sh, service):
+    from pipeline.config.load import load_config
+    from pipeline.core import sandbox_calls as C
+    from pipeline.core import sandbox_guard as G
+
+    config = load_config(str(service))
+    assert G.allowed_services(config) == (*G.TOOL_SERVICES, "apigateway", "events")
+    needs = G.needs(config)
+    assert needs == {C.SERVICE, C.HTTP, C.SCHEDULE}
+    arn = G.boundary_arn("greeter", C.SAMPLE_ACCOUNT)
+    assert C.blocked(G.boundary_document("greeter", G.allowed_services(config)), arn, needs) == []
+    refused = {c.action for c, _ in C.blocked(G.boundary_document("greeter", G.TOOL_SERVICES), arn, needs)}
+    assert refused == {c.action for c in C.calls_for(needs) if c.action.split(":")[0] in ("apigateway", "events")}
+    write = yaml.safe_load((service / "sandbox.yml").read_text())
+    (service / "sandbox.yml").write_text(yaml.safe_dump({**write, "allowed_services": list(G.TOOL_SERVICES)}))
+    code, _, err = sh.run("sandbox", "up")
+    assert code == 2 and "allowed_services lacks apigateway, events" in err, err
+
+
+def test_a_bounded_developer_runs_the_whole_service_sandbox(sh, service, prebuilt, tmp_path):
+    """The IAM layer on: a developer role under the boundary rendered for this service (require_boundary)."""
+    from test_sandbox_guardrails import _role
+
+    sandbox = yaml.safe_load((service / "sandbox.yml").read_text())
+    (service / "sandbox.yml").write_text(yaml.safe_dump({**sandbox, "require_boundary": True}))
+    sh.ok("sandbox", "boundary", "--apply")
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/greeter-sandbox-boundary"
+    _role("dev-bounded", boundary)
+    sh.act_as(ACCOUNT, "dev-bounded")
+    sh.ok("sandbox", "up")
+    code, out, err = sh.deploy()
+    assert code == 0, (out, err)
+    assert sh.ok("sandbox", "invoke", "--http", "GET /hello/bob").startswith("HTTP 200")
+    event = tmp_path / "tick.json"
+    event.write_text(json.dumps(TICK))
+    sh.ok("sandbox", "invoke", "--function", "worker", "--event", str(event))
+    sh.ok("sandbox", "logs", "--function", "worker")
+    sh.ok("sandbox", "status")
+    for key in ("api", "worker"):
+        role = aws("lambda").get_function_configuration(FunctionName=f"{BASE}-{key}")["Role"].rsplit("/", 1)[1]
+        assert aws("iam").get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    sh.ok("sandbox", "down")
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []

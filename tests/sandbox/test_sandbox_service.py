@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "config"))
-from service_example import multi  # noqa: E402
+from service_example import multi
 
 pytestmark = pytest.mark.emulator
 ACCOUNT = "123456789012"

@@ -51,7 +51,7 @@ def test_build_refuses_a_configured_handler_the_binary_does_not_serve(envdir, tm
 
 
 @pytest.mark.parametrize("verb", [["promote", "--to", "dev"], ["status"],
-                                  ["rollback", "--env", "dev"], ["sandbox", "up"], ["invoke", "--env", "dev"]])
+                                  ["rollback", "--env", "dev"], ["invoke", "--env", "dev"]])
 def test_verbs_that_deploy_or_report_one_function_refuse_a_service(verb, envdir, capsys, no_real_aws):
     """Until the service's stacks and releases exist, nothing deploys or reports its first function alone."""
     multi(envdir)

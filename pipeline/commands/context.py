@@ -15,25 +15,6 @@ if TYPE_CHECKING:
     from pipeline.engine.context import EngineContext
 
 
-# What a multi-function service (`functions:`) can do so far: its configuration and templates are checked, its
-# one binary built (every function's handler asked of it) and staged, its accounts checked, its stacks deployed
-# (bootstrap); it is promoted, rolled back and pruned as one release, its lock broken (unlock), and status,
-# history, verify, doctor and invoke (--function) report every function. The verbs not listed (sandboxes, ...)
-# refuse it rather than deploy or report the first function.
-SERVICE_VERBS = ("validate", "build", "stage", "artifacts", "accounts", "bootstrap", "promote", "rollback", "status",
-                 "history", "verify", "invoke", "prune", "unlock", "doctor")
-
-
-def refuse_service(config: PipelineConfig, command: str | None) -> None:
-    functions = config.service_functions
-    if functions and command not in SERVICE_VERBS:
-        from pipeline.errors import InputError
-
-        raise InputError(f"{config.directory}/pipeline.yml functions: a service of {len(functions)} functions "
-                         f"({', '.join(functions)}) can be validated, built, staged, bootstrapped and promoted, but "
-                         f"{command!r} handles the one-function form (function:) only so far")
-
-
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -45,7 +26,6 @@ class Context:
             from pipeline.config.load import load_config
 
             self._config = load_config(getattr(self.args, "config_dir", "environments"))
-            refuse_service(self._config, getattr(self.args, "command", None))
         return self._config
 
     @cached_property

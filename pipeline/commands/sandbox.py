@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.commands.context import Context
-from pipeline.core.function import LIVE_ALIAS
 from pipeline.errors import InputError
 
 ACTIONS = {
@@ -51,12 +50,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
             sp.add_argument("--dist", type=Path, default=Path("dist"), help="build output directory (default: dist)")
             sp.add_argument("--skip-tests", action="store_true", help="do not run go test first")
         if name == "invoke":
-            source = sp.add_mutually_exclusive_group()
-            source.add_argument("--path", help="GET this path (default /health)")
-            source.add_argument("--event", type=Path, help="JSON event file")
-            sp.add_argument("--qualifier", default=LIVE_ALIAS, help=f"alias or version (default: {LIVE_ALIAS})")
-            sp.add_argument("--tail", action="store_true", help="print the invocation's log tail (LogResult)")
+            from pipeline.commands.sandbox_invoke import configure as invoke_options
+
+            invoke_options(sp)
         if name == "logs":
+            sp.add_argument("--function", help="the function (functions: key) whose logs (default: as invoke)")
             sp.add_argument("--since", type=int, default=60, metavar="MINUTES", help="look back this far (default 60)")
             sp.add_argument("--limit", type=int, default=100, help="at most this many events (default 100)")
         if name == "gc":
@@ -106,11 +104,12 @@ def _up(ctx: Context, args: argparse.Namespace) -> int:
     result = box.up(renew=args.renew)
     sbx = box.sbx
     ctx.out.table(["stack", "action", "status"], [[r.name, r.action, r.status] for r in result.stacks],
-                  title=f"{sbx.label}: function {sbx.function}, bucket {sbx.bucket}")
+                  title=f"{sbx.label}: function {', '.join(f.name for f in box.fns)}, bucket {sbx.bucket}")
     ctx.out.text(f"owner {result.owner}, created {result.created}, expires {result.expires}")
     ctx.out.text(result.budget)
     ctx.out.document("sandbox", action="up", sandbox=sbx.id, account=sbx.account, region=sbx.region,
-                     function=sbx.function, bucket=sbx.bucket, owner=result.owner, created=result.created,
+                     function=sbx.function, functions=[f.name for f in box.fns], bucket=sbx.bucket,
+                     owner=result.owner, created=result.created,
                      expires=result.expires, budget=result.budget, changes=[r.as_dict() for r in result.stacks])
     return 0
 
@@ -122,13 +121,14 @@ def _deploy(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.table(["smoke", "status", "result", "ms"],
                   [[r.name, r.status, "PASS" if r.passed else f"FAIL: {r.reason}", f"{r.duration_ms:.0f}"]
                    for r in result.smoke],
-                  title=f"{box.sbx.function} v{result.version} = {result.manifest.sha256[:12]} "
+                  title=f"{', '.join(f'{k} v{v}' for k, v in result.versions.items())} = {result.manifest.sha256[:12]} "
                         f"(smoke from {result.smoke_source})")
     verdict = "passed" if result.passed else "FAILED"
     ctx.out.text(f"uploaded: {'yes' if result.uploaded else 'no'}, code updated: "
                  f"{'yes' if result.code_updated else 'no'}, smoke {verdict}, {result.timings['total']:.1f} s")
     ctx.out.document("sandbox", ok=result.passed, action="deploy", sandbox=box.sbx.id, function=box.sbx.function,
                      sha256=result.manifest.sha256, zip=str(result.zip_path), version=result.version,
+                     versions=result.versions,
                      uploaded=result.uploaded, runtime_switched=result.runtime_switched,
                      code_updated=result.code_updated, alias_moved=result.alias_moved,
                      smoke=[r.to_dict() for r in result.smoke], smoke_source=result.smoke_source,
@@ -136,41 +136,10 @@ def _deploy(ctx: Context, args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-def _event(args: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.core.http import http_event
-
-    if args.event is None:
-        path = args.path or "/health"
-        if not path.startswith("/"):
-            raise InputError(f"--path must start with '/', got {path!r}")
-        return http_event(path)
-    from pipeline.inputs import read_event
-
-    return read_event(args.event)  # a directory, /dev/zero, >6 MB or 100k-deep JSON: one line, exit 2
-
-
 def _invoke(ctx: Context, args: argparse.Namespace) -> int:
-    from pipeline.core.http import BadResponse, parse_response
+    from pipeline.commands.sandbox_invoke import run_invoke
 
-    event = _event(args)  # bad input is exit 2 before any AWS call
-    box = _open(ctx, args)
-    inv, tail = box.invoke(event, args.qualifier)
-    status, body = None, inv.payload.decode("utf-8", "replace")
-    if not inv.function_error:
-        try:
-            response = parse_response(inv.payload)
-            status, body = response.status, response.body
-        except BadResponse:
-            pass
-    ctx.out.text(f"status: {status if status is not None else inv.function_error}  "
-                 f"version: {inv.executed_version}  duration: {inv.duration_ms:.1f} ms")
-    ctx.out.text(body)
-    if args.tail:
-        ctx.out.text("-- log tail (LogResult) --\n" + (tail.rstrip() or "(empty)"))
-    ctx.out.document("sandbox", ok=inv.function_error is None, action="invoke", status=status, body=body,
-                     function_error=inv.function_error, executed_version=inv.executed_version,
-                     duration_ms=round(inv.duration_ms, 1), **({"log_tail": tail} if args.tail else {}))
-    return 1 if inv.function_error else 0
+    return run_invoke(ctx, args, _open)
 
 
 def _logs(ctx: Context, args: argparse.Namespace) -> int:
@@ -179,8 +148,8 @@ def _logs(ctx: Context, args: argparse.Namespace) -> int:
     if args.since < 1 or args.limit < 1:
         raise InputError("--since and --limit must be at least 1")
     box = _open(ctx, args)
-    events = box.logs(args.since, args.limit)
-    group = box.sbx.log_group
+    events = box.logs(args.since, args.limit, args.function)
+    group = box.log_group(args.function)
     saved = None
     if events is None:
         ctx.out.text(f"log group {group} does not exist (yet): the function has not logged anything")
@@ -217,10 +186,19 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
                 ["last deploy", f"{(last.get('sha256') or '')[:12]} v{last.get('version')} smoke "
                                 f"{last.get('smoke')} at {last.get('at')}" if last.get("sha256") else None],
                 ["budget", _budget_line(status.get("budget"))],
+                *[[f"function {f['key']}", _function_line(f)] for f in status.get("functions", [])],
+                *([["endpoint", status["endpoint"]]] if status.get("endpoint") else []),
                 ["untagged", ", ".join(status["untagged"]) + " (no owner tag)" if status.get("untagged") else None]]
         ctx.out.table(["", ""], rows, title=box.sbx.label)
     ctx.out.document("sandbox", action="status", **status)
     return 0
+
+
+def _function_line(f: dict[str, Any]) -> str:
+    if not f["exists"]:
+        return f"{f['function']}: missing (`pipeline sandbox up` makes it)"
+    live = f"live v{f['live_version']} {(f['live_sha256'] or '')[:12]}" if f.get("live_version") else "no live alias"
+    return f"{f['function']} {f['runtime']} {f['handler']}, {live}, smoke {f['last_deploy'].get('smoke')}"
 
 
 def _budget_line(budget: dict[str, Any] | None) -> str:

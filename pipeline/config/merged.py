@@ -106,6 +106,9 @@ class PipelineConfig:
     function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
     source: S3Source | CodeConnectionsSource | None = None  # the CodePipeline's source (None: S3 default)
     go_dir: str = "go-function"  # pipeline.yml go_dir: relative to the folder holding environments/
+    # a service's functions in the sandbox (pipeline.yml's layers, sandbox.yml `function:` on top); () for the
+    # one-function form, whose sandbox function is core.sandbox.function_settings
+    sandbox_functions: tuple[ServiceFunction, ...] = ()
 
     def go_module(self) -> Path:
         """The Go module `build` and `sandbox deploy` compile (pipeline.yml `go_dir`)."""

@@ -25,3 +25,5 @@ class SandboxGuardrails(BaseModel):
     allowed_services: list[ServicePrefix] | None = Field(
         None, description="IAM service prefixes the sandbox boundary allows (default: what the sandbox needs)")
     require_boundary: bool = Field(False, description="`sandbox up` refuses a role without the sandbox boundary")
+    run_schedules: bool = Field(False, description="a service's schedule rules fire in the sandbox (default: "
+                                "made DISABLED, so nothing runs unasked; invoke the function instead)")

@@ -94,8 +94,10 @@ class _Loader:
 
         sandbox, sandbox_lines = None, {}
         sandbox_path = self.directory / SANDBOX_FILE
+        sandbox_located = Located(display_path(sandbox_path), {})
         if sandbox_path.exists():
             located = self._read(sandbox_path)
+            sandbox_located = located if located is not None and isinstance(located.data, dict) else sandbox_located
             if located is not None:
                 sandbox = self._validate(SandboxFile, located.data, _single(located))
                 if sandbox is not None:
@@ -113,10 +115,14 @@ class _Loader:
                 tuple(plain(env.smoke)), services.get(name, ()), multi, _layered(sources[name], top))
             self._add(problems)
             smoke[name] = cases
+        sandboxed = self._sandbox(pipeline, top, sandbox, sandbox_located) if multi and top else None
         if self.problems:
             raise ConfigError(self.problems)
         assert pipeline is not None and top is not None
         config = _build(self.directory, pipeline, environments, sources, sandbox, sandbox_lines, services, smoke)
+        if sandboxed is not None:  # a service's sandbox: every function (sandbox.yml `function:` on top), its smoke
+            config = replace(config, sandbox_functions=sandboxed[0],
+                             sandbox=replace(config.sandbox, smoke=list(sandboxed[1])) if config.sandbox else None)
         self._add(service_checks.name_problems(config, lambda key: (top.file, top.line_of(("functions", key)))))
         if self.problems:
             raise ConfigError(self.problems)
@@ -139,6 +145,19 @@ class _Loader:
             self._add(clashes)
             if not clashes:  # with a route claimed twice, whom a smoke case reaches is not known
                 services[name] = service
+
+    def _sandbox(self, pipeline: PipelineFile, top: Located, sandbox: SandboxFile | None, located: Located
+                 ) -> tuple[tuple[ServiceFunction, ...], tuple[SmokeCase, ...]] | None:
+        """A service's functions in the sandbox (pipeline.yml's layers, then sandbox.yml `function:`) and the
+        sandbox.yml smoke cases with the function each reaches."""
+        service, problems = functions.service_functions(pipeline, top, located)
+        self._add(problems)
+        if service is None:
+            return None
+        cases, problems = service_checks.resolve_smoke(tuple(plain(sandbox.smoke)) if sandbox else (), service,
+                                                       True, _single(located))
+        self._add(problems)
+        return service, cases
 
     def _check_services(self, services: list[str], located: Located) -> None:
         for i, service in enumerate(services):

@@ -162,5 +162,6 @@ class SandboxSettings:
     budget_sns_topic: str | None = None
     allowed_services: list[str] | None = None
     require_boundary: bool = False
+    run_schedules: bool = False  # a service's schedule rules ENABLED in the sandbox (default: DISABLED)
     # the line of each top-level key as written (absent: not written), for checks made after loading
     lines: dict[str, int] = field(default_factory=dict, compare=False, metadata={"derived": True})

@@ -28,7 +28,8 @@ TAG_SANDBOX = "pipeline:sandbox"
 TAG_KIND = "pipeline:kind"
 KIND_BUCKET = "sandbox-bucket"
 KIND_FUNCTION = "sandbox-function"
-SANDBOX_KINDS = (KIND_BUCKET, KIND_FUNCTION)
+KIND_FRONTDOOR = "sandbox-frontdoor"  # a service's HTTP API and schedule rules
+SANDBOX_KINDS = (KIND_BUCKET, KIND_FUNCTION, KIND_FRONTDOOR)
 # What the last `sandbox deploy` left, recorded as tags on the function.
 TAG_DEPLOYED_SHA = "pipeline:sandbox-sha256"
 TAG_DEPLOYED_VERSION = "pipeline:sandbox-version"
@@ -110,6 +111,11 @@ class SandboxNames:
     @property
     def label(self) -> str:
         return f"sandbox {self.id} in {self.account}/{self.region}"
+
+    @property
+    def frontdoor_stack(self) -> str:
+        """A service's front door (HTTP API named like the function, schedule rules)."""
+        return f"{self.function}-frontdoor"
 
 
 def names(config_name: str, ident: str, account: str, region: str) -> SandboxNames:

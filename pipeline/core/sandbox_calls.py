@@ -24,10 +24,14 @@ class ToolCall:
     action: str
     tagged: bool = False  # the request carries the tool's `owner` tag (aws:RequestTag/owner)
     note: str = ""
+    needs: str = ""  # "" every sandbox; SERVICE, HTTP or SCHEDULE: only a service's (with routes / schedules)
 
 
-def _calls(verb: str, actions: str, tagged: bool = False, note: str = "") -> list[ToolCall]:
-    return [ToolCall(verb, a, tagged, note) for a in actions.split()]
+SERVICE, HTTP, SCHEDULE = "service", "http", "schedule"
+
+
+def _calls(verb: str, actions: str, tagged: bool = False, note: str = "", needs: str = "") -> list[ToolCall]:
+    return [ToolCall(verb, a, tagged, note, needs) for a in actions.split()]
 
 
 TOOL_CALLS: tuple[ToolCall, ...] = tuple([
@@ -46,6 +50,17 @@ TOOL_CALLS: tuple[ToolCall, ...] = tuple([
     *_calls("logs", "logs:FilterLogEvents"),
     *_calls("down", "cloudformation:DeleteStack s3:ListBucketVersions s3:DeleteBucket"),
     *_calls("down", "lambda:DeleteFunction iam:DeleteRole iam:DeleteRolePolicy logs:DeleteLogGroup", note=CFN),
+    # a service (`functions:`): reserved concurrency on its functions, then its front door (the HTTP API on
+    # the `live` aliases `up` makes, the schedule rules), each made and deleted by CloudFormation as the caller
+    *_calls("up", "lambda:GetAlias lambda:PublishVersion lambda:CreateAlias", needs=SERVICE),  # each `live`
+    *_calls("up", "lambda:PutFunctionConcurrency", note=CFN, needs=SERVICE),
+    *_calls("down", "lambda:DeleteFunctionConcurrency", note=CFN, needs=SERVICE),
+    *_calls("up", "lambda:AddPermission apigateway:POST apigateway:GET apigateway:PATCH",
+            note=CFN, needs=HTTP),
+    *_calls("down", "lambda:RemovePermission apigateway:DELETE", note=CFN, needs=HTTP),
+    *_calls("up", "lambda:AddPermission events:PutRule events:PutTargets events:DescribeRule events:TagResource",
+            note=CFN, needs=SCHEDULE),
+    *_calls("down", "lambda:RemovePermission events:RemoveTargets events:DeleteRule", note=CFN, needs=SCHEDULE),
     # gc's report of resources without an owner tag (read-only; its deletes are down's)
     *_calls("gc", "tag:GetResources lambda:ListFunctions s3:ListAllMyBuckets logs:DescribeLogGroups iam:ListRoles "
                   "iam:ListRoleTags"),
@@ -62,10 +77,16 @@ def context(call: ToolCall, role_boundary_arn: str | None) -> dict[str, list[str
     return ctx
 
 
-def blocked(document: dict[str, Any], role_boundary_arn: str | None) -> list[tuple[ToolCall, str]]:
+def calls_for(needs: frozenset[str] = frozenset()) -> tuple[ToolCall, ...]:
+    """The calls of a sandbox whose service needs `needs` (SERVICE, HTTP, SCHEDULE; empty: one function)."""
+    return tuple(c for c in TOOL_CALLS if not c.needs or c.needs in needs)
+
+
+def blocked(document: dict[str, Any], role_boundary_arn: str | None,
+            needs: frozenset[str] = frozenset()) -> list[tuple[ToolCall, str]]:
     """Each tool call the boundary `document` would refuse, with why (empty: it lets the tool work)."""
     out = []
-    for call in TOOL_CALLS:
+    for call in calls_for(needs):
         service = call.action.split(":")[0]
         resource = f"arn:aws:{service}:us-east-1:{SAMPLE_ACCOUNT}:sandbox-resource"
         verdict = decide(document, call.action, resource, context(call, role_boundary_arn))

@@ -15,10 +15,11 @@ from typing import Any
 
 from pipeline.config.merged import PipelineConfig
 from pipeline.core.policy_match import NOT_ALLOWED
-from pipeline.core.sandbox_calls import SAMPLE_ACCOUNT, blocked, describe
+from pipeline.core.sandbox_calls import HTTP, SAMPLE_ACCOUNT, SCHEDULE, SERVICE, blocked, describe
 from pipeline.errors import InputError
 
-# What `sandbox up/deploy/invoke/logs/status/down` call, plus CloudWatch Logs and X-Ray for the function.
+# What `sandbox up/deploy/invoke/logs/status/down` call, plus CloudWatch Logs and X-Ray for the function
+# (a service's sandbox adds apigateway and events when it has routes and schedules: `tool_services`).
 TOOL_SERVICES = ("cloudformation", "s3", "lambda", "iam", "logs", "xray", "sts", "budgets")
 ALERT_ACTUAL = (50.0, 80.0, 100.0)
 ALERT_FORECAST = (100.0,)
@@ -49,17 +50,32 @@ def role_boundary(config: PipelineConfig) -> str | None:
     return boundary_name(config.name) if config.sandbox and config.sandbox.require_boundary else None
 
 
+def needs(config: PipelineConfig) -> frozenset[str]:
+    """What the sandbox's service needs beyond one function: SERVICE, and HTTP (routes) / SCHEDULE (rules)."""
+    fns = config.sandbox_functions
+    if not fns:
+        return frozenset()
+    return frozenset({SERVICE} | ({HTTP} if any(f.settings.routes for f in fns) else set())
+                     | ({SCHEDULE} if any(f.settings.schedule for f in fns) else set()))
+
+
+def tool_services(config: PipelineConfig) -> tuple[str, ...]:
+    """TOOL_SERVICES, plus apigateway for a service's HTTP API and events for its schedule rules: no more."""
+    wanted = needs(config)
+    return TOOL_SERVICES + (("apigateway",) if HTTP in wanted else ()) + (("events",) if SCHEDULE in wanted else ())
+
+
 def allowed_services(config: PipelineConfig) -> tuple[str, ...]:
-    """sandbox.yml `allowed_services` (each an IAM prefix: config validation checked it), TOOL_SERVICES by
+    """sandbox.yml `allowed_services` (each an IAM prefix: config validation checked it), `tool_services` by
     default; InputError (exit 2) when the boundary rendered from them would refuse one of the tool's own
     calls, checked whenever the boundary is in play (require_boundary, or an allow-list written)."""
     s = config.sandbox
     written = s.allowed_services if s else None
-    services = TOOL_SERVICES if written is None else tuple(dict.fromkeys(written))
+    services = tool_services(config) if written is None else tuple(dict.fromkeys(written))
     if written is None and not (s and s.require_boundary):
         return services
     role_boundary_arn = boundary_arn(config.name, SAMPLE_ACCOUNT) if s and s.require_boundary else None
-    problems = blocked(boundary_document(config.name, services), role_boundary_arn)
+    problems = blocked(boundary_document(config.name, services), role_boundary_arn, needs(config))
     missing = sorted({c.action.split(":")[0] for c, why in problems if why == NOT_ALLOWED})
     if missing:
         first = next(describe(c, why) for c, why in problems if why == NOT_ALLOWED)

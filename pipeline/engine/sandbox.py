@@ -8,9 +8,10 @@ sandbox writes only its own two stacks, its bucket and its function.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,21 @@ from pipeline.artifact.build import build_artifact
 from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
+from pipeline.aws.http_request import HttpAnswer
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
-from pipeline.core.bootstrap import LiveFunction
-from pipeline.core.function import GO_HANDLER, GO_RUNTIME, LIVE_ALIAS
+from pipeline.core import sandbox_service as V
+from pipeline.core.function import LIVE_ALIAS
 from pipeline.core.sandbox_guard import role_boundary
-from pipeline.core.smoke import Invocation, SmokeResult, case_event, evaluate
+from pipeline.core.smoke import Invocation
 from pipeline.core.stacks import TAG_VERSION, StackSpec
 from pipeline.engine.sandbox_account import Caller, code_parameters, open_caller, remove
+from pipeline.engine.sandbox_deploy import DeployResult, run_deploy
 from pipeline.engine.sandbox_guard import budget_status, check_boundary, deploy_lock, ensure_budget, untagged
+from pipeline.engine.sandbox_service import frontdoor_state, function_status, request, up_service
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import PipelineError, RefusedError
 from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
@@ -52,24 +56,6 @@ class UpResult:
 
 
 @dataclass
-class DeployResult:
-    manifest: Manifest
-    zip_path: Path
-    uploaded: bool
-    runtime_switched: bool
-    code_updated: bool
-    version: str
-    alias_moved: bool
-    smoke: list[SmokeResult]
-    smoke_source: str
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.smoke)
-
-
-@dataclass
 class Sandbox:
     config: PipelineConfig
     caller: Caller
@@ -80,6 +66,11 @@ class Sandbox:
 
     def now(self) -> dt.datetime:
         return utcnow()  # looked up at call time, so a test can move the clock
+
+    @functools.cached_property
+    def fns(self) -> tuple[V.SandboxFunction, ...]:
+        """Every function of the sandbox (the one function, or one per `functions:` key)."""
+        return V.functions(self.config, self.sbx)
 
     @classmethod
     def open(cls, config: PipelineConfig, factory: SessionFactory, region: str, ident: str,
@@ -111,6 +102,7 @@ class Sandbox:
         fn_state, bucket_state = self.stacks()
         self.require_own(fn_state, S.KIND_FUNCTION)
         self.require_own(bucket_state, S.KIND_BUCKET)
+        self.require_own(frontdoor_state(self), S.KIND_FRONTDOOR)
         check_boundary(self.config, self.caller, self.guard)  # before any write
         existing = (fn_state or bucket_state).tags if (fn_state or bucket_state) else None
         created, expires = S.lifetime(self.now(), S.ttl_days(self.config), existing, renew)
@@ -123,7 +115,10 @@ class Sandbox:
         results = [engine.deploy(StackSpec(rendered.stack_name, rendered.body,
                                            tags={**bucket_tags, TAG_VERSION: rendered.version}))]
         with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
-            results.append(self._up_function(engine, fn_tags))
+            if V.is_service(self.config):
+                results += up_service(self, engine, fn_tags, S.tags(ident, owner, created, expires, S.KIND_FRONTDOOR))
+            else:
+                results.append(self._up_function(engine, fn_tags))
         return UpResult(results, owner, created, expires, budget)
 
     def _up_function(self, engine: StackEngine, fn_tags: dict[str, str]) -> StackResult:
@@ -152,74 +147,13 @@ class Sandbox:
             raise PipelineError(f"no {self.sbx.label}: run `pipeline sandbox up` first")
         self.require_own(fn_state, S.KIND_FUNCTION)
         with deploy_lock(self.guard, self.sbx.bucket, self.caller, self.sbx.label, self.now()):
-            return self._deploy(go_dir, dist, run_tests, started)
+            return run_deploy(self, go_dir, dist, run_tests, started)
 
-    def _deploy(self, go_dir: Path, dist: Path, run_tests: bool, started: float) -> DeployResult:
-        timings: dict[str, float] = {}
-        settings = S.function_settings(self.config)
-        self.progress(f"building {go_dir}" + ("" if run_tests else " (tests skipped)"))
-        mark = time.perf_counter()
-        manifest = build_artifact(go_dir, dist, self.config.name, settings.architecture, BUILD_VERSION,
-                                  run_tests=run_tests)
-        timings["build"] = time.perf_counter() - mark
-        zip_path = dist / f"{manifest.stem}.zip"
-        sha, key, bucket = manifest.sha256, self.sbx.artifact_key(manifest.sha256), self.sbx.bucket
+    def build(self, go_dir: Path, dist: Path, architecture: str, run_tests: bool) -> Manifest:
+        """The Go artifact of this tree (tests may swap `build_artifact` for a prebuilt one)."""
+        return build_artifact(go_dir, dist, self.config.name, architecture, BUILD_VERSION, run_tests=run_tests)
 
-        mark = time.perf_counter()
-        uploaded = not self.aws.has_object(bucket, key)
-        if uploaded:
-            self.progress(f"uploading {manifest.sha256[:12]} to s3://{bucket}/{key}")
-            self.aws.put_object(bucket, key, zip_path.read_bytes(),
-                                {"sha256": sha, "commit": manifest.commit, "dirty": str(manifest.dirty).lower()})
-        live = self.aws.live_function(self.sbx.function)
-        if live is None:
-            raise PipelineError(f"function {self.sbx.function} not found: run `pipeline sandbox up`")
-        fn = FunctionAdapter(self.caller.session, self.sbx.region, self.sbx.function)
-        switched = live.runtime != GO_RUNTIME
-        if switched:
-            self.progress(f"switching runtime {live.runtime} -> {GO_RUNTIME}")
-            fn.switch_runtime(GO_RUNTIME, GO_HANDLER)
-        version: str | None = None
-        code_updated = live.sha256 != sha
-        if code_updated:
-            self.progress(f"updating code to {sha[:12]} (publish)")
-            published = fn.deploy(bucket, key, None, settings.architecture)
-            _require_sha(published.code_sha256, sha, f"published version {published.version}")
-            version = published.version
-        alias = fn.version(LIVE_ALIAS)
-        if version is None and (alias is None or hex_sha256(alias.code_sha256) != sha):
-            version, code = self.aws.publish(self.sbx.function, manifest.code_sha256)
-            _require_sha(code, sha, f"published version {version}")
-        moved = version is not None
-        if version is not None:
-            self.progress(f"{LIVE_ALIAS} -> v{version}")
-            fn.point_alias(LIVE_ALIAS, version, exists=alias is not None)
-        else:
-            assert alias is not None
-            version = alias.version
-            self.progress(f"{self.sbx.function} already runs {sha[:12]} (v{version}): no upload, no code update")
-        timings["deploy"] = time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        cases, source = S.smoke_cases(self.config)
-        results: list[SmokeResult] = []
-        for case in cases:
-            inv, tail = self.aws.invoke(self.sbx.function, LIVE_ALIAS, case_event(case))
-            results.append(evaluate(case, LIVE_ALIAS, inv))
-            self._keep_tail(tail, f"smoke {case.name}")
-        timings["smoke"] = time.perf_counter() - mark
-        self._record(live, sha, version, S.smoke_summary(sum(r.passed for r in results), len(results)))
-        timings["total"] = time.perf_counter() - started
-        return DeployResult(manifest, zip_path, uploaded, switched, code_updated, version, moved, results, source,
-                            {k: round(v, 3) for k, v in timings.items()})
-
-    def _record(self, live: LiveFunction, sha: str, version: str, smoke: str) -> None:
-        """What the last deploy left, as function tags (written only when it changed)."""
-        wanted = {S.TAG_DEPLOYED_SHA: sha, S.TAG_DEPLOYED_VERSION: version, S.TAG_DEPLOYED_SMOKE: smoke}
-        if any(live.tags.get(k) != v for k, v in wanted.items()):
-            self.aws.tag_function(live.arn, {**wanted, S.TAG_DEPLOYED_AT: S.stamp(self.now())})
-
-    def _keep_tail(self, tail: str, what: str) -> None:
+    def keep_tail(self, tail: str, what: str) -> None:
         if not tail:
             return
         try:
@@ -242,6 +176,8 @@ class Sandbox:
                    stacks={s.name: s.status for s in (fn_state, bucket_state) if s is not None},
                    budget=budget_status(self.guard, self.sbx.function),
                    untagged=untagged([s for s in (fn_state, bucket_state) if s is not None]))
+        if V.is_service(self.config):
+            return self._service_status(out, fn_state)
         live = self.aws.live_function(self.sbx.function) if fn_state is not None else None
         if live is not None:
             alias = FunctionAdapter(self.caller.session, self.sbx.region, self.sbx.function).version(LIVE_ALIAS)
@@ -256,14 +192,36 @@ class Sandbox:
                 out["untagged"].append(f"function {self.sbx.function}")
         return out
 
-    def invoke(self, event: dict[str, Any], qualifier: str) -> tuple[Invocation, str]:
-        inv, tail = self.aws.invoke(self.sbx.function, qualifier, event)
-        self._keep_tail(tail, f"invoke {qualifier}")
+    def _service_status(self, out: dict[str, Any], fn_state: StackState | None) -> dict[str, Any]:
+        """A service's: every function (runtime, live alias, last deploy) and the HTTP API's endpoint."""
+        door = frontdoor_state(self)
+        if door is not None:
+            out["stacks"][door.name] = door.status
+            out["untagged"] += untagged([door])
+        out["functions"] = [function_status(self, f) for f in self.fns] if fn_state is not None else []
+        out["untagged"] += [f"function {f['function']}" for f in out["functions"] if f["exists"] and not f["owner_tag"]]
+        out["endpoint"] = door.outputs.get("ApiEndpoint") if door is not None else None
+        return out
+
+    def invoke(self, event: dict[str, Any], qualifier: str, function: str | None = None) -> tuple[Invocation, str]:
+        """Invoke a function (`function`: its `functions:` key; default as a smoke case's) synchronously."""
+        name = self.sbx.function if function is None and not V.is_service(self.config) else \
+            V.pick(self.fns, function).name
+        inv, tail = self.aws.invoke(name, qualifier, event)
+        self.keep_tail(tail, f"invoke {qualifier}")
         return inv, tail
 
-    def logs(self, minutes: int, limit: int) -> list[dict[str, Any]] | None:
+    def http(self, method: str, path: str, headers: dict[str, str], body: str | None) -> HttpAnswer:
+        """One HTTP request through the sandbox's HTTP API (its ApiEndpoint, from the front-door stack)."""
+        return request(self, method, path, headers, body)
+
+    def logs(self, minutes: int, limit: int, function: str | None = None) -> list[dict[str, Any]] | None:
         start = int((self.now() - dt.timedelta(minutes=minutes)).timestamp() * 1000)
-        return self.aws.log_events(self.sbx.log_group, start, limit)
+        return self.aws.log_events(self.log_group(function), start, limit)
+
+    def log_group(self, function: str | None = None) -> str:
+        return self.sbx.log_group if function is None and not V.is_service(self.config) else \
+            V.pick(self.fns, function).log_group
 
     def saved_tail(self) -> str | None:
         try:
@@ -273,10 +231,12 @@ class Sandbox:
 
     # -- down -------------------------------------------------------------------------------
     def down(self) -> list[str]:
-        """Delete both stacks and the bucket's objects, after checking every one carries our owner tag."""
+        """Delete every stack and the bucket's objects, after checking every one carries our owner tag."""
         fn_state, bucket_state = self.stacks()
+        door = frontdoor_state(self)
         bucket_tags = self.aws.bucket_tags(self.sbx.bucket)
         problems = [p for p in (
+            door and S.ownership_problem(f"stack {door.name}", door.tags, self.caller.owners, S.KIND_FRONTDOOR),
             fn_state and S.ownership_problem(f"stack {fn_state.name}", fn_state.tags, self.caller.owners,
                                              S.KIND_FUNCTION),
             bucket_state and S.ownership_problem(f"stack {bucket_state.name}", bucket_state.tags, self.caller.owners,
@@ -287,12 +247,7 @@ class Sandbox:
         if problems:
             raise RefusedError(problems[0], details=problems)
         done = remove(self.aws, fn_state, bucket_state, self.sbx.bucket, bucket_tags is not None,
-                      (self.guard, self.sbx.function))
+                      (self.guard, self.sbx.function), frontdoor=door)
         self.tail_file.unlink(missing_ok=True)
         return done
 
-
-def _require_sha(code_sha256: str, sha: str, what: str) -> None:
-    got = hex_sha256(code_sha256)
-    if got != sha:
-        raise PipelineError(f"{what} has CodeSha256 {got}, expected {sha}: the alias was not moved")

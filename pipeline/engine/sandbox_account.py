@@ -15,10 +15,16 @@ from pipeline.aws.session import AccountSession, SessionFactory
 from pipeline.config.merged import PipelineConfig
 from pipeline.core import sandbox as S
 from pipeline.core import sandbox_guard as G
+from pipeline.core import sandbox_service as V
 from pipeline.core.bootstrap import LiveFunction
 from pipeline.core.function import GO_HANDLER, GO_RUNTIME
 from pipeline.errors import PipelineError
-from pipeline.infra.sandbox import render_sandbox_bucket, render_sandbox_function
+from pipeline.infra.sandbox import (
+    render_sandbox_bucket,
+    render_sandbox_frontdoor,
+    render_sandbox_function,
+    render_sandbox_service,
+)
 from pipeline.infra.stub import STUB_HANDLER, STUB_RUNTIME, stub_sha256, stub_zip
 
 
@@ -56,10 +62,15 @@ def open_caller(config: PipelineConfig, factory: SessionFactory) -> Caller:
 
 
 def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackState | None, bucket: str,
-           bucket_exists: bool, budget: tuple[GuardAWS, str] | None = None) -> list[str]:
-    """Function stack, then the bucket's objects, then the bucket stack (and the bucket, if it outlived it),
-    then the cost budget (last: it watches spend until the resources are gone)."""
+           bucket_exists: bool, budget: tuple[GuardAWS, str] | None = None,
+           frontdoor: StackState | None = None) -> list[str]:
+    """A service's front door (its API and rules reach the functions), then the function stack, then the
+    bucket's objects, then the bucket stack (and the bucket, if it outlived it), then the cost budget (last:
+    it watches spend until the resources are gone)."""
     done: list[str] = []
+    if frontdoor is not None:
+        aws.delete_stack(frontdoor)
+        done.append(f"deleted stack {frontdoor.name}")
     if fn_state is not None:
         aws.delete_stack(fn_state)
         done.append(f"deleted stack {fn_state.name}")
@@ -78,21 +89,28 @@ def remove(aws: SandboxAWS, fn_state: StackState | None, bucket_state: StackStat
 
 
 def check_render(config: PipelineConfig, ident: str, region: str) -> None:
-    """Render both templates once before any AWS call: a config or template error is exit 2, nothing written."""
+    """Render every template once before any AWS call: a config or template error is exit 2, nothing written."""
     sbx = S.names(config.name, ident, "000000000000", region)
     placeholder = S.tags(ident, "owner", "created", "expires", S.KIND_BUCKET)
     render_sandbox_bucket(config.name, sbx, placeholder)
-    render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder,
-                            boundary=G.role_boundary(config))
+    if V.is_service(config):
+        fns = V.functions(config, sbx)  # a name over 64 characters is exit 2 here
+        render_sandbox_service(config.name, sbx, fns, placeholder, boundary=G.role_boundary(config))
+        if V.has_front_door(fns):
+            render_sandbox_frontdoor(config.name, sbx, fns, placeholder)
+    else:
+        render_sandbox_function(config.name, sbx, S.function_settings(config), placeholder,
+                                boundary=G.role_boundary(config))
     G.allowed_services(config)  # an allow-list naming no real service, or blocking the tool, is exit 2
 
 
 def code_parameters(aws: SandboxAWS, sbx: S.SandboxNames, live: LiveFunction | None,
-                    progress: Callable[[str], None]) -> dict[str, str]:
-    """The code the function runs now (so `up` never reverts a deploy), else the stub (staged once)."""
+                    progress: Callable[[str], None], handler: str = GO_HANDLER) -> dict[str, str]:
+    """The code the function runs now (so `up` never reverts a deploy), else the stub (staged once).
+    `handler`: the one the Go artifact runs it with (a service's function: its own)."""
     bucket = sbx.bucket
     if live is not None and live.runtime == GO_RUNTIME:
-        sha, runtime, handler = live.sha256, GO_RUNTIME, GO_HANDLER
+        sha, runtime = live.sha256, GO_RUNTIME
         if not aws.has_object(bucket, sbx.artifact_key(sha)):
             raise PipelineError(f"the sandbox function runs {sha[:12]}, but s3://{bucket}/"
                                 f"{sbx.artifact_key(sha)} is missing: run `pipeline sandbox deploy` first")

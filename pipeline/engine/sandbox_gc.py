@@ -32,10 +32,11 @@ class Found:
     ident: str
     function: StackState | None
     bucket: StackState | None
+    frontdoor: StackState | None = None  # a service's HTTP API and schedule rules
 
     @property
     def states(self) -> list[StackState]:
-        return [s for s in (self.function, self.bucket) if s is not None]
+        return [s for s in (self.function, self.bucket, self.frontdoor) if s is not None]
 
     @property
     def tags(self) -> dict[str, str]:
@@ -66,7 +67,8 @@ def find_sandboxes(aws: SandboxAWS, config_name: str, stacks: list[StackState] |
         kind, ident = state.tags.get(S.TAG_KIND), state.tags.get(S.TAG_SANDBOX)
         if kind in S.SANDBOX_KINDS and ident:
             groups.setdefault(ident, {})[kind] = state
-    return [Found(ident, g.get(S.KIND_FUNCTION), g.get(S.KIND_BUCKET)) for ident, g in sorted(groups.items())]
+    return [Found(ident, g.get(S.KIND_FUNCTION), g.get(S.KIND_BUCKET), g.get(S.KIND_FRONTDOOR))
+            for ident, g in sorted(groups.items())]
 
 
 def parse_accounts(text: str) -> list[str]:
@@ -136,7 +138,8 @@ def _collect(aws: SandboxAWS, config: PipelineConfig, account: str, region: str,
         return row("would delete")
     try:
         remove(aws, found.function, found.bucket, bucket, bucket_tags is not None,
-               (GuardAWS(aws.session, account, region), S.names(config.name, found.ident, account, region).function))
+               (GuardAWS(aws.session, account, region), S.names(config.name, found.ident, account, region).function),
+               frontdoor=found.frontdoor)
     except PipelineError as exc:
         return row(f"failed: {exc.message}")
     return row("deleted")

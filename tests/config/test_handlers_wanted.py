@@ -50,20 +50,6 @@ def test_build_refuses_a_configured_handler_the_binary_does_not_serve(envdir, tm
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.parametrize("verb", [["sandbox", "up"], ["sandbox", "deploy"], ["sandbox", "down"]])
-def test_verbs_that_deploy_or_report_one_function_refuse_a_service(verb, envdir, capsys, no_real_aws):
-    """Verbs not made for a service yet never deploy or report its first function alone (promote, rollback,
-    status, history, verify, prune, unlock, doctor and invoke --function handle every function:
-    tests/engine/test_service_*.py)."""
-    multi(envdir)
-    code = main(verb)
-    err = capsys.readouterr().err.splitlines()
-    assert code == 2
-    assert err[-1].endswith(f"environments/pipeline.yml functions: a service of 2 functions (api, worker) can be "
-                            f"validated, built, staged, bootstrapped and promoted, but {verb[0]!r} handles "
-                            "the one-function form (function:) only so far")
-
-
 def test_validate_renders_a_services_templates(envdir, capsys):
     """Tooling, pipeline, and per env its target, function and front-door stack: 2 + 3 x 3."""
     multi(envdir)

@@ -210,6 +210,24 @@ def _render_functions() -> list:
     return found
 
 
+def _sandbox_functions(config) -> tuple:
+    """A service's sandbox functions: one with routes and a policy statement, one on a schedule."""
+    from pipeline.config.files import FunctionSettings
+    from pipeline.config.plain import plain
+    from pipeline.config.routes import parse_route
+    from pipeline.config.values import FunctionSettings as Values
+    from pipeline.core.sandbox_service import SandboxFunction
+
+    statements = plain(FunctionSettings(policy_statements=[{"actions": ["s3:GetObject"],
+                                                            "resources": ["arn:aws:s3:::b/*"]}])).policy_statements
+    base = f"{config.name}-sbx-alice"
+    api = Values(handler="api", routes=(parse_route("GET /health"),), policy_statements=statements,
+                 reserved_concurrency=2)
+    worker = Values(handler="worker", schedule="rate(1 minute)")
+    return (SandboxFunction("api", f"{base}-api", f"/aws/lambda/{base}-api", api),
+            SandboxFunction("worker", f"{base}-worker", f"/aws/lambda/{base}-worker", worker))
+
+
 def _arguments(fn, config) -> list[dict]:
     """Calls of `fn` over every env and target of `config`, arguments made from parameter names."""
     import inspect
@@ -227,6 +245,7 @@ def _arguments(fn, config) -> list[dict]:
              "settings": FunctionSettings(policy_statements=[{"actions": ["s3:GetObject"], "resources": [
                  "arn:aws:s3:::b/*"]}]),
              "sbx": sandbox_names(config.name, "alice", "123456789012", config.region),
+             "functions": _sandbox_functions(config),
              # render_replica: a replica region when the config has one, else the tooling region's bucket
              "region": next(iter(naming.replica_regions(config)), config.tooling.region)}
     missing = [p for p in params if p not in known and p not in ("env", "target")

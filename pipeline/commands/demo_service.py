@@ -138,7 +138,8 @@ def _front_door(demo: Demo, config: PipelineConfig, emulator: Emulator) -> dict[
                                 context=emulator.ssl_context()) as resp:
         deliveries = json.loads(resp.read())["deliveries"]
     for d in deliveries:
-        demo.say(f"   {d['target']}: {d['status']} (function error: {d.get('function_error')}) at {d.get('time')}")
+        demo.say(f"   {d.get('arn') or d['target']}: {d['status']} (function error: {d.get('function_error')}) "
+                 f"at {d.get('time')}")
     heartbeat = get("/heartbeat")
     if hello["status"] != 200 or heartbeat["status"] != 200 or not deliveries:
         raise PipelineError("demo: prod's front door or the worker's heartbeat did not answer as expected")

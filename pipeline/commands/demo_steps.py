@@ -104,8 +104,8 @@ def demo_config(source: Path, work: Path, ctx: Context) -> Path:
         if isinstance(gates, dict) and gates.get("freeze"):
             ctx.out.progress(f"demo: lifting {path.name} freeze windows {gates['freeze']} for this run")
             gates["freeze"], changed = [], True
-        if path.name == "pipeline.yml" and isinstance(data.get("go_dir"), str):
-            data["go_dir"], changed = str((source.parent / data["go_dir"]).resolve()), True
+        if path.name == "pipeline.yml":  # go_dir (default go-function) is relative to the original's folder
+            data["go_dir"], changed = str((source.parent / str(data.get("go_dir") or "go-function")).resolve()), True
         if changed:
             path.write_text(yaml.safe_dump(data, sort_keys=False))
     return target

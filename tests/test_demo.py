@@ -28,6 +28,27 @@ def _no_credentials(result: subprocess.CompletedProcess) -> None:
     assert "SessionToken" not in result.stdout + result.stderr
 
 
+def test_the_example_service_gives_each_function_only_its_own_grants_on_its_envs_heartbeat():
+    from pipeline.config.load import load_config
+
+    config = load_config(str(REPO / "examples" / "service" / "environments"))
+    assert config.service_functions == ("api", "worker") and config.order == ("dev", "test", "prod")
+    for env in config.environments.values():
+        bucket = f"greeter-heartbeat-{env.account}"
+        api, worker = env.service_function("api").settings, env.service_function("worker").settings
+        key = f"arn:aws:s3:::{bucket}/heartbeat/{env.name}.json"
+        assert api.environment["HEARTBEAT_BUCKET"] == worker.environment["HEARTBEAT_BUCKET"] == bucket
+        assert [(s.effect, s.actions, s.resources) for s in worker.policy_statements] == [
+            ("Allow", ["s3:PutObject"], [key])]
+        assert [(s.effect, s.actions, s.resources) for s in api.policy_statements] == [
+            ("Allow", ["s3:GetObject"], [key]), ("Allow", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"])]
+        assert worker.schedule == "rate(1 minute)" and not worker.routes
+        assert {f"{r.method} {r.path}" for r in api.routes} == {"GET /health", "GET /version", "GET /hello/{name}",
+                                                               "GET /heartbeat"}
+        assert {c.name for c in env.smoke if c.http} == {"health", "hello"}
+        assert [c.function for c in env.smoke if not c.http] == ["worker"]
+
+
 def test_demo_promotes_the_service_as_one_release_and_rolls_every_function_back(tmp_path):
     result, documents = _demo(tmp_path)
     demo = next(d for d in documents if d["command"] == "demo")

@@ -32,8 +32,9 @@ MAX_BODY_BYTES = 1 << 20  # an answer is read up to 1 MiB (a smoke answer is sma
 ENDPOINT_OUTPUT = "ApiEndpoint"
 
 
-def api_endpoint(session: AccountSession, region: str, stack: str) -> str:
-    """The HTTP API's URL from the front-door stack's `ApiEndpoint` output (one DescribeStacks)."""
+def api_endpoint(session: AccountSession, region: str, stack: str, env: str) -> str:
+    """The HTTP API's URL from the front-door stack's `ApiEndpoint` output (one DescribeStacks); `env` names
+    the environment the stack belongs to (for the fix command)."""
     where = f"stack {stack} in {session.account}/{region}"
     try:
         state = Stacks(session.client("cloudformation", region)).describe(stack)
@@ -41,7 +42,7 @@ def api_endpoint(session: AccountSession, region: str, stack: str) -> str:
         raise PipelineError(f"{where}: DescribeStacks: {error_code(exc)}: {error_message(exc)}") from None
     if state is None:
         raise PipelineError(f"{where} does not exist: the service's HTTP API is not deployed "
-                            "(the env's bootstrap deploys it)")
+                            f"(run `pipeline bootstrap --env {env}`)")
     endpoint = state.outputs.get(ENDPOINT_OUTPUT)
     if not endpoint:
         raise PipelineError(f"{where} has no {ENDPOINT_OUTPUT} output (status {state.status})")

@@ -102,7 +102,7 @@ def _front_door(doctor: Doctor, env: Environment, target: Target, deploy: Accoun
     stack = render_front_door(doctor.config, env, target)
     doctor._stack("front-door stack", where, deploy, target.region, stack.stack_name, stack.version, fix)
     try:
-        endpoint = api_endpoint(deploy, target.region, stack.stack_name)
+        endpoint = api_endpoint(deploy, target.region, stack.stack_name, env.name)
         answer = send(endpoint, HttpRequest("GET", "/"), timeout=ANSWER_TIMEOUT)
     except PipelineError as exc:
         doctor.checks.append(failed("front door", where, exc.message, f"run {fix}"))

@@ -51,7 +51,7 @@ def endpoints(ctx: EngineContext, env: Environment) -> Callable[[TargetRun], str
         key = (run.target.account, run.target.region)
         if key not in seen:
             seen[key] = api_endpoint(ctx.session(env, run.target), run.target.region,
-                                     naming.front_door_stack_name(ctx.config, env))
+                                     naming.front_door_stack_name(ctx.config, env), env.name)
         return seen[key]
     return endpoint
 
@@ -60,7 +60,7 @@ def endpoint_of(ctx: EngineContext, env: Environment, target: Target) -> tuple[s
     """(the target's ApiEndpoint, None) or (None, why it cannot be read): for `status`."""
     try:
         return api_endpoint(ctx.session(env, target), target.region,
-                            naming.front_door_stack_name(ctx.config, env)), None
+                            naming.front_door_stack_name(ctx.config, env), env.name), None
     except PipelineError as exc:
         return None, exc.message
 

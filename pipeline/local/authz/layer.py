@@ -30,6 +30,7 @@ _LOCK = threading.Lock()
 STATS = {"calls": 0, "checks": 0, "denied": 0, "seconds": 0.0}
 DURATIONS: collections.deque[float] = collections.deque(maxlen=100_000)  # seconds deciding, per call (bench/)
 PRINCIPALS: collections.Counter[str] = collections.Counter()  # calls per principal ARN (the demo's "who acted")
+DENIED: collections.Counter[str] = collections.Counter()  # of those, refused calls per principal ARN
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -149,6 +150,8 @@ class Authorizer:
             DURATIONS.append(spent)
             STATS["denied"] += refusal is not None
             PRINCIPALS[who.arn if who else "(invalid key)"] += 1
+            if refusal is not None:
+                DENIED[who.arn if who else "(invalid key)"] += 1
         if refusal is None or current != "on":
             return self.app(environ, start_response)
         if call.service == "s3":

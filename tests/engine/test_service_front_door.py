@@ -102,3 +102,28 @@ def test_rollback_restores_both_functions(service, built, built2):
     assert versions() == release1 and all(live(k)["CodeSha256"] == b64(first) for k in ("api", "worker"))
     assert {s["name"] for s in service.ledger("dev")[-1]["smoke"]} == {"health", "hello", "tick"}
     assert service.cli("verify", "--env", "dev")[0] == 0
+
+
+def test_a_canary_release_splits_every_alias_runs_the_http_cases_then_goes_to_100(service, built, built2):
+    """With a canary, each function's `live` alias gets the weight, the http cases run during the split, then
+    the bake, then every alias is on the new version alone (the first release has no canary: nothing before)."""
+    service.edit("dev.yml", dev_yml() + "strategy: {canary: {percent: 10, bake_seconds: 1}}\n")
+    service.stage(built)
+    service.ok("promote", "--to", "dev")
+    release1 = versions()
+    second = service.stage(built2)
+    code, doc = service.json("promote", "--to", "dev", "--artifact", second)
+    assert code == 0, doc
+    canaries = [s for s in doc["plan"] if s["kind"] == "alias-canary"]
+    assert len(canaries) == 2 and all("10%" in s["detail"] or "0.1" in s["detail"] for s in canaries), canaries
+    kinds = [s["kind"] for s in doc["plan"]]
+    assert kinds == ["deploy-code", "deploy-code", "verify-code", "verify-code", "smoke", "alias-canary",
+                     "alias-canary", "http-smoke", "bake", "alias-full", "alias-full", "prune", "prune", "record"]
+    for key in ("api", "worker"):
+        alias = client("lambda", DEV).get_alias(FunctionName=f"greeter-dev-{key}", Name="live")
+        assert alias["FunctionVersion"] != release1[key] and not alias.get("RoutingConfig", {}).get(
+            "AdditionalVersionWeights")
+        assert live(key)["CodeSha256"] == b64(second)
+    outcome = service.ledger("dev")[-1]
+    assert outcome["outcome"] == "PASSED"
+    assert {s["name"] for s in outcome["smoke"] if s["qualifier"] == "http"} == {"health", "hello"}

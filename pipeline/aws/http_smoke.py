@@ -2,9 +2,10 @@
 output) and one request per case, answered as an `Invocation` so `core.smoke.evaluate` judges it like a
 Lambda proxy answer (statusCode, headers, body).
 
-The only module that sends HTTP outside boto3. It trusts the CA bundle boto3 trusts (`AWS_CA_BUNDLE`,
-e.g. the emulator's own CA), bounds every request with a timeout, and says what failed in one line
-naming the method and the path without its query string (never a header: they may carry credentials).
+The only module that sends HTTP outside boto3 (smoke cases, `sandbox invoke --http`, the demo). It trusts
+the CA bundle boto3 trusts (`AWS_CA_BUNDLE`, e.g. the emulator's own CA), bounds every request with a
+timeout, and says what failed in one line naming the method and the path without its query string (never a
+header: they may carry credentials).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -54,9 +56,19 @@ def _context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
 
 
-def send(endpoint: str, request: HttpRequest, timeout: float = TIMEOUT_SECONDS) -> Invocation:
-    """`request` sent to `<endpoint><path>`; any HTTP status is an answer (the case's expectations judge it),
-    a failure to get one raises PipelineError in one line."""
+@dataclass(frozen=True)
+class HttpAnswer:
+    """An HTTP answer as received: status, headers (names lower-cased), body, wall time of the request."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    duration_ms: float = 0.0
+
+
+def exchange(endpoint: str, request: HttpRequest, timeout: float = TIMEOUT_SECONDS) -> HttpAnswer:
+    """`request` sent to `<endpoint><path>`; any HTTP status is an answer, a failure to get one raises
+    PipelineError in one line (method and path without the query string, never a header)."""
     url = endpoint.rstrip("/") + "/" + request.path.lstrip("/")
     shown = f"{request.method} {urlsplit(url).path or '/'}"
     if urlsplit(url).scheme not in ("http", "https"):
@@ -74,7 +86,16 @@ def send(endpoint: str, request: HttpRequest, timeout: float = TIMEOUT_SECONDS) 
         why = getattr(exc, "reason", None) or exc
         raise PipelineError(f"http smoke {shown}: no answer from {urlsplit(url).netloc}: "
                             f"{type(why).__name__}: {why}"[:300]) from None
-    duration = (time.perf_counter() - start) * 1000
-    payload = {"statusCode": status, "headers": {k.lower(): v for k, v in headers.items()},
-               "body": raw.decode("utf-8", "replace")}
-    return Invocation(json.dumps(payload).encode(), duration)
+    return HttpAnswer(status, {k.lower(): v for k, v in headers.items()}, raw.decode("utf-8", "replace"),
+                      (time.perf_counter() - start) * 1000)
+
+
+def as_invocation(answer: HttpAnswer) -> Invocation:
+    """An HTTP answer as the payload-v2 response it maps, so smoke expectations read it like an invoke's."""
+    payload = {"statusCode": answer.status, "headers": answer.headers, "body": answer.body}
+    return Invocation(json.dumps(payload).encode(), answer.duration_ms)
+
+
+def send(endpoint: str, request: HttpRequest, timeout: float = TIMEOUT_SECONDS) -> Invocation:
+    """`request` sent to `<endpoint><path>`, its answer as an Invocation `core.smoke.evaluate` judges."""
+    return as_invocation(exchange(endpoint, request, timeout))

@@ -19,7 +19,7 @@ from pipeline.artifact.build import build_artifact
 from pipeline.artifact.manifest import Manifest, hex_sha256
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
-from pipeline.aws.http_request import HttpAnswer
+from pipeline.aws.http_smoke import HttpAnswer
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.aws.sandbox_guard import GuardAWS
 from pipeline.aws.session import SessionFactory

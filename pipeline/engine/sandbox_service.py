@@ -7,7 +7,6 @@ The one-function sandbox never comes here (engine/sandbox.py keeps its calls as 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -15,20 +14,22 @@ from typing import Protocol
 from pipeline.artifact.manifest import Manifest
 from pipeline.aws.cloudformation import StackState
 from pipeline.aws.functions import FunctionAdapter
-from pipeline.aws.http_request import HttpAnswer, send
+from pipeline.aws.http_smoke import HttpAnswer, as_invocation, exchange
 from pipeline.aws.sandbox import SandboxAWS
 from pipeline.config.merged import PipelineConfig
-from pipeline.config.values import SmokeCase
+from pipeline.config.values import HttpRequest, SmokeCase
 from pipeline.core import sandbox as S
 from pipeline.core import sandbox_service as V
 from pipeline.core.function import GO_RUNTIME, LIVE_ALIAS
 from pipeline.core.sandbox_guard import role_boundary
-from pipeline.core.smoke import Invocation, SmokeResult, evaluate
+from pipeline.core.smoke import SmokeResult, evaluate
 from pipeline.core.stacks import TAG_VERSION, StackSpec
 from pipeline.engine.sandbox_account import Caller, code_parameters
 from pipeline.engine.stacks import StackEngine, StackResult
 from pipeline.errors import InputError, PipelineError
 from pipeline.infra.sandbox import render_sandbox_frontdoor, render_sandbox_service
+
+INTEGRATION_TIMEOUT = 30.0  # seconds: the longest API Gateway waits for a Lambda integration
 
 
 class Sandbox(Protocol):
@@ -104,14 +105,10 @@ def endpoint(box: Sandbox, state: StackState | None = None) -> str:
 
 def request(box: Sandbox, method: str, path: str, headers: dict[str, str], body: str | None,
             url: str | None = None) -> HttpAnswer:
-    """One HTTP request to the sandbox's API: the front door, its routes, the function behind them."""
-    return send((url or endpoint(box)) + path, method, headers, body)
-
-
-def as_invocation(answer: HttpAnswer) -> Invocation:
-    """An HTTP answer as the payload-v2 response it maps, so smoke expectations read it like an invoke's."""
-    payload = json.dumps({"statusCode": answer.status, "headers": answer.headers, "body": answer.body})
-    return Invocation(payload.encode(), answer.duration_ms)
+    """One HTTP request to the sandbox's API: the front door, its routes, the function behind them (as long as
+    API Gateway waits for an integration, 30 s)."""
+    return exchange(url or endpoint(box), HttpRequest(method, path, dict(headers), body),
+                    timeout=INTEGRATION_TIMEOUT)
 
 
 def smoke(box: Sandbox, cases: tuple[SmokeCase, ...]) -> list[SmokeResult]:

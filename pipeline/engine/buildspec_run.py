@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -78,8 +79,11 @@ class _Block:
 
 class BuildspecRunner:
     def __init__(self, spec: Buildspec, env: dict[str, str], cwd: Path, *, stream: TextIO,
-                 progress: Callable[[str], None], skip: Sequence[str] = ()) -> None:
+                 progress: Callable[[str], None], skip: Sequence[str] = (), own_group: bool = False) -> None:
         self.spec = spec
+        self.own_group = own_group  # each shell in its own process group, so stop() ends all it started
+        self.stopped = False
+        self._proc: subprocess.Popen[bytes] | None = None
         self.env = dict(env)
         self.cwd = str(cwd)
         self.stream = stream
@@ -87,10 +91,24 @@ class BuildspecRunner:
         self.skip = set(skip)
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
 
+    def stop(self) -> None:
+        """End the running commands (their whole process group with own_group) and run nothing more."""
+        self.stopped = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                if self.own_group:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def run(self) -> RunResult:
         result = RunResult()
         succeeding, only_post_build, stopped = True, False, False
         for phase in self.spec.phases:
+            stopped = stopped or self.stopped
             if stopped or (only_post_build and phase.name != "post_build"):
                 result.phases.append(PhaseResult(phase.name, "NOT_RUN"))
                 continue
@@ -137,6 +155,8 @@ class BuildspecRunner:
         """commands in order; a command that ends the shell with status 0 lets the rest run in a new one."""
         start = 0
         while start < len(commands):
+            if self.stopped:
+                return _Block(-signal.SIGKILL, start, self.env, self.cwd)
             code, step = self._shell(commands, start)
             if code != 0:
                 return _Block(code, step if step is not None else start, self.env, self.cwd)
@@ -154,7 +174,9 @@ class BuildspecRunner:
             shell = "bash" if self.spec.shell == "bash" else "sh"
             proc = subprocess.Popen([shell, script] if shell == "sh" else ["bash", "--noprofile", "--norc", script],
                                     cwd=self.cwd, env={**self.env, **state}, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=self.own_group)
+            self._proc = proc
             assert proc.stdout is not None
             for raw in proc.stdout:
                 line = raw.decode("utf-8", "replace")
@@ -162,6 +184,7 @@ class BuildspecRunner:
                 self.stream.flush()
                 self.tail.append(line.rstrip("\n"))
             code = proc.wait()
+            self._proc = None
             step_text = _read(state["__PL_STEP"])
             dump = Path(state["__PL_ENV"])
             if dump.is_file():

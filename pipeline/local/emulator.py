@@ -56,6 +56,12 @@ def _load_layers() -> None:
 
     register_layer(events_control.layer)  # /_emulator/events: fire a scheduled rule now, its deliveries
     on_reset(events_scheduler.reset)
+    from pipeline.local import codebuild_builds, codebuild_image, codebuild_layer
+
+    register_layer(codebuild_layer.layer)  # StartBuild runs the buildspec for real (moto's builds run nothing)
+    on_reset(codebuild_builds.reset)
+    on_shutdown(codebuild_builds.reset)
+    on_shutdown(codebuild_image.remove)
     # Registered last, so it wraps the layers above: every call is authorized before they run.
     # Agreed order, outermost first: latency, authz, the Lambda/CloudFormation state layers, moto.
     from pipeline.local.authz import layer as authz

@@ -68,28 +68,34 @@ def refused() -> InvokeError:
 
 def assume(code: FunctionCode) -> Session:
     """A session of the function's execution role; InvokeError when Lambda could not assume it."""
+    session = service_session(code.role, "lambda.amazonaws.com", code.name, code.region)
+    if session is None:
+        raise refused()
+    return session
+
+
+def service_session(role_arn: str, service: str, session_name: str, region: str) -> Session | None:
+    """A session of `role_arn` as an AWS service assumes it (Lambda, CodeBuild, CodePipeline, EventBridge):
+    None when the service could not: not a role ARN, a role seconds old (IAM propagation), or a trust policy
+    that does not let `service` assume it (IAM layer on)."""
     from pipeline.local import consistency
 
-    role_arn = code.role
     parts = role_arn.split(":")
     if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
-        raise refused()
-    if consistency.not_yet_usable(role_arn):
-        raise refused()  # IAM propagation: as CreateFunction refuses a role seconds old
-    if not _trusts_lambda(role_arn):
-        raise refused()
+        return None
+    if consistency.not_yet_usable(role_arn) or not trusts(role_arn, service):
+        return None
     from moto.sts.models import sts_backends
 
-    partition = parts[1]
-    backend = sts_backends[parts[4]][partition]
-    session = backend.assume_role(region_name=code.region, role_session_name=code.name[:64], role_arn=role_arn,
+    backend = sts_backends[parts[4]][parts[1]]
+    session = backend.assume_role(region_name=region, role_session_name=session_name[:64], role_arn=role_arn,
                                   policy="", duration=SESSION_SECONDS, external_id="")
     return Session(session.access_key_id, session.secret_access_key, session.session_token, session.arn,
                    time.time() + SESSION_SECONDS)
 
 
-def _trusts_lambda(role_arn: str) -> bool:
-    """Whether the role exists and its trust policy lets lambda.amazonaws.com assume it (IAM layer on)."""
+def trusts(role_arn: str, service: str) -> bool:
+    """Whether the role exists and its trust policy lets `service` assume it (IAM layer on)."""
     from pipeline.local.authz import layer, principals
 
     if layer.mode() != "on":
@@ -99,7 +105,6 @@ def _trusts_lambda(role_arn: str) -> bool:
         return False
     from pipeline.local.iam.evaluate import Policies, Principal, Request, evaluate
 
-    service = "lambda.amazonaws.com"
     request = Request(Principal(service, "", "service", service), "sts:AssumeRole", role_arn,
                       {"aws:CurrentTime": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())]},
                       resource_account=role_arn.split(":")[4])

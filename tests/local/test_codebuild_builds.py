@@ -1,0 +1,164 @@
+"""CodeBuild builds run for real in the emulator: StartBuild runs the buildspec (the product's runner) as the
+project's service role, with the project's variables, the overrides and CODEBUILD_*; BatchGetBuilds shows
+the phases and status; the log goes to CloudWatch Logs as the role; a denied call fails the build with
+AccessDenied in its log; StopBuild ends running commands."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+
+import pytest
+
+from .events_support import execution_role
+
+pytestmark = pytest.mark.emulator
+CODEBUILD_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+BUCKET = f"cb-src-{uuid.uuid4().hex[:8]}"
+BUILDSPEC = """version: 0.2
+env:
+  variables: {FROM_SPEC: spec, BOTH: spec}
+  exported-variables: [RESULT]
+phases:
+  install:
+    commands:
+      - echo "installing in $CODEBUILD_SRC_DIR"
+  build:
+    commands:
+      - python -c 'import boto3; print("ARN=" + boto3.client("sts").get_caller_identity()["Arn"])'
+      - echo "vars $FROM_SPEC $FROM_PROJECT $BOTH $CODEBUILD_BUILD_NUMBER $CODEBUILD_INITIATOR"
+      - cat hello.txt
+      - export RESULT=made-$BOTH
+      - {fail}
+  post_build:
+    commands:
+      - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+"""
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def project(clients, emulator) -> dict[str, object]:
+    import boto3
+
+    s3 = boto3.client("s3", **clients["kw"])
+    s3.create_bucket(Bucket=BUCKET)
+    statements = [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/src/*"},
+    ]
+    role_name, role_arn = execution_role(clients["iam"], statements, trust=CODEBUILD_TRUST)
+    cb = boto3.client("codebuild", **clients["kw"])
+    name = f"proj-{uuid.uuid4().hex[:6]}"
+    cb.create_project(name=name, source={"type": "S3", "location": f"{BUCKET}/src/ok.zip"},
+                      artifacts={"type": "NO_ARTIFACTS"}, serviceRole=role_arn,
+                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                                   "computeType": "BUILD_GENERAL1_SMALL",
+                                   "environmentVariables": [{"name": "FROM_PROJECT", "value": "project"},
+                                                            {"name": "BOTH", "value": "project"}]},
+                      logsConfig={"cloudWatchLogs": {"status": "ENABLED", "groupName": f"/aws/codebuild/{name}"}})
+    for key, fail in (("ok", "echo fine"), ("bad", "ls /no/such/file")):
+        s3.put_object(Bucket=BUCKET, Key=f"src/{key}.zip",
+                      Body=_zip({"buildspec.yml": BUILDSPEC.replace("{fail}", fail), "hello.txt": "hello source\n"}))
+    s3.put_object(Bucket=BUCKET, Key="other/ok.zip", Body=_zip({"buildspec.yml": BUILDSPEC, "hello.txt": "x"}))
+    s3.put_object(Bucket=BUCKET, Key="src/slow.zip", Body=_zip({"buildspec.yml": "version: 0.2\nphases:\n  build:\n"
+                                                                                  "    commands:\n      - sleep 60\n"}))
+    return {"name": name, "role": role_name, "cb": cb, "logs": boto3.client("logs", **clients["kw"])}
+
+
+def _wait(cb, build_id: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        build = cb.batch_get_builds(ids=[build_id])["builds"][0]
+        if build["buildComplete"]:
+            return build
+        time.sleep(0.05)
+    raise AssertionError(f"build {build_id} did not end in {timeout} s")
+
+
+def _log(project, build: dict) -> str:
+    events = project["logs"].get_log_events(logGroupName=build["logs"]["groupName"],
+                                            logStreamName=build["logs"]["streamName"])["events"]
+    return "\n".join(e["message"] for e in events)
+
+
+def test_a_build_runs_the_buildspec_as_the_service_role_and_exports_its_variables(project, clients):
+    cb = project["cb"]
+    started = cb.start_build(projectName=project["name"],
+                             environmentVariablesOverride=[{"name": "BOTH", "value": "override", "type": "PLAINTEXT"}])
+    build = _wait(cb, started["build"]["id"])
+    assert build["buildStatus"] == "SUCCEEDED", [(p["phaseType"], p.get("contexts")) for p in build["phases"]]
+    assert build["exportedEnvironmentVariables"] == [{"name": "RESULT", "value": "made-override"}]
+    phases = [p["phaseType"] for p in build["phases"]]
+    assert phases[:4] == ["SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE"]
+    assert phases[-1] == "COMPLETED" and "BUILD" in phases and "POST_BUILD" in phases
+    assert all(p["phaseStatus"] == "SUCCEEDED" for p in build["phases"][:-1])
+    log = _log(project, build)
+    assert f"ARN=arn:aws:sts::123456789012:assumed-role/{project['role']}/" in log
+    assert f"vars spec project override {build['buildNumber']} user/admin" in log
+    assert "hello source" in log and "[Container] Entering phase BUILD" in log
+
+
+def test_a_failing_command_fails_build_and_still_runs_post_build(project, clients):
+    cb = project["cb"]
+    started = cb.start_build(projectName=project["name"], sourceTypeOverride="S3",
+                             sourceLocationOverride=f"{BUCKET}/src/bad.zip")
+    build = _wait(cb, started["build"]["id"])
+    assert build["buildStatus"] == "FAILED"
+    failed = next(p for p in build["phases"] if p["phaseType"] == "BUILD")
+    assert failed["phaseStatus"] == "FAILED"
+    assert failed["contexts"][0]["statusCode"] == "COMMAND_EXECUTION_ERROR"
+    assert "ls /no/such/file" in failed["contexts"][0]["message"]
+    assert build["exportedEnvironmentVariables"] == []
+    assert "post_build succeeding=0" in _log(project, build)
+
+
+def test_a_source_the_role_may_not_read_fails_download_source_with_access_denied(project, clients):
+    cb = project["cb"]
+    started = cb.start_build(projectName=project["name"], sourceTypeOverride="S3",
+                             sourceLocationOverride=f"{BUCKET}/other/ok.zip")
+    build = _wait(cb, started["build"]["id"])
+    assert build["buildStatus"] == "FAILED"
+    download = next(p for p in build["phases"] if p["phaseType"] == "DOWNLOAD_SOURCE")
+    assert download["phaseStatus"] == "FAILED" and "AccessDenied" in download["contexts"][0]["message"]
+    assert "AccessDenied" in _log(project, build)
+    assert not any(p["phaseType"] == "BUILD" for p in build["phases"])
+
+
+def test_stop_build_ends_the_running_commands(project):
+    cb = project["cb"]
+    started = cb.start_build(projectName=project["name"], sourceTypeOverride="S3",
+                             sourceLocationOverride=f"{BUCKET}/src/slow.zip")
+    build_id = started["build"]["id"]
+    deadline = time.monotonic() + 30
+    while cb.batch_get_builds(ids=[build_id])["builds"][0]["currentPhase"] != "BUILD":
+        assert time.monotonic() < deadline, "the build never reached BUILD"
+        time.sleep(0.05)
+    begun = time.monotonic()
+    cb.stop_build(id=build_id)
+    build = _wait(cb, build_id, timeout=10)
+    assert build["buildStatus"] == "STOPPED" and time.monotonic() - begun < 10
+    assert build_id in cb.list_builds_for_project(projectName=project["name"])["ids"]
+
+
+def test_unknown_project_and_build_are_aws_errors(project):
+    from botocore.exceptions import ClientError
+
+    cb = project["cb"]
+    with pytest.raises(ClientError) as caught:
+        cb.start_build(projectName="no-such-project")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    answer = cb.batch_get_builds(ids=[f"{project['name']}:{uuid.uuid4()}"])
+    assert answer["builds"] == [] and len(answer["buildsNotFound"]) == 1

@@ -105,8 +105,10 @@ def trusts(role_arn: str, service: str) -> bool:
         return False
     from pipeline.local.iam.evaluate import Policies, Principal, Request, evaluate
 
+    # the service acts for a resource of the role's own account (a pipeline, a project, a rule): aws:SourceAccount
     request = Request(Principal(service, "", "service", service), "sts:AssumeRole", role_arn,
-                      {"aws:CurrentTime": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())]},
+                      {"aws:CurrentTime": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())],
+                       "aws:SourceAccount": [role_arn.split(":")[4]]},
                       resource_account=role_arn.split(":")[4])
     trust = principals.trust_policy(role, role_arn)
     return evaluate(request, Policies((), None, trust, True)).allowed

@@ -162,3 +162,24 @@ def test_unknown_project_and_build_are_aws_errors(project):
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
     answer = cb.batch_get_builds(ids=[f"{project['name']}:{uuid.uuid4()}"])
     assert answer["builds"] == [] and len(answer["buildsNotFound"]) == 1
+
+
+def test_a_build_codepipeline_starts_takes_its_input_artifact_and_names_the_pipeline(project, clients):
+    """The contract of the emulator's CodePipeline: StartBuild with `X-Emulator-Codepipeline` (the action's
+    input artifacts) builds from the first one, and the initiator is `codepipeline/<pipeline>`."""
+    import boto3
+
+    cb = boto3.client("codebuild", **clients["kw"])
+    header = json.dumps({"pipeline": "demo-pipeline", "executionId": "e-1", "stage": "Build", "action": "Build",
+                         "inputArtifacts": [{"name": "Source", "bucket": BUCKET, "key": "src/ok.zip"}],
+                         "outputArtifacts": []})
+
+    def add_header(request, **_):
+        request.headers["X-Emulator-Codepipeline"] = header
+
+    cb.meta.events.register("before-sign.codebuild.StartBuild", add_header)
+    started = cb.start_build(projectName=project["name"])
+    build = _wait(cb, started["build"]["id"])
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert build["initiator"] == "codepipeline/demo-pipeline"
+    assert "vars spec project project" in _log(project, build) and "codepipeline/demo-pipeline" in _log(project, build)

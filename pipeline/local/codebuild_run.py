@@ -87,7 +87,7 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         if session is None:
             raise BuildFailure("CLIENT_ERROR", f"CodeBuild is not authorized to perform: sts:AssumeRole on "
                                                f"{build.service_role}")
-        clients = _Clients(session.environment(), build.region)
+        clients = ServiceClients(session.environment(), build.region)
         _open_log(log, clients)
         build.enter("DOWNLOAD_SOURCE")
         src = _download_source(build, clients, work, pipeline)
@@ -106,7 +106,9 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         shutil.rmtree(work, ignore_errors=True)
 
 
-class _Clients:
+class ServiceClients:
+    """boto3 clients of a service's session (CodeBuild's, CodePipeline's) on the emulator's own endpoint."""
+
     def __init__(self, keys: dict[str, str], region: str) -> None:
         import boto3
 
@@ -125,7 +127,7 @@ def _denied(exc: Exception) -> BuildFailure:
     return BuildFailure("CLIENT_ERROR", str(exc))
 
 
-def _open_log(log: BuildLog, clients: _Clients) -> None:
+def _open_log(log: BuildLog, clients: ServiceClients) -> None:
     if not log.build.log_group:
         return
     from botocore.exceptions import ClientError
@@ -142,7 +144,7 @@ def _open_log(log: BuildLog, clients: _Clients) -> None:
     log.client = logs
 
 
-def _download_source(build: Build, clients: _Clients, work: Path, pipeline: dict[str, Any] | None) -> Path:
+def _download_source(build: Build, clients: ServiceClients, work: Path, pipeline: dict[str, Any] | None) -> Path:
     """The primary source unpacked as the working directory: CodePipeline's input artifact or an S3 zip."""
     from botocore.exceptions import ClientError
 
@@ -171,7 +173,7 @@ def _download_source(build: Build, clients: _Clients, work: Path, pipeline: dict
 
 
 def _environment(build: Build, keys: dict[str, str], project: dict[str, Any], overrides: list[dict[str, str]],
-                 clients: _Clients, src: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+                 clients: ServiceClients, src: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """(the image's and the service's variables, the project's, StartBuild's overrides)."""
     base = {**codebuild_image.environment(), **keys, **execrole.endpoint_environment(),
             "AWS_REGION": build.region, "AWS_DEFAULT_REGION": build.region}
@@ -179,7 +181,7 @@ def _environment(build: Build, keys: dict[str, str], project: dict[str, Any], ov
     return base, _values(declared, clients), _values(overrides, clients)
 
 
-def _values(variables: list[dict[str, str]], clients: _Clients) -> dict[str, str]:
+def _values(variables: list[dict[str, str]], clients: ServiceClients) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in variables:
         kind = item.get("type", "PLAINTEXT")
@@ -193,7 +195,7 @@ def _values(variables: list[dict[str, str]], clients: _Clients) -> dict[str, str
     return out
 
 
-def _parameter(clients: _Clients, name: str) -> str:
+def _parameter(clients: ServiceClients, name: str) -> str:
     from botocore.exceptions import ClientError
 
     try:
@@ -214,8 +216,8 @@ def _run_buildspec(build: Build, log: BuildLog, src: Path, env: tuple[dict[str, 
 
     name = str((project.get("source") or {}).get("buildspec") or "buildspec.yml")
     path = src / name
-    try:
-        spec = parse_buildspec(path.read_text(), name)
+    try:  # a buildspec given inline (buildspecOverride may hold the YAML itself) or the file in the source
+        spec = parse_buildspec(name, "buildspecOverride") if "\n" in name else parse_buildspec(path.read_text(), name)
     except OSError:
         raise BuildFailure("YAML_FILE_ERROR", f"YAML_FILE_ERROR: stat {path}: no such file or directory") from None
     except InputError as exc:

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 from helpers import client, deployer, promoter
 
@@ -215,11 +216,18 @@ def test_ledger_is_written_only_with_conditional_puts(world, built):
 
 
 def _codebuild_build() -> str:
-    """A build started (and, in moto, at once finished) in the tooling account's project: its id. (The project is
+    """A build started (and waited for until it ended) in the tooling account's project: its id. (The project is
     the one `bootstrap --tooling` created through the pipeline stack.)"""
     cb = client("codebuild", "444444444444")
     assert cb.list_projects()["projects"] == ["greeter-pipeline"]
-    return cb.start_build(projectName="greeter-pipeline")["build"]["id"]
+    build_id = cb.start_build(projectName="greeter-pipeline", sourceTypeOverride="NO_SOURCE",
+                              buildspecOverride="version: 0.2\nphases:\n  build:\n    commands:\n      - echo done\n"
+                              )["build"]["id"]
+    deadline = time.monotonic() + 30
+    while not cb.batch_get_builds(ids=[build_id])["builds"][0]["buildComplete"]:
+        assert time.monotonic() < deadline, f"build {build_id} did not end"
+        time.sleep(0.05)
+    return build_id
 
 
 def test_lock_of_a_codebuild_holder_whose_build_ended_is_dead_at_once(world, built, built2):

@@ -62,6 +62,11 @@ def _load_layers() -> None:
     on_reset(codebuild_builds.reset)
     on_shutdown(codebuild_builds.reset)
     on_shutdown(codebuild_image.remove)
+    from pipeline.local import codepipeline_layer, codepipeline_runs
+
+    register_layer(codepipeline_layer.layer)  # executions run for real: stages, builds, approvals (moto runs none)
+    on_reset(codepipeline_runs.reset)
+    on_shutdown(codepipeline_runs.reset)
     # Registered last, so it wraps the layers above: every call is authorized before they run.
     # Agreed order, outermost first: latency, authz, the Lambda/CloudFormation state layers, moto.
     from pipeline.local.authz import layer as authz

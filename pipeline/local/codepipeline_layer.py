@@ -1,0 +1,146 @@
+"""CodePipeline's execution calls, answered by the emulator's executions (moto 5.2 runs none).
+
+StartPipelineExecution starts one (`codepipeline_engine`); GetPipelineState, GetPipelineExecution,
+ListPipelineExecutions and ListActionExecutions answer from `codepipeline_runs`; PutApprovalResult decides
+a pending manual approval by its token and records the caller's ARN as `lastUpdatedBy`;
+StopPipelineExecution stops one (a running build is stopped). Every other call (CreatePipeline, GetPipeline,
+...) stays moto's. The layer sits inside the IAM layer: the caller was authorized first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pipeline.local import caller, codepipeline_engine, codepipeline_runs
+
+TARGET = "CodePipeline_20150709."
+OURS = ("StartPipelineExecution", "GetPipelineState", "GetPipelineExecution", "ListPipelineExecutions",
+        "ListActionExecutions", "PutApprovalResult", "StopPipelineExecution")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def layer(app: WsgiApp) -> WsgiApp:
+    def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target.removeprefix(TARGET) if target.startswith(TARGET) else ""
+        if operation not in OURS:
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers["Authorization"] = environ.get("HTTP_AUTHORIZATION", "")
+        account = caller.account(headers, environ.get("QUERY_STRING", ""))
+        region = caller.region(headers, environ.get("HTTP_HOST", ""))
+        credential = _CREDENTIAL.search(headers["Authorization"])
+        try:
+            answer = _answer(operation, json.loads(body or b"{}"), account, region,
+                             _caller_arn(credential.group(1) if credential else ""))
+            status = "200 OK"
+        except _Refused as refused:
+            status, answer = "400 Bad Request", {"__type": refused.code, "message": str(refused)}
+        except (ValueError, KeyError, TypeError) as exc:
+            status, answer = "400 Bad Request", {"__type": "ValidationException", "message": f"{exc}"}
+        data = json.dumps(answer, default=str).encode()
+        start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return handle
+
+
+def _caller_arn(access_key: str) -> str:
+    from pipeline.local.authz import principals
+
+    identity = principals.resolve(access_key)
+    return identity.principal.arn if identity is not None else "unknown"
+
+
+def _structure(account: str, region: str, name: str) -> dict[str, Any]:
+    found = codepipeline_engine.structure(account, region, name)
+    if found is None:
+        raise _Refused("PipelineNotFoundException", f"Account '{account}' does not have a pipeline with name '{name}'")
+    return found
+
+
+def _execution(account: str, region: str, name: str, execution_id: str) -> codepipeline_runs.Execution:
+    found = codepipeline_runs.find(account, region, name, execution_id)
+    if found is None:
+        raise _Refused("PipelineExecutionNotFoundException",
+                       f"Pipeline execution {execution_id} does not exist in pipeline {name}")
+    return found
+
+
+def _answer(operation: str, params: dict[str, Any], account: str, region: str, caller_arn: str) -> dict[str, Any]:
+    if operation == "StartPipelineExecution":
+        name = params["name"]
+        _structure(account, region, name)
+        execution = codepipeline_engine.start(account, region, name, {"triggerType": "StartPipelineExecution",
+                                                                      "triggerDetail": caller_arn})
+        return {"pipelineExecutionId": execution.id}
+    name = params.get("pipelineName") or params.get("name") or ""
+    structure = _structure(account, region, name)
+    if operation == "GetPipelineState":
+        return {"pipelineName": name, "pipelineVersion": int(structure.get("version", 1)),
+                "stageStates": codepipeline_runs.pipeline_state(account, region, name, structure),
+                "created": time.time(), "updated": time.time()}
+    if operation == "GetPipelineExecution":
+        return {"pipelineExecution": _execution(account, region, name, params["pipelineExecutionId"]).execution_api()}
+    if operation == "ListPipelineExecutions":
+        runs = codepipeline_runs.of_pipeline(account, region, name)[: int(params.get("maxResults") or 100)]
+        return {"pipelineExecutionSummaries": [e.summary_api() for e in runs]}
+    if operation == "ListActionExecutions":
+        wanted = (params.get("filter") or {}).get("pipelineExecutionId")
+        runs = codepipeline_runs.of_pipeline(account, region, name)
+        if wanted is not None:
+            runs = [_execution(account, region, name, wanted)]
+        details = [a.detail(e) for e in runs for a in reversed(e.actions)]
+        return {"actionExecutionDetails": details[: int(params.get("maxResults") or 100)]}
+    if operation == "PutApprovalResult":
+        return _approve(params, account, region, name, structure, caller_arn)
+    execution = _execution(account, region, name, params["pipelineExecutionId"])  # StopPipelineExecution
+    if execution.status != "InProgress":
+        raise _Refused("PipelineExecutionNotStoppableException", f"Execution {execution.id} is {execution.status}")
+    with codepipeline_runs.LOCK:
+        execution.stop_requested = True
+        execution.status = "Stopping"
+        execution.approved.notify_all()
+    return {"pipelineExecutionId": execution.id}
+
+
+def _approve(params: dict[str, Any], account: str, region: str, name: str, structure: dict[str, Any],
+             caller_arn: str) -> dict[str, Any]:
+    stage, action = params["stageName"], params["actionName"]
+    declared = next((s for s in structure.get("stages", []) if s["name"] == stage), None)
+    if declared is None:
+        raise _Refused("StageNotFoundException", f"Stage {stage} not found in pipeline {name}")
+    if not any(a["name"] == action for a in declared.get("actions", [])):
+        raise _Refused("ActionNotFoundException", f"Action {action} not found in stage {stage}")
+    result = params["result"]
+    if result.get("status") not in ("Approved", "Rejected"):
+        raise _Refused("ValidationException", "result.status must be Approved or Rejected")
+    with codepipeline_runs.LOCK:
+        pending = [a for e in codepipeline_runs.of_pipeline(account, region, name) for a in e.actions
+                   if a.stage == stage and a.action == action and a.token == params["token"]]
+        if not pending:
+            raise _Refused("InvalidApprovalTokenException", f"The token {params['token']} is not valid for "
+                                                            f"{name}/{stage}/{action}")
+        run = pending[0]
+        if run.status != "InProgress":
+            raise _Refused("ApprovalAlreadyCompletedException", f"Approval for {stage}/{action} is already completed")
+        run.status = "Succeeded" if result["status"] == "Approved" else "Failed"
+        run.summary, run.updated_by, run.updated = result.get("summary"), caller_arn, time.time()
+        for execution in codepipeline_runs.of_pipeline(account, region, name):
+            execution.approved.notify_all()
+    return {"approvedAt": time.time()}

@@ -62,29 +62,36 @@ def start(account: str, region: str, name: str, trigger: dict[str, str]) -> Exec
 
 def _run(execution: Execution, queue: threading.Lock) -> None:
     with queue:
-        if execution.stop_requested:
-            _end(execution, "Stopped", "stopped before it started")
+        try:
+            _stages(execution)
+        except Exception as exc:  # an emulator fault ends the execution Failed, never InProgress forever
+            _end(execution, "Failed", f"emulator: {type(exc).__name__}: {exc}")
+
+
+def _stages(execution: Execution) -> None:
+    if execution.stop_requested:
+        _end(execution, "Stopped", "stopped before it started")
+        return
+    execution.running = True
+    role = execution.structure.get("roleArn", "")
+    session = execrole.service_session(role, "codepipeline.amazonaws.com", execution.id, execution.region)
+    if session is None:
+        _end(execution, "Failed", f"CodePipeline is not authorized to perform AssumeRole on role {role}")
+        return
+    clients = ServiceClients(session.environment(), execution.region)
+    artifacts: dict[str, dict[str, str]] = {}
+    for stage in execution.structure.get("stages", []):
+        with LOCK:
+            execution.stages[stage["name"]] = "InProgress"
+        failed = _stage(execution, stage, clients, artifacts)
+        with LOCK:
+            execution.stages[stage["name"]] = "Stopped" if execution.stop_requested else (
+                "Failed" if failed else "Succeeded")
+        if failed or execution.stop_requested:
+            status = "Stopped" if execution.stop_requested else "Failed"
+            _end(execution, status, failed or "stopped")
             return
-        execution.running = True
-        role = execution.structure.get("roleArn", "")
-        session = execrole.service_session(role, "codepipeline.amazonaws.com", execution.id, execution.region)
-        if session is None:
-            _end(execution, "Failed", f"CodePipeline is not authorized to perform AssumeRole on role {role}")
-            return
-        clients = ServiceClients(session.environment(), execution.region)
-        artifacts: dict[str, dict[str, str]] = {}
-        for stage in execution.structure.get("stages", []):
-            with LOCK:
-                execution.stages[stage["name"]] = "InProgress"
-            failed = _stage(execution, stage, clients, artifacts)
-            with LOCK:
-                execution.stages[stage["name"]] = "Stopped" if execution.stop_requested else (
-                    "Failed" if failed else "Succeeded")
-            if failed or execution.stop_requested:
-                status = "Stopped" if execution.stop_requested else "Failed"
-                _end(execution, status, failed or "stopped")
-                return
-        _end(execution, "Succeeded", None)
+    _end(execution, "Succeeded", None)
 
 
 def _end(execution: Execution, status: str, summary: str | None) -> None:

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "preflight checks for one environment"),
     "accounts": ("accounts", "assume the role into every configured account and show who we are"),
     "sandbox": ("sandbox", "per-developer sandbox lifecycle"),
+    "pipeline": ("pipeline_runs", "the CodePipeline: run it on a new source, approve, show an execution"),
     "buildspec": ("buildspec", "run buildspec.yml's phases locally, as CodeBuild would"),
     "local": ("local", "run the embedded AWS emulator in the foreground"),
     "demo": ("demo", "the whole flow on the embedded emulator"),

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         data = record.data
         rows.append([name, record.seq, str(data.get("time", ""))[:19], record.type, data.get("action"),
                      R.outcome_of(record), (R.artifact(record) or "")[:12], R.version(record) or _functions(record),
-                     R.smoke_summary(record), _who(R.actor(record)), data.get("reason")])
+                     R.smoke_summary(record), _who(R.actor(record)), _detail(data)])
         records.append({"key": record.key, "hash": record.hash, **data})
     ctx.out.table(["env", "seq", "time", "type", "action", "outcome", "artifact", "version", "smoke", "who",
                    "detail"], rows)
@@ -61,6 +61,18 @@ def _functions(record: Record) -> str | None:
     if not R.is_service(record):
         return None
     return ", ".join(f"{k} v{v}" if v else f"{k} -" for k, v in R.function_versions(record).items())
+
+
+def _detail(data: dict) -> str | None:
+    """The record's reason, then who approved it (and why) and the CodeBuild build that wrote it, when known."""
+    approval = data.get("approval") if isinstance(data.get("approval"), dict) else {}
+    parts = [str(data["reason"])] if data.get("reason") else []
+    if approval.get("approver"):
+        parts.append(f"approved by {approval['approver']}" + (f": {approval['reason']}" if approval.get("reason")
+                                                               else ""))
+    if data.get("build_id"):
+        parts.append(f"build {data['build_id']}")
+    return "; ".join(parts) or None
 
 
 def _who(actor: str) -> str:

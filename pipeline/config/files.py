@@ -241,6 +241,8 @@ class PipelineFile(Strict):
         None, description="what the CodePipeline builds: {type: s3, bucket, key} or "
                           "{type: codeconnections, connection_arn, repository, branch} (default: s3 in the artifact "
                           "bucket, key source/<name>.zip)")
+    build_tests: bool = Field(True, description="the pipeline's Build action runs the repository's tests (ruff, "
+                              "pytest, go test) before it builds; false: it only builds (PIPELINE_SKIP_TESTS=1)")
 
     @field_validator("order")
     @classmethod

@@ -106,6 +106,7 @@ class PipelineConfig:
     function_defaults: FunctionSettings = field(default_factory=FunctionSettings)
     source: S3Source | CodeConnectionsSource | None = None  # the CodePipeline's source (None: S3 default)
     go_dir: str = "go-function"  # pipeline.yml go_dir: relative to the folder holding environments/
+    build_tests: bool = True  # pipeline.yml build_tests: the pipeline's Build action runs the tests first
     # a service's functions in the sandbox (pipeline.yml's layers, sandbox.yml `function:` on top); () for the
     # one-function form, whose sandbox function is core.sandbox.function_settings
     sandbox_functions: tuple[ServiceFunction, ...] = ()

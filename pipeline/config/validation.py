@@ -291,4 +291,4 @@ def _build(directory: Path, pipeline: PipelineFile, envs: dict[str, EnvironmentF
                           order=tuple(pipeline.order), environments=environments,
                           sandbox=replace(plain(sandbox), lines=sandbox_lines) if sandbox else None,
                           function_defaults=function_defaults, source=plain(pipeline.source),
-                          go_dir=pipeline.go_dir)
+                          go_dir=pipeline.go_dir, build_tests=pipeline.build_tests)

@@ -271,6 +271,7 @@ def pipeline_context(config: PipelineConfig) -> dict[str, Any]:
         "source": _source(config),
         "assume_roles": deploy_roles if direct else promoter,
         "direct": direct,
-        "build_variables": _variables(PIPELINE_ACTION="build"),
+        "build_variables": _variables(PIPELINE_ACTION="build", **({} if config.build_tests else
+                                                                   {"PIPELINE_SKIP_TESTS": "1"})),
         "stages": _stages(config),
     }

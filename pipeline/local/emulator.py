@@ -80,6 +80,7 @@ def _patch_moto() -> None:
         apigw_layer,
         cfn_alarms,
         cfn_apigw,
+        cfn_bucket,
         cfn_fixes,
         cfn_providers,
         cfn_roles,
@@ -90,6 +91,7 @@ def _patch_moto() -> None:
     )
 
     cfn_fixes.install()
+    cfn_bucket.install()  # a stack's bucket gets its versioning and EventBridge notifications
     cfn_alarms.install()
     cfn_providers.install()
     cfn_apigw.install()  # HTTP APIs and Lambda permissions (after cfn_providers: it rebuilds moto's registry too)

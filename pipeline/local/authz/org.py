@@ -28,9 +28,15 @@ OPERATOR_KEY = "AKIAOPERATOR44444444"
 OPERATOR_SECRET = "operator-secret-of-the-emulators-tooling"
 # the repo's `tooling.role`: the one role the operator may take
 PROMOTER_ROLE = "pipeline-promoter"
-OPERATOR_POLICY = {"Version": "2012-10-17", "Statement": [{
-    "Sid": "AssumeThePromoter", "Effect": "Allow", "Action": "sts:AssumeRole",
-    "Resource": f"arn:aws:iam::{TOOLING_ACCOUNT}:role/{PROMOTER_ROLE}"}]}
+# and, as themselves (so CodePipeline records the person as the approver), follow and approve the pipelines
+OPERATOR_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AssumeThePromoter", "Effect": "Allow", "Action": "sts:AssumeRole",
+     "Resource": f"arn:aws:iam::{TOOLING_ACCOUNT}:role/{PROMOTER_ROLE}"},
+    {"Sid": "FollowAndApprovePipelines", "Effect": "Allow",
+     "Action": ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution",
+                "codepipeline:ListPipelineExecutions", "codepipeline:ListActionExecutions",
+                "codepipeline:StartPipelineExecution", "codepipeline:PutApprovalResult"],
+     "Resource": f"arn:aws:codepipeline:*:{TOOLING_ACCOUNT}:*"}]}
 _PARTITION = "aws"
 
 

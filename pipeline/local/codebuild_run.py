@@ -83,7 +83,8 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
     try:
         build.enter("QUEUED")
         build.enter("PROVISIONING")
-        session = execrole.service_session(build.service_role, "codebuild.amazonaws.com", build.uuid, build.region)
+        session = execrole.service_session(build.service_role, "codebuild.amazonaws.com", build.uuid, build.region,
+                                           source_account=build.account)
         if session is None:
             raise BuildFailure("CLIENT_ERROR", f"CodeBuild is not authorized to perform: sts:AssumeRole on "
                                                f"{build.service_role}")

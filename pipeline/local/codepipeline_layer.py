@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pipeline.local import caller, codepipeline_engine, codepipeline_runs
+from pipeline.local import caller, codepipeline_engine, codepipeline_runs, events_pipeline
 
 TARGET = "CodePipeline_20150709."
 OURS = ("StartPipelineExecution", "GetPipelineState", "GetPipelineExecution", "ListPipelineExecutions",
         "ListActionExecutions", "PutApprovalResult", "StopPipelineExecution")
+EVENTS_HEADER = "HTTP_X_EMULATOR_EVENTS"  # set by `events_pipeline`: EventBridge starts this execution
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -47,7 +48,7 @@ def layer(app: WsgiApp) -> WsgiApp:
         credential = _CREDENTIAL.search(headers["Authorization"])
         try:
             answer = _answer(operation, json.loads(body or b"{}"), account, region,
-                             _caller_arn(credential.group(1) if credential else ""))
+                             _caller_arn(credential.group(1) if credential else ""), environ.get(EVENTS_HEADER))
             status = "200 OK"
         except _Refused as refused:
             status, answer = "400 Bad Request", {"__type": refused.code, "message": str(refused)}
@@ -82,13 +83,10 @@ def _execution(account: str, region: str, name: str, execution_id: str) -> codep
     return found
 
 
-def _answer(operation: str, params: dict[str, Any], account: str, region: str, caller_arn: str) -> dict[str, Any]:
+def _answer(operation: str, params: dict[str, Any], account: str, region: str, caller_arn: str,
+            events_header: str | None = None) -> dict[str, Any]:
     if operation == "StartPipelineExecution":
-        name = params["name"]
-        _structure(account, region, name)
-        execution = codepipeline_engine.start(account, region, name, {"triggerType": "StartPipelineExecution",
-                                                                      "triggerDetail": caller_arn})
-        return {"pipelineExecutionId": execution.id}
+        return _start(params, account, region, caller_arn, events_header)
     name = params.get("pipelineName") or params.get("name") or ""
     structure = _structure(account, region, name)
     if operation == "GetPipelineState":
@@ -116,6 +114,31 @@ def _answer(operation: str, params: dict[str, Any], account: str, region: str, c
         execution.stop_requested = True
         execution.status = "Stopping"
         execution.approved.notify_all()
+    return {"pipelineExecutionId": execution.id}
+
+
+def _start(params: dict[str, Any], account: str, region: str, caller_arn: str,
+           events_header: str | None) -> dict[str, Any]:
+    """StartPipelineExecution: by a caller, or by EventBridge for a rule (`events_pipeline`'s header)."""
+    name = params["name"]
+    structure = _structure(account, region, name)
+    sources = {a["name"] for s in structure.get("stages", []) for a in s.get("actions", [])
+               if (a.get("actionTypeId") or {}).get("category") == "Source"}
+    pinned: dict[str, str] = {}
+    for revision in params.get("sourceRevisions") or []:  # V2: run a source action on a given revision
+        if revision.get("actionName") not in sources:
+            raise _Refused("ValidationException", f"sourceRevisions: {revision.get('actionName')} is not a source "
+                                                  f"action of pipeline {name}")
+        if revision.get("revisionType") != "S3_OBJECT_VERSION_ID":
+            raise _Refused("ValidationException", f"sourceRevisions: revisionType {revision.get('revisionType')} is "
+                                                  "not run by the emulator's CodePipeline")
+        pinned[revision["actionName"]] = str(revision["revisionValue"])
+    trigger = {"triggerType": "StartPipelineExecution", "triggerDetail": caller_arn}
+    if events_header:
+        delivered = json.loads(events_header)
+        trigger = {"triggerType": "CloudWatchEvent", "triggerDetail": str(delivered["rule"])}
+        pinned.update(events_pipeline.source_versions(structure, delivered.get("event") or {}))
+    execution = codepipeline_engine.start(account, region, name, trigger, pinned)
     return {"pipelineExecutionId": execution.id}
 
 

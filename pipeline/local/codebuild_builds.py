@@ -35,6 +35,8 @@ class Build:
     source: dict[str, Any]
     environment: dict[str, Any]
     log_group: str | None
+    timeout_minutes: int = 60  # the project's TimeoutInMinutes (or StartBuild's override)
+    queued_timeout_minutes: int = 480
     started: float = field(default_factory=time.time)
     ended: float | None = None
     status: str = "IN_PROGRESS"
@@ -87,7 +89,8 @@ class Build:
                 "currentPhase": current, "buildStatus": self.status, "projectName": self.project,
                 "phases": phases, "source": self.source, "secondarySources": [], "artifacts": {"location": ""},
                 "environment": self.environment, "serviceRole": self.service_role, "initiator": self.initiator,
-                "timeoutInMinutes": 60, "queuedTimeoutInMinutes": 480, "buildComplete": self.ended is not None,
+                "timeoutInMinutes": self.timeout_minutes,
+                "queuedTimeoutInMinutes": self.queued_timeout_minutes, "buildComplete": self.ended is not None,
                 "exportedEnvironmentVariables": [{"name": k, "value": v} for k, v in self.exported.items()],
                 "encryptionKey": f"arn:aws:kms:{self.region}:{self.account}:alias/aws/s3",
             }

@@ -10,59 +10,40 @@ pipeline's input artifact, as CodePipeline's CodeBuild action passes it.
 
 from __future__ import annotations
 
-import io
 import json
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pipeline.local import caller, codebuild_builds, codebuild_run
+from pipeline.local import codebuild_builds, codebuild_run, json_call
 from pipeline.local.codebuild_builds import Build
+from pipeline.local.json_call import error as _error
 
 TARGET = "CodeBuild_20161006."
 OURS = ("StartBuild", "BatchGetBuilds", "ListBuildsForProject", "ListBuilds", "StopBuild")
-PIPELINE_HEADER = "HTTP_X_EMULATOR_CODEPIPELINE"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+PIPELINE_HEADER = "X-Emulator-Codepipeline"
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def layer(app: WsgiApp) -> WsgiApp:
     def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        operation = target.removeprefix(TARGET) if target.startswith(TARGET) else ""
-        if operation not in OURS:
+        call = json_call.read(environ, TARGET, OURS)
+        if call is None:
             return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        headers["Authorization"] = environ.get("HTTP_AUTHORIZATION", "")
-        account = caller.account(headers, environ.get("QUERY_STRING", ""))
-        region = caller.region(headers, environ.get("HTTP_HOST", ""))
         try:
-            params = json.loads(body or b"{}")
-            credential = _CREDENTIAL.search(headers["Authorization"])
-            status, answer = _answer(operation, params, account, region, environ.get(PIPELINE_HEADER),
-                                     credential.group(1) if credential else "")
+            status, answer = _answer(call, call.params())
         except (ValueError, KeyError, TypeError) as exc:
             status, answer = "400 Bad Request", _error("InvalidInputException", f"{type(exc).__name__}: {exc}")
-        data = json.dumps(answer, default=str).encode()
-        start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
-        return [data]
+        return json_call.answer(start_response, status, answer)
 
     return handle
 
 
-def _error(code: str, message: str) -> dict[str, str]:
-    return {"__type": code, "message": message}
-
-
-def _answer(operation: str, params: dict[str, Any], account: str, region: str, pipeline_header: str | None,
-            access_key: str) -> tuple[str, dict[str, Any]]:
+def _answer(call: json_call.JsonCall, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    operation, account, region = call.operation, call.account, call.region
     if operation == "StartBuild":
-        return _start(params, account, region, pipeline_header, access_key)
+        return _start(params, account, region, call.header(PIPELINE_HEADER), call)
     if operation == "BatchGetBuilds":
         ids = list(params["ids"])
         found = {i: codebuild_builds.get(account, region, i) for i in ids}
@@ -93,16 +74,8 @@ def _project(account: str, region: str, name: str) -> Any:
     return project.project_metadata if project is not None else None
 
 
-def _initiator(access_key: str) -> str:
-    """Who started the build, as CodeBuild names them: the user's or the assumed role session's name."""
-    from pipeline.local.authz import principals
-
-    identity = principals.resolve(access_key)
-    return identity.principal.arn.split(":", 5)[-1] if identity is not None else "unknown"
-
-
 def _start(params: dict[str, Any], account: str, region: str, pipeline_header: str | None,
-           access_key: str) -> tuple[str, dict[str, Any]]:
+           call: json_call.JsonCall) -> tuple[str, dict[str, Any]]:
     name = str(params["projectName"])
     project = _project(account, region, name)
     if project is None:
@@ -122,11 +95,15 @@ def _start(params: dict[str, Any], account: str, region: str, pipeline_header: s
     logs = ((project.get("logsConfig") or {}).get("cloudWatchLogs") or {})
     default_group = f"/aws/codebuild/{project['name']}"
     log_group = None if logs.get("status") == "DISABLED" else logs.get("groupName") or default_group
-    initiator = f"codepipeline/{pipeline['pipeline']}" if pipeline else _initiator(access_key)
+    # who started it, as CodeBuild names them: the user's or the assumed role session's name
+    initiator = f"codepipeline/{pipeline['pipeline']}" if pipeline else call.caller_arn().split(":", 5)[-1]
     build = Build(account=account, region=region, project=project["name"], uuid=str(uuid.uuid4()),
                   number=codebuild_builds.next_number(account, region, project["name"]), initiator=initiator,
                   service_role=str(params.get("serviceRoleOverride") or project["serviceRole"]), source=source,
-                  environment=dict(project.get("environment") or {}), log_group=log_group)
+                  environment=dict(project.get("environment") or {}), log_group=log_group,
+                  timeout_minutes=int(params.get("timeoutInMinutesOverride") or project.get("timeoutInMinutes") or 60),
+                  queued_timeout_minutes=int(params.get("queuedTimeoutInMinutesOverride")
+                                             or project.get("queuedTimeoutInMinutes") or 480))
     build.enter("SUBMITTED")
     codebuild_builds.add(build)
     overrides = list(params.get("environmentVariablesOverride") or [])

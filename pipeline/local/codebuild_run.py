@@ -83,7 +83,8 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
     try:
         build.enter("QUEUED")
         build.enter("PROVISIONING")
-        session = execrole.service_session(build.service_role, "codebuild.amazonaws.com", build.uuid, build.region)
+        session = execrole.service_session(build.service_role, "codebuild.amazonaws.com", build.uuid, build.region,
+                                           source_account=build.account)
         if session is None:
             raise BuildFailure("CLIENT_ERROR", f"CodeBuild is not authorized to perform: sts:AssumeRole on "
                                                f"{build.service_role}")
@@ -91,7 +92,7 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         _open_log(log, clients)
         build.enter("DOWNLOAD_SOURCE")
         src = _download_source(build, clients, work, pipeline)
-        env = _environment(build, session.environment(), project, overrides, clients, src)
+        env = _environment(build, session.environment(), project, overrides, clients)
         _run_buildspec(build, log, src, env, project)
     except BuildFailure as failure:
         log.line(f"[Container] {failure}")
@@ -173,7 +174,7 @@ def _download_source(build: Build, clients: ServiceClients, work: Path, pipeline
 
 
 def _environment(build: Build, keys: dict[str, str], project: dict[str, Any], overrides: list[dict[str, str]],
-                 clients: ServiceClients, src: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+                 clients: ServiceClients) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """(the image's and the service's variables, the project's, StartBuild's overrides)."""
     base = {**codebuild_image.environment(), **keys, **execrole.endpoint_environment(),
             "AWS_REGION": build.region, "AWS_DEFAULT_REGION": build.region}

@@ -48,11 +48,13 @@ def structure(account: str, region: str, name: str) -> dict[str, Any] | None:
     return found.pipeline if found is not None else None
 
 
-def start(account: str, region: str, name: str, trigger: dict[str, str]) -> Execution:
+def start(account: str, region: str, name: str, trigger: dict[str, str],
+          pinned: dict[str, str] | None = None) -> Execution:
+    """A new execution (queued behind the running one); `pinned`: source action -> S3 object version to read."""
     declared = structure(account, region, name)
     assert declared is not None
     execution = Execution(account, region, name, int(declared.get("version", 1)), json.loads(json.dumps(declared)),
-                          trigger)
+                          trigger, pinned=dict(pinned or {}))
     codepipeline_runs.add(execution)
     with LOCK:
         queue = _QUEUES.setdefault((account, region, name), threading.Lock())
@@ -74,7 +76,8 @@ def _stages(execution: Execution) -> None:
         return
     execution.running = True
     role = execution.structure.get("roleArn", "")
-    session = execrole.service_session(role, "codepipeline.amazonaws.com", execution.id, execution.region)
+    session = execrole.service_session(role, "codepipeline.amazonaws.com", execution.id, execution.region,
+                                       source_account=execution.account)
     if session is None:
         _end(execution, "Failed", f"CodePipeline is not authorized to perform AssumeRole on role {role}")
         return
@@ -183,7 +186,9 @@ def _source(execution: Execution, run: ActionRun, clients: ServiceClients,
     config = run.resolved
     s3 = clients.client("s3")
     try:
-        got = s3.get_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"])
+        version = execution.pinned.get(run.action)  # the version an S3 event (or sourceRevisions) named
+        got = s3.get_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"],
+                            **({"VersionId": version} if version else {}))
         body = got["Body"].read()
         outputs = []
         for artifact in run.declaration.get("outputArtifacts") or []:

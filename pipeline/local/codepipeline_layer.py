@@ -9,19 +9,16 @@ StopPipelineExecution stops one (a running build is stopped). Every other call (
 
 from __future__ import annotations
 
-import io
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pipeline.local import caller, codepipeline_engine, codepipeline_runs
+from pipeline.local import codepipeline_engine, codepipeline_runs, events_pipeline, json_call
 
 TARGET = "CodePipeline_20150709."
 OURS = ("StartPipelineExecution", "GetPipelineState", "GetPipelineExecution", "ListPipelineExecutions",
         "ListActionExecutions", "PutApprovalResult", "StopPipelineExecution")
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -33,38 +30,20 @@ class _Refused(Exception):
 
 def layer(app: WsgiApp) -> WsgiApp:
     def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        operation = target.removeprefix(TARGET) if target.startswith(TARGET) else ""
-        if operation not in OURS:
+        call = json_call.read(environ, TARGET, OURS)
+        if call is None:
             return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        headers["Authorization"] = environ.get("HTTP_AUTHORIZATION", "")
-        account = caller.account(headers, environ.get("QUERY_STRING", ""))
-        region = caller.region(headers, environ.get("HTTP_HOST", ""))
-        credential = _CREDENTIAL.search(headers["Authorization"])
         try:
-            answer = _answer(operation, json.loads(body or b"{}"), account, region,
-                             _caller_arn(credential.group(1) if credential else ""))
+            answer = _answer(call.operation, call.params(), call.account, call.region, call.caller_arn(),
+                             call.header(events_pipeline.HEADER))
             status = "200 OK"
         except _Refused as refused:
-            status, answer = "400 Bad Request", {"__type": refused.code, "message": str(refused)}
+            status, answer = "400 Bad Request", json_call.error(refused.code, str(refused))
         except (ValueError, KeyError, TypeError) as exc:
-            status, answer = "400 Bad Request", {"__type": "ValidationException", "message": f"{exc}"}
-        data = json.dumps(answer, default=str).encode()
-        start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
-        return [data]
+            status, answer = "400 Bad Request", json_call.error("ValidationException", f"{exc}")
+        return json_call.answer(start_response, status, answer)
 
     return handle
-
-
-def _caller_arn(access_key: str) -> str:
-    from pipeline.local.authz import principals
-
-    identity = principals.resolve(access_key)
-    return identity.principal.arn if identity is not None else "unknown"
 
 
 def _structure(account: str, region: str, name: str) -> dict[str, Any]:
@@ -82,13 +61,10 @@ def _execution(account: str, region: str, name: str, execution_id: str) -> codep
     return found
 
 
-def _answer(operation: str, params: dict[str, Any], account: str, region: str, caller_arn: str) -> dict[str, Any]:
+def _answer(operation: str, params: dict[str, Any], account: str, region: str, caller_arn: str,
+            events_header: str | None = None) -> dict[str, Any]:
     if operation == "StartPipelineExecution":
-        name = params["name"]
-        _structure(account, region, name)
-        execution = codepipeline_engine.start(account, region, name, {"triggerType": "StartPipelineExecution",
-                                                                      "triggerDetail": caller_arn})
-        return {"pipelineExecutionId": execution.id}
+        return _start(params, account, region, caller_arn, events_header)
     name = params.get("pipelineName") or params.get("name") or ""
     structure = _structure(account, region, name)
     if operation == "GetPipelineState":
@@ -116,6 +92,31 @@ def _answer(operation: str, params: dict[str, Any], account: str, region: str, c
         execution.stop_requested = True
         execution.status = "Stopping"
         execution.approved.notify_all()
+    return {"pipelineExecutionId": execution.id}
+
+
+def _start(params: dict[str, Any], account: str, region: str, caller_arn: str,
+           events_header: str | None) -> dict[str, Any]:
+    """StartPipelineExecution: by a caller, or by EventBridge for a rule (`events_pipeline`'s header)."""
+    name = params["name"]
+    structure = _structure(account, region, name)
+    sources = {a["name"] for s in structure.get("stages", []) for a in s.get("actions", [])
+               if (a.get("actionTypeId") or {}).get("category") == "Source"}
+    pinned: dict[str, str] = {}
+    for revision in params.get("sourceRevisions") or []:  # V2: run a source action on a given revision
+        if revision.get("actionName") not in sources:
+            raise _Refused("ValidationException", f"sourceRevisions: {revision.get('actionName')} is not a source "
+                                                  f"action of pipeline {name}")
+        if revision.get("revisionType") != "S3_OBJECT_VERSION_ID":
+            raise _Refused("ValidationException", f"sourceRevisions: revisionType {revision.get('revisionType')} is "
+                                                  "not run by the emulator's CodePipeline")
+        pinned[revision["actionName"]] = str(revision["revisionValue"])
+    trigger = {"triggerType": "StartPipelineExecution", "triggerDetail": caller_arn}
+    if events_header:
+        delivered = json.loads(events_header)
+        trigger = {"triggerType": "CloudWatchEvent", "triggerDetail": str(delivered["rule"])}
+        pinned.update(events_pipeline.source_versions(structure, delivered.get("event") or {}))
+    execution = codepipeline_engine.start(account, region, name, trigger, pinned)
     return {"pipelineExecutionId": execution.id}
 
 

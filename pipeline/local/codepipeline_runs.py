@@ -89,6 +89,7 @@ class Execution:
     running: bool = False  # QUEUED: False while an earlier execution holds the pipeline
     variables: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace -> name -> value
     revisions: list[dict[str, str]] = field(default_factory=list)
+    pinned: dict[str, str] = field(default_factory=dict)  # source action -> the S3 object version it reads
     actions: list[ActionRun] = field(default_factory=list)
     stages: dict[str, str] = field(default_factory=dict)  # stage -> status
     approved: threading.Condition = field(default_factory=lambda: threading.Condition(LOCK))

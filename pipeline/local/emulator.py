@@ -52,10 +52,11 @@ def _load_layers() -> None:
     on_reset(consistency.reset)
     register_layer(cfn_faults.layer)  # POST /_emulator/cfn/fail: injected CloudFormation failures
     on_reset(cfn_faults.clear)
-    from pipeline.local import events_control, events_scheduler
+    from pipeline.local import events_bus, events_control, events_scheduler
 
     register_layer(events_control.layer)  # /_emulator/events: fire a scheduled rule now, its deliveries
     on_reset(events_scheduler.reset)
+    on_reset(events_bus.reset)  # S3's events not yet delivered are dropped
     from pipeline.local import codebuild_builds, codebuild_image, codebuild_layer
 
     register_layer(codebuild_layer.layer)  # StartBuild runs the buildspec for real (moto's builds run nothing)
@@ -86,6 +87,7 @@ def _patch_moto() -> None:
         cfn_roles,
         cfn_states,
         events_control,
+        events_s3,
         lambda_region,
         lambda_versions,
     )
@@ -101,6 +103,7 @@ def _patch_moto() -> None:
     lambda_region.install()  # Lambda loads code only from a bucket in its own region
     lambda_versions.install()  # version numbers never reused; a version an alias references is not deleted
     events_control.install()  # PutRule refuses a schedule EventBridge refuses (AWS::Events::Rule is moto's model)
+    events_s3.install()  # an object created in a bucket with EventBridge notifications is an event on the bus
     # moto warns for every resource type its CloudFormation drops (bucket policies, CodePipeline,
     # CodeBuild: known gaps, see shared/notes/emulator-facts.md); the warnings tell a user nothing.
     import logging

@@ -8,10 +8,12 @@ A DISABLED rule, a deleted one (a stack delete removes it), a changed one start 
 target EventBridge's scheduled event (`event`), or the target's `Input`; a Lambda function or alias
 target is invoked through the emulator's own path (`resolve`, Lambda's 409 states, the pool) only
 when the function's resource policy allows `events.amazonaws.com` `lambda:InvokeFunction` with
-`aws:SourceArn` = the rule's ARN. Else nothing runs and the delivery counts as a FailedInvocation, as
-in EventBridge's metric. Every delivery is kept (`deliveries`, the control endpoint `control.py`).
-Not modelled: EventBridge's 24-hour retries, InputPath / InputTransformer (a FailedInvocation, said
-why), targets other than Lambda, DeadLetterConfig, Lambda's own async retries of a function error.
+`aws:SourceArn` = the rule's ARN; a CodePipeline target is started as its role (`events_pipeline`). Else
+nothing runs and the delivery counts as a FailedInvocation, as in EventBridge's metric. Every delivery is
+kept (`deliveries`, the control endpoint `events_control.py`); `events_bus` delivers service events (S3's)
+to rules with an EventPattern through `fire` too. Not modelled: EventBridge's 24-hour retries, InputPath /
+InputTransformer (a FailedInvocation, said why), targets other than Lambda and CodePipeline,
+DeadLetterConfig, Lambda's own async retries of a function error.
 """
 
 from __future__ import annotations
@@ -63,11 +65,17 @@ def event(rule: Any, now: float | None = None) -> dict[str, Any]:
             "detail": {}}
 
 
-def fire(rule: Any, trigger: str = "control", wait: bool = True) -> list[dict[str, Any]]:
-    """One run of `rule`: deliver to every target (waiting for each invocation to end when `wait`)."""
+def count(rule_arn: str, metric: str) -> None:
     with _LOCK:
-        METRICS[rule.arn]["TriggeredRules"] += 1
-    payload = event(rule)
+        METRICS[rule_arn][metric] += 1
+
+
+def fire(rule: Any, trigger: str = "control", wait: bool = True,
+         payload: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One run of `rule`: deliver `payload` (default: a scheduled run's event) to every target (waiting for
+    each invocation to end when `wait`)."""
+    count(rule.arn, "TriggeredRules")
+    payload = payload if payload is not None else event(rule)
     records, threads = [], []
     for target in list(rule.targets):
         record = {"rule": rule.arn, "target": str(target.get("Id", "")), "arn": str(target.get("Arn", "")),
@@ -110,8 +118,12 @@ def _invoke(rule: Any, target: dict[str, Any], payload: dict[str, Any], record: 
     if target.get("InputPath") or target.get("InputTransformer"):
         return "InputPath / InputTransformer: not modelled by the emulator"
     arn = record["arn"]
+    if arn.startswith("arn:aws:codepipeline:"):
+        from pipeline.local import events_pipeline
+
+        return events_pipeline.start(rule, target, payload, record)
     if not arn.startswith("arn:aws:lambda:"):
-        return f"{arn}: the emulator delivers to Lambda targets only"
+        return f"{arn}: the emulator delivers to Lambda and CodePipeline targets only"
     try:
         owner, name, _ = parse_function_ref(arn, rule.account_id, rule.region_name)
         resolved = resolve(arn, None, owner, rule.region_name)
@@ -263,5 +275,6 @@ def deliveries(rule_name: str | None = None) -> list[dict[str, Any]]:
 
 def metrics() -> dict[str, dict[str, int]]:
     with _LOCK:
-        return {arn: {k: counts.get(k, 0) for k in ("TriggeredRules", "Invocations", "FailedInvocations")}
+        return {arn: {k: counts.get(k, 0) for k in ("MatchedEvents", "TriggeredRules", "Invocations",
+                                                             "FailedInvocations")}
                 for arn, counts in METRICS.items()}

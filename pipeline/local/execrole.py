@@ -74,16 +74,19 @@ def assume(code: FunctionCode) -> Session:
     return session
 
 
-def service_session(role_arn: str, service: str, session_name: str, region: str) -> Session | None:
+def service_session(role_arn: str, service: str, session_name: str, region: str,
+                    source_account: str | None = None) -> Session | None:
     """A session of `role_arn` as an AWS service assumes it (Lambda, CodeBuild, CodePipeline, EventBridge):
     None when the service could not: not a role ARN, a role seconds old (IAM propagation), or a trust policy
-    that does not let `service` assume it (IAM layer on)."""
+    that does not let `service` assume it (IAM layer on). `source_account`: the account of the resource the
+    service acts for (a project, a pipeline, a rule), which CodeBuild, CodePipeline and EventBridge send as
+    `aws:SourceAccount`; Lambda sends none when it assumes a function's execution role."""
     from pipeline.local import consistency
 
     parts = role_arn.split(":")
     if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
         return None
-    if consistency.not_yet_usable(role_arn) or not trusts(role_arn, service):
+    if consistency.not_yet_usable(role_arn) or not trusts(role_arn, service, source_account):
         return None
     from moto.sts.models import sts_backends
 
@@ -94,8 +97,9 @@ def service_session(role_arn: str, service: str, session_name: str, region: str)
                    time.time() + SESSION_SECONDS)
 
 
-def trusts(role_arn: str, service: str) -> bool:
-    """Whether the role exists and its trust policy lets `service` assume it (IAM layer on)."""
+def trusts(role_arn: str, service: str, source_account: str | None = None) -> bool:
+    """Whether the role exists and its trust policy lets `service` assume it (IAM layer on), with
+    `aws:SourceAccount` in the request's context when the service sends it."""
     from pipeline.local.authz import layer, principals
 
     if layer.mode() != "on":
@@ -105,10 +109,10 @@ def trusts(role_arn: str, service: str) -> bool:
         return False
     from pipeline.local.iam.evaluate import Policies, Principal, Request, evaluate
 
-    # the service acts for a resource of the role's own account (a pipeline, a project, a rule): aws:SourceAccount
-    request = Request(Principal(service, "", "service", service), "sts:AssumeRole", role_arn,
-                      {"aws:CurrentTime": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())],
-                       "aws:SourceAccount": [role_arn.split(":")[4]]},
+    context = {"aws:CurrentTime": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())]}
+    if source_account is not None:
+        context["aws:SourceAccount"] = [source_account]
+    request = Request(Principal(service, "", "service", service), "sts:AssumeRole", role_arn, context,
                       resource_account=role_arn.split(":")[4])
     trust = principals.trust_policy(role, role_arn)
     return evaluate(request, Policies((), None, trust, True)).allowed

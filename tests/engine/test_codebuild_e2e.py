@@ -71,7 +71,8 @@ def _as_codepipeline(service: str):
     from pipeline.local import execrole
 
     session = execrole.service_session(f"arn:aws:iam::{TOOLING}:role/greeter-codepipeline",
-                                       "codepipeline.amazonaws.com", "test", "us-east-1")
+                                       "codepipeline.amazonaws.com", "test", "us-east-1",
+                                       source_account=TOOLING)
     assert session is not None, "the pipeline role does not trust codepipeline.amazonaws.com"
     keys = session.environment()
     return boto3.client(service, aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],

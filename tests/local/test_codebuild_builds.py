@@ -5,15 +5,14 @@ AccessDenied in its log; StopBuild ends running commands."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
-import zipfile
 
 import pytest
 
 from .events_support import execution_role
+from .helpers import make_zip
 
 pytestmark = pytest.mark.emulator
 CODEBUILD_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -40,13 +39,6 @@ phases:
 """
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buf.getvalue()
-
 
 @pytest.fixture(scope="module")
 def project(clients, emulator) -> dict[str, object]:
@@ -71,9 +63,10 @@ def project(clients, emulator) -> dict[str, object]:
                       logsConfig={"cloudWatchLogs": {"status": "ENABLED", "groupName": f"/aws/codebuild/{name}"}})
     for key, fail in (("ok", "echo fine"), ("bad", "ls /no/such/file")):
         s3.put_object(Bucket=BUCKET, Key=f"src/{key}.zip",
-                      Body=_zip({"buildspec.yml": BUILDSPEC.replace("{fail}", fail), "hello.txt": "hello source\n"}))
-    s3.put_object(Bucket=BUCKET, Key="other/ok.zip", Body=_zip({"buildspec.yml": BUILDSPEC, "hello.txt": "x"}))
-    s3.put_object(Bucket=BUCKET, Key="src/slow.zip", Body=_zip({"buildspec.yml": "version: 0.2\nphases:\n  build:\n"
+                      Body=make_zip({"buildspec.yml": BUILDSPEC.replace("{fail}", fail),
+                                     "hello.txt": "hello source\n"}))
+    s3.put_object(Bucket=BUCKET, Key="other/ok.zip", Body=make_zip({"buildspec.yml": BUILDSPEC, "hello.txt": "x"}))
+    s3.put_object(Bucket=BUCKET, Key="src/slow.zip", Body=make_zip({"buildspec.yml": "version: 0.2\nphases:\n  build:\n"
                                                                                   "    commands:\n      - sleep 60\n"}))
     return {"name": name, "role": role_name, "cb": cb, "logs": boto3.client("logs", **clients["kw"])}
 
@@ -151,6 +144,24 @@ def test_stop_build_ends_the_running_commands(project):
     build = _wait(cb, build_id, timeout=10)
     assert build["buildStatus"] == "STOPPED" and time.monotonic() - begun < 10
     assert build_id in cb.list_builds_for_project(projectName=project["name"])["ids"]
+
+
+def test_a_build_reports_its_projects_timeout_or_startbuilds_override(project, clients):
+    import boto3
+
+    cb = project["cb"]
+    name = f"proj-{uuid.uuid4().hex[:6]}"
+    role = cb.batch_get_projects(names=[project["name"]])["projects"][0]["serviceRole"]
+    cb.create_project(name=name, source={"type": "NO_SOURCE", "location": "unused", "buildspec": (
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\n")}, artifacts={"type": "NO_ARTIFACTS"},
+                      serviceRole=role, timeoutInMinutes=25, queuedTimeoutInMinutes=100,
+                      environment={"type": "LINUX_CONTAINER", "image": "x", "computeType": "BUILD_GENERAL1_SMALL"})
+    build = _wait(cb, cb.start_build(projectName=name)["build"]["id"])
+    assert (build["timeoutInMinutes"], build["queuedTimeoutInMinutes"]) == (25, 100)
+    assert build["buildStatus"] == "SUCCEEDED", build["phases"]
+    overridden = cb.start_build(projectName=name, timeoutInMinutesOverride=7)["build"]
+    assert overridden["timeoutInMinutes"] == 7
+    _wait(boto3.client("codebuild", **clients["kw"]), overridden["id"])
 
 
 def test_unknown_project_and_build_are_aws_errors(project):

@@ -5,11 +5,9 @@ recording the approver; a rejection or a failed build stops the execution; the p
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
-import zipfile
 
 import boto3
 import pytest
@@ -20,6 +18,7 @@ from pipeline.core.approval import approval_decision
 from pipeline.errors import RefusedError
 
 from .events_support import execution_role
+from .helpers import make_zip
 
 pytestmark = pytest.mark.emulator
 BUCKET = f"cp-{uuid.uuid4().hex[:8]}"
@@ -29,13 +28,6 @@ def _trust(service: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 
-
-def _zip(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buf.getvalue()
 
 
 BUILDSPEC = """version: 0.2
@@ -97,7 +89,7 @@ def pipeline(clients) -> dict[str, object]:
 
 
 def _upload(pipeline, fail: bool = False) -> str:
-    body = _zip({"buildspec.yml": BUILDSPEC.replace('"$FAIL"', '"yes"') if fail else BUILDSPEC})
+    body = make_zip({"buildspec.yml": BUILDSPEC.replace('"$FAIL"', '"yes"') if fail else BUILDSPEC})
     return str(pipeline["s3"].put_object(Bucket=BUCKET, Key="source/src.zip", Body=body)["ETag"]).strip('"')
 
 

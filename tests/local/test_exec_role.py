@@ -118,3 +118,16 @@ def test_configured_credentials_never_replace_the_roles(lam, clients, go_bootstr
                {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # reserved keys on Lambda
     _, body = _invoke(lam, arn)
     assert body["env"]["AWS_ACCESS_KEY_ID"].startswith("ASIA") and body["env"]["AWS_SECRET_ACCESS_KEY"] != "testing"
+
+
+def test_only_services_that_send_aws_source_account_meet_a_trust_condition_on_it(clients):
+    """CodeBuild, CodePipeline and EventBridge send aws:SourceAccount (the account of the project, pipeline or
+    rule) when they assume a role; Lambda sends none for an execution role."""
+    from pipeline.local import execrole
+
+    statement = {"Effect": "Allow", "Principal": {"Service": ["codebuild.amazonaws.com", "lambda.amazonaws.com"]},
+                 "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    _, arn = execution_role(clients["iam"], [], trust=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert execrole.service_session(arn, "codebuild.amazonaws.com", "b", REGION, source_account="123456789012")
+    assert execrole.service_session(arn, "codebuild.amazonaws.com", "b", REGION, source_account="999999999999") is None
+    assert execrole.service_session(arn, "lambda.amazonaws.com", "fn", REGION) is None

@@ -5,6 +5,7 @@ run      upload the source zip (yours, or the git work tree holding the config, 
          stage; `--start` re-runs the current source with StartPipelineExecution instead
 approve  answer the manual approval waiting before an env's promote action, as yourself
 show     one execution (default: the newest) as a table of stages and actions; `--follow` until it ends
+         (`--until-approval`: or until an approval waits in it)
 AWS imports stay inside `run`.
 """
 
@@ -40,8 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
             how.add_argument("--source", type=Path, metavar="ZIP", help="the source zip to upload (default: the git "
                              "work tree holding the config, its tracked files and .git; it must be clean)")
             how.add_argument("--start", action="store_true", help="StartPipelineExecution on the current source")
-            sp.add_argument("--until-approval", action="store_true",
-                            help="stop following (exit 0) when an approval waits for an answer")
+            sp.add_argument("--no-follow", action="store_true", help="print the execution id and return")
         if name == "approve":
             sp.add_argument("--stage", required=True, metavar="ENV", help="the env whose approval to answer")
             sp.add_argument("--reason", help="your comment (it goes into the ledger with your identity)")
@@ -52,6 +52,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
             sp.add_argument("--execution", help="the execution id (default: the newest)")
             sp.add_argument("--follow", action="store_true", help="look again until it ends")
         if name in ("run", "show"):
+            sp.add_argument("--until-approval", action="store_true",
+                            help="stop following (exit 0) when an approval waits for an answer")
             sp.add_argument("--timeout", type=float, default=3600.0,
                             help="seconds to follow at most (default 3600)")
 
@@ -67,10 +69,12 @@ def run(args: argparse.Namespace) -> int:
         return _approve(ctx, pipeline, args)
     if action == "run":
         execution = _start(ctx, pipeline, args)
-        followed = pf.follow(engine, pipeline, execution, args.timeout, until_approval=args.until_approval)
+        follow = not args.no_follow
     else:
         execution = args.execution or _newest(pipeline)
-        followed = pf.follow(engine, pipeline, execution, args.timeout) if args.follow else pf.look(pipeline, execution)
+        follow = args.follow or args.until_approval
+    followed = (pf.follow(engine, pipeline, execution, args.timeout, until_approval=args.until_approval) if follow
+                else pf.look(pipeline, execution))
     return _report(ctx, followed, f"pipeline {action}")
 
 
@@ -108,10 +112,11 @@ def _start(ctx: Context, pipeline: PipelineRuns, args: argparse.Namespace) -> st
     else:
         root = work_tree(Path(engine.config.directory).resolve())
         body, what = pack_source(root), f"{root} (tracked files and .git)"
+    before = pf.known(pipeline)
     bucket, key, version = pf.upload(engine, body)
     where = f"s3://{bucket}/{key}"
     ctx.out.progress(f"uploaded {what} to {where} (version {version}, {len(body)} bytes)")
-    execution = pf.wait_started(engine, pipeline, where, version, min(args.timeout, 300.0))
+    execution = pf.wait_started(engine, pipeline, where, version, before, min(args.timeout, 300.0))
     ctx.out.progress(f"execution {execution} of {pipeline.pipeline} started by that upload")
     return execution
 
@@ -131,10 +136,9 @@ def _report(ctx: Context, followed: Followed, command: str) -> int:
     if f.waiting:
         ctx.out.text(f"waiting: {f.waiting.stage}/{f.waiting.action} "
                      f"(pipeline pipeline approve --stage {f.waiting.stage.removeprefix('Deploy-')})")
-    failed = f.status in ENDED and f.status != "Succeeded"
-    ctx.out.document(command, ok=not failed, **f.doc())
-    if failed:
+    if f.status in ENDED and f.status != "Succeeded":  # the error document carries the same facts
         row = next((r for r in f.rows if r.status == "Failed"), None)
         where = f" at {row.stage}/{row.action}: {row.detail}" if row else ""
-        raise PipelineError(f"execution {f.execution_id} {f.status}{where}")
+        raise PipelineError(f"execution {f.execution_id} {f.status}{where}", fields=f.doc())
+    ctx.out.document(command, **f.doc())
     return 0

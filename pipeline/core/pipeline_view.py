@@ -105,11 +105,16 @@ def progress_lines(before: list[ActionRow], after: list[ActionRow]) -> list[str]
     return lines
 
 
-def started_by(executions: list[dict[str, Any]], revision: str) -> str | None:
-    """The execution a source upload started: the one whose source revision is the uploaded object's version
-    (ListPipelineExecutions summaries, newest first)."""
+def started_by(executions: list[dict[str, Any]], revision: str, before: set[str]) -> str | None:
+    """The execution a source upload started (ListPipelineExecutions summaries, newest first): the one whose
+    source revision is the uploaded object's version; else, while none names it, the newest execution not
+    among `before` (the ids listed before the upload) that names no revision yet (a QUEUED execution learns
+    its revision when its Source action runs)."""
     for summary in executions:
         if any(r.get("revisionId") == revision for r in summary.get("sourceRevisions") or []):
+            return str(summary["pipelineExecutionId"])
+    for summary in executions:
+        if summary["pipelineExecutionId"] not in before and not summary.get("sourceRevisions"):
             return str(summary["pipelineExecutionId"])
     return None
 

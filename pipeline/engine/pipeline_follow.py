@@ -55,6 +55,11 @@ def source_location(engine: EngineContext) -> tuple[str, str]:
     return bucket, (source.key if source else None) or naming.default_source_key(config)
 
 
+def known(pipeline: PipelineRuns) -> set[str]:
+    """The ids of the newest executions (before an upload: the one it starts is not among them)."""
+    return {str(e["pipelineExecutionId"]) for e in pipeline.executions()}
+
+
 def upload(engine: EngineContext, body: bytes) -> tuple[str, str, str]:
     """(bucket, key, version id) of the uploaded source zip."""
     bucket, key = source_location(engine)
@@ -75,11 +80,13 @@ def _looks(engine: EngineContext, timeout: float) -> Callable[[], bool]:
     return again
 
 
-def wait_started(engine: EngineContext, pipeline: PipelineRuns, where: str, version: str, timeout: float) -> str:
-    """The execution the upload of `version` started (EventBridge delivers the S3 event asynchronously)."""
+def wait_started(engine: EngineContext, pipeline: PipelineRuns, where: str, version: str, before: set[str],
+                 timeout: float) -> str:
+    """The execution the upload of `version` started (EventBridge delivers the S3 event asynchronously);
+    `before`: the execution ids listed before the upload."""
     again = _looks(engine, timeout)
     while True:
-        found = view.started_by(pipeline.executions(), version)
+        found = view.started_by(pipeline.executions(), version, before)
         if found:
             return found
         if not again():

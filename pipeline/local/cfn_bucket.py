@@ -1,11 +1,10 @@
 """AWS::S3::Bucket properties moto's CloudFormation drops, applied as CloudFormation applies them.
 
-moto 5.2 creates a stack's bucket with its encryption and tags only: `VersioningConfiguration` and
-`NotificationConfiguration.EventBridgeConfiguration` are ignored, so the tooling stack's artifact bucket
-was unversioned (an upload had no version id to tie a pipeline execution to) and sent no events to
-EventBridge (no upload started the pipeline). Here both are set on create and on an in-place update; a
-property removed from the template is undone as CloudFormation does (versioning only suspends: a
-versioned bucket never becomes unversioned). `install()` is idempotent.
+moto 5.2 creates a stack's bucket with its encryption and tags only: `VersioningConfiguration` is
+ignored, so the tooling stack's artifact bucket was unversioned and an upload of the pipeline's source had
+no version id to tie the execution it starts to. Here it is set on create and on an in-place update; removed
+from the template, versioning is suspended as CloudFormation does (a versioned bucket never becomes
+unversioned). `NotificationConfiguration.EventBridgeConfiguration` is events_s3's. `install()` is idempotent.
 """
 
 from __future__ import annotations
@@ -42,15 +41,9 @@ def install() -> None:
 
 
 def apply(bucket: Any, properties: dict[str, Any]) -> None:
-    """The template's versioning and EventBridge notifications on `bucket`."""
+    """The template's versioning on `bucket`."""
     versioning = (properties.get("VersioningConfiguration") or {}).get("Status")
     if versioning in ("Enabled", "Suspended"):
         bucket.versioning_status = versioning
     elif bucket.versioning_status == "Enabled":
         bucket.versioning_status = "Suspended"
-    bridge = ((properties.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration") or {})
-    enabled = str(bridge.get("EventBridgeEnabled", "false")).lower() == "true"
-    if enabled:
-        bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
-    elif bucket.notification_configuration is not None and bucket.notification_configuration.event_bridge is not None:
-        bucket.set_notification_configuration(None)

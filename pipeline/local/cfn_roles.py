@@ -2,10 +2,12 @@
 
 moto 5.2 creates a role's inline `Policies` but drops `ManagedPolicyArns`, and its update changes
 only the description: a changed trust policy, inline policy, managed policy list or permissions
-boundary stayed as first created while the stack said UPDATE_COMPLETE. Here create attaches the
-managed policies, and an in-place update (same RoleName) puts the new trust policy, inline policies
-(removing the ones no longer listed), managed policies and boundary through moto's IAM backend,
-as the IAM calls would; delete detaches the managed policies first (IAM refuses otherwise). `install()` is idempotent.
+boundary stayed as first created while the stack said UPDATE_COMPLETE; and it kept each inline policy
+as a dict, so GetRolePolicy answered its Python repr instead of JSON. Here create puts the inline
+policies as JSON documents and attaches the managed policies, and an in-place update (same RoleName) puts
+the new trust policy, inline policies (removing the ones no longer listed), managed policies and boundary
+through moto's IAM backend, as the IAM calls would; delete detaches the managed policies first (IAM
+refuses otherwise). `install()` is idempotent.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def install() -> None:
                     region_name: str, **kwargs: Any) -> Any:
         role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         backend = _backend(account_id, region_name)
+        for policy in cloudformation_json["Properties"].get("Policies") or []:  # as JSON, not moto's dict
+            backend.put_role_policy(role.name, policy["PolicyName"], _document(policy["PolicyDocument"]))
         for arn in cloudformation_json["Properties"].get("ManagedPolicyArns") or []:
             backend.attach_role_policy(arn, role.name)
         return role

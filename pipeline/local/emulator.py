@@ -93,7 +93,7 @@ def _patch_moto() -> None:
     )
 
     cfn_fixes.install()
-    cfn_bucket.install()  # a stack's bucket gets its versioning and EventBridge notifications
+    cfn_bucket.install()  # a stack's bucket gets its versioning
     cfn_alarms.install()
     cfn_providers.install()
     cfn_apigw.install()  # HTTP APIs and Lambda permissions (after cfn_providers: it rebuilds moto's registry too)

@@ -9,14 +9,12 @@ another artifact. A rejected approval never touches prod."""
 from __future__ import annotations
 
 import pytest
-from helpers import promoter
 from pipeline_world import OPERATOR, pipeline_json, rows
 
 pytestmark = pytest.mark.emulator
-BUCKET = "greeter-artifacts-444444444444-us-east-1"
 
 
-def test_one_execution_source_to_prod_with_the_operators_approval(operated, monkeypatch):
+def test_one_execution_source_to_prod_with_the_operators_approval(operated, built, monkeypatch):
     w = operated
     code, doc, err = pipeline_json(w, "run", "--until-approval", "--timeout", "600")
     assert code == 0, err
@@ -51,14 +49,14 @@ def test_one_execution_source_to_prod_with_the_operators_approval(operated, monk
     assert f"approved by {OPERATOR}: release 1" in history and f"build {prod['build_id']}" in history
 
     # the promote action's approval read, against this real approval: another artifact or execution is refused
-    other = promoter("s3").list_objects_v2(Bucket=BUCKET, Prefix="artifacts/")  # only one artifact staged
-    assert len([o for o in other.get("Contents", []) if o["Key"].endswith(".zip")]) == 1
+    other = w.stage(built)  # staged too, but not what the approver was asked about
     monkeypatch.setenv("CODEPIPELINE_EXECUTION_ID", execution)
-    code, _, err = w.cli("promote", "--to", "prod", "--artifact", "e" * 64, "--approval-from-pipeline")
-    assert code in (2, 3), err
+    code, _, err = w.cli("promote", "--to", "prod", "--artifact", other, "--approval-from-pipeline")
+    assert code == 3 and f"did not name artifact {other[:12]}" in err, err
     monkeypatch.setenv("CODEPIPELINE_EXECUTION_ID", "another-execution")
     code, _, err = w.cli("promote", "--to", "prod", "--artifact", prod["artifact"], "--approval-from-pipeline")
     assert code == 3 and f"belongs to pipeline execution {execution}" in err, err
+    assert len(w.ledger("prod")) == 2  # neither refusal wrote to prod's ledger
 
 
 def test_a_rejected_approval_ends_the_execution_and_prod_is_never_touched(operated):

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test proof lint pytest gotest bench compare schema clean
+.PHONY: setup demo demo-pipeline test proof lint pytest gotest bench compare schema clean
 
 $(STAMP): setup.cfg pyproject.toml go-function/go.mod
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/pipeline demo
+
+# One whole CodePipeline execution on the emulator: source upload -> Build -> Deploy-dev -> Deploy-test ->
+# the approval (by the demo's operator) -> Deploy-prod, IAM enforced (pipeline/commands/demo_pipeline.py).
+demo-pipeline: setup
+	$(BIN)/pipeline demo --pipeline
 
 lint: setup
 	$(BIN)/ruff check pipeline tests bench

@@ -1,4 +1,5 @@
 """`pipeline demo` (and `make demo`): the whole flow on the embedded emulator, ending with `status`.
+`--pipeline` (`make demo-pipeline`): one whole CodePipeline execution instead (`commands/demo_pipeline.py`).
 
 By default the example service (examples/service/environments: functions api and worker, one binary):
 validate -> build (the binary asked for its handlers) -> start the emulator -> the heartbeat buckets ->
@@ -40,6 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-tests", action="store_true", help="skip go test in the build step")
     parser.add_argument("--one-function", action="store_true",
                         help="the one-function flow on --config-dir (default environments) instead of the service")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="one whole CodePipeline execution of --config-dir instead (make demo-pipeline)")
     parser.add_argument("--example", default=None,
                         help=f"the service's environments folder (default: {EXAMPLE.relative_to(EXAMPLE.parents[2])})")
 
@@ -50,6 +53,13 @@ def run(args: argparse.Namespace) -> int:
     ctx = Context(args)
     work = Path(tempfile.mkdtemp(prefix="pipeline-demo-"))
     try:
+        if args.pipeline:
+            from pipeline.commands import demo_pipeline
+
+            config_dir = demo_pipeline.pipeline_config(Path(args.config_dir).resolve(), work)
+            demo = Demo(ctx, args, config_dir, work)
+            summary = demo_pipeline.flow(demo)
+            return _finish(ctx, demo, summary, "one pipeline execution, source upload -> prod,")
         if args.one_function:
             source = Path(args.config_dir).resolve()
         else:
@@ -58,16 +68,21 @@ def run(args: argparse.Namespace) -> int:
                              "one-function flow on environments/)")
         demo = Demo(ctx, args, demo_config(source, work, ctx), work)
         summary = _one_function(demo) if args.one_function else demo_service.flow(demo)
-        iam = iam_report()
-        ctx.out.progress(f"\n== IAM (the emulator's authorization layer): {iam['authorized']} calls authorized, "
-                         f"{iam['denied']} denied")
-        for arn, counts in iam["principals"].items():
-            ctx.out.progress(f"   {counts['authorized']:5d} authorized {counts['denied']:3d} denied  {arn}")
-        ctx.out.progress(f"\ndemo finished: promotion dev -> test -> prod took {summary['promotion_seconds']:.2f} s")
-        ctx.out.document("demo", acted=demo.acted, iam=iam, **summary)
-        return 0
+        return _finish(ctx, demo, summary, "promotion dev -> test -> prod")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _finish(ctx: Context, demo: Demo, summary: dict[str, Any], what: str) -> int:
+    """The IAM report (calls authorized and denied per principal), the time taken, the JSON document."""
+    iam = iam_report()
+    ctx.out.progress(f"\n== IAM (the emulator's authorization layer): {iam['authorized']} calls authorized, "
+                     f"{iam['denied']} denied")
+    for arn, counts in iam["principals"].items():
+        ctx.out.progress(f"   {counts['authorized']:5d} authorized {counts['denied']:3d} denied  {arn}")
+    ctx.out.progress(f"\ndemo finished: {what} took {summary['promotion_seconds']:.2f} s")
+    ctx.out.document("demo", acted=demo.acted, iam=iam, **summary)
+    return 0
 
 
 def _one_function(demo: Demo) -> dict[str, Any]:

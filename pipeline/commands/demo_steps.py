@@ -32,8 +32,8 @@ class Demo:
         """A fresh context on the demo's configuration, its sessions made from the keys held now."""
         return Context(argparse.Namespace(**{**vars(self.base), "command": command}))
 
-    def step(self, title: str, module: ModuleType, argv: list[str], expect: int = 0) -> int:
-        verb = module.__name__.rsplit(".", 1)[-1]
+    def step(self, title: str, module: ModuleType, argv: list[str], expect: int = 0, verb: str = "") -> int:
+        verb = verb or module.__name__.rsplit(".", 1)[-1]
         self.say(f"\n== {title}: pipeline {verb} {' '.join(argv)}")
         parser = argparse.ArgumentParser()
         module.configure(parser)

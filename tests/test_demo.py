@@ -117,3 +117,26 @@ def _documents(text: str) -> list[dict]:
         doc, i = decoder.raw_decode(text, i)
         docs.append(doc)
     return docs
+
+
+def test_demo_pipeline_runs_one_whole_execution_and_the_ledger_names_builds_and_approver(tmp_path):
+    result, documents = _demo(tmp_path, "--pipeline")
+    by_command = {d["command"]: d for d in documents}
+    shown = by_command["pipeline show"]
+    assert shown["status"] == "Succeeded"
+    actions = {f"{a['stage']}/{a['action']}": a for a in shown["actions"]}
+    assert list(actions) == ["Source/Source", "Build/Build", "Deploy-dev/Promote-dev", "Deploy-test/Promote-test",
+                             "Deploy-prod/Approve-prod", "Deploy-prod/Promote-prod"]
+    operator = "arn:aws:iam::444444444444:user/operator"
+    assert actions["Deploy-prod/Approve-prod"]["detail"].startswith(f"approved by {operator}; demo release")
+    records = by_command["history"]["records"]
+    prod = next(r for r in records if r["env"] == "prod" and r["type"] == "outcome")
+    assert prod["outcome"] == "PASSED" and prod["approval"]["approver"] == operator
+    assert prod["build_id"] == actions["Deploy-prod/Promote-prod"]["detail"].split(";")[0]
+    assert not prod["dirty"] and prod["commit"] == by_command["demo"]["commit"]
+    demo = by_command["demo"]
+    assert demo["iam"]["denied"] == 0
+    roles = demo["calls_by_role"]  # each service acted as its own role, and each role was used
+    for role in ("greeter-codepipeline", "greeter-codebuild", "greeter-pipeline-events", "pipeline-promoter"):
+        assert roles[f"arn:aws:sts::444444444444:assumed-role/{role}"] > 0, roles
+    _no_credentials(result)

@@ -12,7 +12,7 @@ the real Go binary.
 
 Separation of duties, as the README describes it: bootstrap (and the service's data store, the heartbeat
 buckets) runs with the organization admin's keys (it assumes the admin roles, OrganizationAccountAccessRole);
-everything after it runs with the keys of the tooling account's operator, who may only assume the promoter
+everything after it runs with the keys of the tooling account's operator, who may assume the promoter
 role. Each step prints the keys it ran with (`as <arn>`) and, from the emulator's authorization layer, every
 principal that made calls; the end prints the calls authorized and denied per principal.
 """
@@ -99,7 +99,7 @@ def _one_function(demo: Demo) -> dict[str, Any]:
         emulator.export_environment(os.environ)
         demo.say(f"\n== embedded AWS emulator at {emulator.endpoint_url}")
         step("bootstrap the tooling account and every environment", bootstrap, ["--all"])
-        # from here on the operator's keys: it may only assume the promoter role the tooling stack made
+        # from here on the operator's keys: it may assume the promoter role the tooling stack made
         os.environ.update(emulator.environment("operator"))
         step("stage the artifact", stage, ["--dist", args.dist])
         started = time.perf_counter()

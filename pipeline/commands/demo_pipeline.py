@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.commands.demo_steps import Demo
+from pipeline.commands.demo_steps import Demo, calls_by_principal
 
 # what buildspec.yml needs of the product to install and run it: its tracked files under these
 PRODUCT = ("pipeline", "templates", "go-function", "setup.cfg", "pyproject.toml", "README.md", "buildspec.yml")
@@ -74,7 +74,7 @@ def flow(demo: Demo) -> dict[str, Any]:
         demo.say(f"\n== embedded AWS emulator at {emulator.endpoint_url}")
         step("bootstrap the tooling account (pipeline included) and every environment", bootstrap, ["--all"])
         os.environ.update(emulator.environment("operator"))  # the operator from here on
-        started = time.perf_counter()
+        before, started = calls_by_principal(), time.perf_counter()
         cwd = Path.cwd()
         os.chdir(root)
         try:
@@ -86,6 +86,19 @@ def flow(demo: Demo) -> dict[str, Any]:
         finally:
             os.chdir(cwd)
         seconds = time.perf_counter() - started
+        roles = by_role(calls_by_principal(since=before))
+        demo.say("\n== calls per role during the execution (the operator's include following it)")
+        for role, count in roles.items():
+            demo.say(f"   {count:5d}  {role}")
         step("status", status, [])
         step("history", history, ["--limit", "6"])
-    return {"promotion_seconds": round(seconds, 3), "commit": commit}
+    return {"promotion_seconds": round(seconds, 3), "commit": commit, "calls_by_role": roles}
+
+
+def by_role(principals: dict[str, int]) -> dict[str, int]:
+    """Calls per principal summed per role (an assumed role's sessions are one role), most first."""
+    roles: dict[str, int] = {}
+    for arn, count in principals.items():
+        role = arn.rsplit("/", 1)[0] if ":assumed-role/" in arn else arn
+        roles[role] = roles.get(role, 0) + count
+    return dict(sorted(roles.items(), key=lambda item: -item[1]))

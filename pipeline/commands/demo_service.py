@@ -52,7 +52,7 @@ def flow(demo: Demo) -> dict[str, Any]:
         _heartbeat_buckets(demo, config)
         step("bootstrap the tooling account and every environment (function stack, live aliases, front door)",
              bootstrap, ["--all"])
-        # from here on the operator's keys: it may only assume the promoter role the tooling stack made
+        # from here on the operator's keys: it may assume the promoter role the tooling stack made
         os.environ.update(emulator.environment("operator"))
         step("stage the artifact", stage, ["--dist", args.dist])
         started = time.perf_counter()

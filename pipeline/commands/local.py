@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Emulator(port=args.port, timing=chosen) as emulator:
-        # the operator's keys (tooling account, may only assume the promoter role), not the admin's
+        # the operator's keys (tooling account: the promoter role, and its pipelines as itself), not the admin's
         env = emulator.environment("operator")
         admin = emulator.environment("admin")
         admin_keys = " ".join(f"{k}={admin[k]}" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))

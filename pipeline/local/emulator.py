@@ -218,7 +218,7 @@ class Emulator:
     def environment(self, who: str = "admin") -> dict[str, str]:
         """The variables a shell (or this process) needs to talk to the emulator, with the keys of `who`:
         "admin" (the organization's management account, FAKE_CREDENTIALS) or "operator" (the tooling
-        account's operator user, who may only assume the promoter role)."""
+        account's operator user, who may assume the promoter role and follow and approve pipelines)."""
         from pipeline.local.authz import org
 
         env = {"AWS_ENDPOINT_URL": self.endpoint_url, **(FAKE_CREDENTIALS if who == "admin" else org.credentials(who))}

@@ -143,12 +143,12 @@ def operated(world, aws, monkeypatch) -> World:
     """The world ready to run its own CodePipeline (tests/engine/pipeline_world.py): `build_tests: false` (the
     pipeline's Build would run this very suite), the tooling stack updated for it, a committed repository in
     the working directory, the tooling account operator's keys."""
-    from source_repo import make_repo
+    from pipeline.commands.demo_pipeline import make_repository
 
     text = (world.envdir / "pipeline.yml").read_text()
     (world.envdir / "pipeline.yml").write_text(text + "build_tests: false\n")
     world.ok("bootstrap", "--tooling")
-    make_repo(world.envdir.parent)
+    make_repository(world.envdir.parent)
     for key, value in aws.environment("operator").items():
         monkeypatch.setenv(key, value)
     return world

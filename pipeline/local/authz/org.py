@@ -3,9 +3,11 @@
 - the management account ADMIN_ACCOUNT, whose administrator holds the base key `testing` and may
   assume `OrganizationAccountAccessRole` in every member account (`principals.ensure_org_role`);
 - the tooling account TOOLING_ACCOUNT, with the IAM user OPERATOR: the person who promotes. Not an
-  admin: it may only assume the promoter role (`tooling.role` in environments/pipeline.yml), which the
-  tooling stack makes; everything a promotion does, it does as that role (README, "What each role may
-  do"). Its keys are fixed (OPERATOR_KEY), so `local up` can print them and they survive a reset;
+  admin: it may assume the promoter role (`tooling.role` in environments/pipeline.yml), which the
+  tooling stack makes, and everything a promotion does, it does as that role (README, "What each role
+  may do"); as itself it may only follow, start and approve the tooling account's pipelines (so
+  CodePipeline records the person as the approver). Its keys are fixed (OPERATOR_KEY), so `local up`
+  can print them and they survive a reset;
 - the env accounts and a developer account are members like any other.
 
 `ensure_operator` creates the user, its policy and its key in moto's IAM backend at start and after

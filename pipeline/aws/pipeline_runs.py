@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline.aws.errors import error_code
+from pipeline.aws.errors import describe, error_code
 from pipeline.aws.session import AccountSession
 from pipeline.errors import PipelineError, RefusedError
 
@@ -72,8 +72,7 @@ class PipelineRuns:
             code = error_code(exc)
             if code in ("InvalidApprovalTokenException", "ApprovalAlreadyCompletedException",
                         "ActionNotFoundException", "StageNotFoundException"):
-                raise RefusedError(f"approval {self.pipeline}/{stage}/{action}: {code}: "
-                                   f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")) from None
+                raise RefusedError(f"approval {self.pipeline}/{stage}/{action}: {describe(exc)}") from None
             raise
 
 
@@ -84,8 +83,7 @@ def upload_source(session: AccountSession, region: str, bucket: str, key: str, b
     try:
         answer = session.client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, **encryption)
     except ClientError as exc:
-        raise PipelineError(f"upload of the source to s3://{bucket}/{key}: {error_code(exc)}: "
-                            f"{exc.response.get('Error', {}).get('Message', '')}") from None
+        raise PipelineError(f"upload of the source to s3://{bucket}/{key}: {describe(exc)}") from None
     version = answer.get("VersionId")
     if not version or version == "null":
         raise PipelineError(f"s3://{bucket}: versioning is not enabled, so no execution can be tied to this "

@@ -98,6 +98,24 @@ def _upload_source(world, *_artifacts) -> None:
     assert put["ServerSideEncryption"] == "aws:kms", put
 
 
+def _pipeline_execution(world, *_artifacts, monkeypatch=None) -> None:
+    """One whole execution of the pipeline the tooling stack made, driven by the operator: the pipeline, events,
+    CodeBuild, promoter and deploy roles each act as themselves (`build_tests: false`: the Build only builds)."""
+    from pipeline.commands.demo_pipeline import make_repository
+    from pipeline.local.authz import org
+
+    assert monkeypatch is not None
+    (world.envdir / "pipeline.yml").write_text((world.envdir / "pipeline.yml").read_text() + "build_tests: false\n")
+    world.ok("bootstrap", "--tooling")
+    make_repository(world.envdir.parent)
+    with monkeypatch.context() as m:
+        for key, value in org.credentials("operator").items():
+            m.setenv(key, value)
+        world.ok("pipeline", "run", "--until-approval", "--timeout", "600")
+        world.ok("pipeline", "approve", "--stage", "prod", "--reason", "least privilege")
+        world.ok("pipeline", "show", "--follow", "--timeout", "600")
+
+
 def _bootstrap_again(world, *_artifacts) -> None:
     """Nothing changed: bootstrap says so from the version tags; forced, it compares the deployed templates."""
     world.ok("bootstrap", "--all")
@@ -115,6 +133,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "ci-promotion": _ci_promotion,
     "read-only": _read_only,
     "upload-source": _upload_source,
+    "pipeline-execution": _pipeline_execution,
     "bootstrap-unchanged": _bootstrap_again,
 }
 
@@ -132,7 +151,7 @@ def run_scenarios(world, logs, monkeypatch, artifacts, tmp_path, until: str | No
         path = tmp_path / f"iam-{name}.jsonl"
         monkeypatch.setenv("PIPELINE_EMULATOR_IAM_LOG", str(path))
         logs[name] = path
-        if scenario is _ci_promotion:
+        if scenario in (_ci_promotion, _pipeline_execution):
             scenario(world, *artifacts, monkeypatch=monkeypatch)
         else:
             scenario(world, *artifacts)
@@ -167,6 +186,10 @@ def test_every_rendered_grant_is_used_by_a_scenario_or_says_why(logs, world, mon
     unused = [f"{u['template']} {u['resource']} {u['document']} {u['statement']}: {u['action']}"
               for u in data["template_unused"]]
     assert unused == [], "granted, used by no scenario, no `# unused-ok:` reason:\n" + "\n".join(unused)
+    # a reason that says why a statement goes unused, on a statement the scenarios use in full, is stale
+    stale = [f"{s['template']} {s['policy']} {s['statement']}: {s['reason']}" for s in data["statements"]
+             if s["reason"] and all(s["uses"].values())]
+    assert stale == [], "used in full, yet `# unused-ok:` says why it is not:\n" + "\n".join(sorted(set(stale)))
     # every used statement is proven by a named scenario (what the mutation test removes and reruns)
     proven = provers(load_config(world.envdir), logs)
     assert proven, "no statement matched the logs"

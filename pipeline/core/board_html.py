@@ -40,16 +40,21 @@ def points(marks: tuple[Mark, ...]) -> list[Point]:
             for i, m in enumerate(marks)]
 
 
-def matrix(board: Board) -> tuple[list[str], list[tuple[str, str]], dict[tuple[str, str, str], Any]]:
-    """Columns (envs in order), rows (function, target) and the cell at each (env, function, target)."""
+def matrix(board: Board) -> tuple[list[str], list[tuple[str, int]], dict[tuple[str, str, int], Any]]:
+    """Columns (envs in order), rows (function, n-th target of its env) and the cell at (env, function, n):
+    each env's accounts differ, so a row is a function, and an env of several targets has a row per target."""
     columns = [e.name for e in board.envs]
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, int]] = []
     cells = {}
     for env in board.envs:
+        seen: dict[str, int] = {}
         for c in env.cells:
-            if (c.function, c.target) not in rows:
-                rows.append((c.function, c.target))
-            cells[(env.name, c.function, c.target)] = c
+            n = seen[c.function] = seen.get(c.function, -1) + 1
+            if (c.function, n) not in rows:
+                rows.append((c.function, n))
+            cells[(env.name, c.function, n)] = c
+    first = {f: i for i, (f, _) in reversed(list(enumerate(rows)))}
+    rows.sort(key=lambda r: (first[r[0]], r[1]))
     return columns, rows, cells
 
 

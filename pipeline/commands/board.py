@@ -21,8 +21,8 @@ def _port(value: str) -> int:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="one environment (default: all)")
     parser.add_argument("--out", default="dist/board.html", help="where the page is written (default dist/board.html)")
-    parser.add_argument("--records", type=positive_int, default=20,
-                        help="the newest N ledger records per env on the timeline (default 20)")
+    parser.add_argument("--records", type=positive_int, default=10,
+                        help="the newest N ledger records per env on the timeline (default 10; one GET each)")
     parser.add_argument("--full", action="store_true",
                         help="verify every ledger record, as `pipeline verify` does (one GET each)")
     parser.add_argument("--serve", action="store_true", help="serve the page on 127.0.0.1 until interrupted")

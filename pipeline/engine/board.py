@@ -28,7 +28,7 @@ from pipeline.engine.state import LockStatus, TargetStatus, target_status
 from pipeline.errors import PipelineError
 
 
-def observe(engine: EngineContext, envs: Sequence[Environment], *, records: int = 20, full: bool = False
+def observe(engine: EngineContext, envs: Sequence[Environment], *, records: int = 10, full: bool = False
             ) -> B.Board:
     """The whole board. `records`: the newest N per env on the timeline; `full`: verify every record (as
     `pipeline verify` does: one GET per record) instead of the records read."""

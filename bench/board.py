@@ -1,15 +1,17 @@
 """Issue 16's target: `pipeline board` against `pipeline status`, side by side, for 3 envs x 2 functions with
 200 ledger records per env, on the embedded emulator (in-process, IAM enforced). Prints, does not judge.
 
-Set-up (not measured): the repo's environments/ made a service of two functions (tests/config/service_example.py:
-`api` with routes, `worker` on a schedule), every env bootstrapped, one release promoted dev -> test -> prod
-(approved), then each env's ledger padded to `--records` records with copies of its own newest promotion
-(a started and a PASSED outcome record, chained and canonical, as the promoter writes them): a ledger of many
-equal releases, so both commands find what they need where a real ledger would put it.
+Set-up (not measured, under the emulator's `instant` timing): the repo's environments/ made a service of
+two functions (tests/config/service_example.py: `api` with routes, `worker` on a schedule), every env
+bootstrapped, one release promoted dev -> test -> prod (approved), then each env's ledger padded to
+`--records` records with copies of its own newest promotion (a started and a PASSED outcome record,
+chained and canonical, as the promoter writes them): a ledger of many equal releases, so both commands
+find what they need where a real ledger would put it.
 
 Measured, `--runs` rounds (the first dropped, as a warm-up), status and board alternating: each command's AWS
 calls (botocore event hooks on every SessionFactory, as bench/promote.py counts them) and its wall time in
-this process (both pay the same role assumptions; neither pays the interpreter's start). The board reads the
+this process under `--timing` (default `aws`: each call pays the modelled round trip; both pay the same role
+assumptions; neither pays the interpreter's start). The board reads the
 newest N records per env (`--windows`: 10, its default, and 20) and verifies them; `--full` (every record, as `verify`)
 is printed once for comparison.
 
@@ -78,7 +80,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--records", type=int, default=200)
     parser.add_argument("--windows", default="10,20", help="board --records N for each N (default 10,20)")
+    parser.add_argument("--timing", default="aws", help="the emulator's timing while measuring (default aws: "
+                        "every call pays a modelled round trip); the set-up runs under instant")
     args = parser.parse_args()
+    from pipeline.local import timing
     from pipeline.local.emulator import Emulator
 
     work = Path(tempfile.mkdtemp(prefix="bench-board-"))
@@ -88,6 +93,7 @@ def main() -> None:
     try:
         with Emulator() as emulator:
             emulator.export_environment(os.environ)
+            timing.activate(timing.profile("instant"))
             envs = work / "environments"
             shutil.copytree(REPO / "environments", envs)
             (envs / "pipeline.yml").write_text((envs / "pipeline.yml").read_text() + FUNCTIONS)
@@ -101,6 +107,8 @@ def main() -> None:
             held = {env: pad(env, args.records) for env in ("dev", "test", "prod")}
             print(f"set-up (not measured): {time.perf_counter() - began:.1f} s; ledger records per env: {held}; "
                   f"artifact {digest[:12]} live everywhere, 2 functions x 3 envs")
+            timing.activate(timing.profile(args.timing))
+            time.sleep(timing.active().window("iam.propagation"))  # what the instant set-up made has propagated
             status = ["--config-dir", str(envs), "status"]
             boards = {f"board --records {n}": ["--config-dir", str(envs), "board", "--out", str(work / "board.html"),
                                                "--records", n] for n in args.windows.split(",")}

@@ -2,14 +2,13 @@
 newest N ledger records per env, and `verify`'s chain checks on them. Read-only: no writer here.
 
 A read that fails for one env or one cell (an account that denies it) becomes that cell's reason; the
-rest of the board is still drawn. The ledger records are fetched in parallel (the view fetches each
-once), so the board costs status's calls plus the N GETs per env, in about status's time.
+rest of the board is still drawn. The ledger records are fetched in parallel (LedgerView.prefetch), so the
+board costs status's calls plus one GET per timeline record, most of them side by side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
@@ -53,9 +52,7 @@ def _env_board(engine: EngineContext, env: Environment, views: dict[str, LedgerV
     views[env.name] = view
     window_keys = view.keys[-records:] if records else []
     wanted = view.keys if full else window_keys
-    if len(wanted) > 1:  # fetch in parallel; the view keeps each record once
-        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
-            list(pool.map(view.record, wanted))
+    view.prefetch(wanted)  # in parallel; the view keeps each record once
     lock = lock_state(view.newest_first())
     dead = EnvLock(engine, env).dead(lock) if lock.held else None
     statuses: list[TargetStatus] = []
@@ -77,7 +74,7 @@ def _env_board(engine: EngineContext, env: Environment, views: dict[str, LedgerV
     except (PipelineError, ClientError) as exc:
         step = {"kind": "error", "text": "cannot decide", "detail": _reason(exc), "gates": []}
     window = [view.record(k) for k in window_keys]
-    chain = verify_chain(env.name, view.all()) if full else window_problems(env.name, view.keys, view._cache)
+    chain = verify_chain(env.name, view.all()) if full else window_problems(env.name, view.keys, view.fetched())
     suspect = [k for k in view.keys if any(k in p for p in chain)]
     findings = [f"{s.env} {s.where}: {f.message} (fix: {f.fix})" for s in statuses for f in s.findings]
     if lock.started and dead:

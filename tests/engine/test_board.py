@@ -114,6 +114,59 @@ def test_a_denied_read_is_shown_in_its_cell(world, built, monkeypatch):
     assert "AccessDenied" in html and _env(doc, "dev")["marks"]  # the rest still drawn
 
 
+def _hold_the_lock(env: str) -> str:
+    """A promotion at work in `env`: a started record (after the newest) whose holder is this live process."""
+    import datetime as dt
+    import os
+    import socket
+
+    from pipeline.core.ledger import Record, new_record
+
+    s3 = promoter("s3")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"ledger/{env}/")["Contents"])
+    records = [Record.parse(k, s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys]
+    started = next(r for r in reversed(records) if r.type == "started")
+    now = dt.datetime.now(dt.timezone.utc)
+    fields = {k: v for k, v in started.data.items() if k not in ("seq", "prev", "time", "env")}
+    fields["holder"] = {**fields["holder"], "host": socket.gethostname(), "pid": os.getpid(), "run": "board-test"}
+    fields["lease_expires"] = (now + dt.timedelta(minutes=10)).isoformat()
+    record = new_record(env, records[-1], fields, now)
+    s3.put_object(Bucket=BUCKET, Key=record.key, Body=record.raw, IfNoneMatch="*")
+    return record.key
+
+
+@pytest.mark.bootstrapped("dev")
+def test_the_cli_serves_the_board_and_follows_a_running_promotion(world, built):
+    """`pipeline board --serve --port 0` as a process: the page on 127.0.0.1, reloading every 2 s while the lock
+    is held by a live holder, naming the step it is at; Ctrl-C (SIGINT) stops it, exit 0."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    world.stage(built)
+    world.ok("promote", "--to", "dev")
+    key = _hold_the_lock("dev")
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "--config-dir", str(world.envdir), "board",
+                               "--serve", "--port", "0", "--refresh", "5"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"serving (http://127\.0\.0\.1:\d+/)", line)
+        assert url, line + server.stderr.read() if server.poll() is not None else line
+        with urllib.request.urlopen(url.group(1), timeout=30) as answer:
+            page = answer.read().decode()
+        assert '<meta http-equiv="refresh" content="2">' in page and "a promotion is running" in page
+        assert "now: deploying and smoke testing 111111111111/us-east-1" in page and "lock held by" in page
+        with urllib.request.urlopen(url.group(1) + "board.json", timeout=30) as answer:
+            doc = json.loads(answer.read())
+        dev = next(e for e in doc["environments"] if e["name"] == "dev")
+        assert doc["running"] and dev["lock"]["key"] == key and dev["lock"]["progress"]["in_flight"] == []
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+
+
 @pytest.mark.bootstrapped("dev")
 def test_serve_answers_the_page(world, built):
     from pipeline.commands.context import Context

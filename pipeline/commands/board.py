@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.commands.context import Context
 from pipeline.inputs import positive_int
+
+if TYPE_CHECKING:
+    from pipeline.core.board import Board
 
 
 def _port(value: str) -> int:
@@ -51,10 +55,13 @@ def run(args: argparse.Namespace) -> int:
     ctx.out.table(["env", "next", "verdict", "records", "lock"],
                   [[e.name, e.next.get("text"), e.verdict.state, e.records, _lock_words(e.lock)] for e in board.envs])
     for e in board.envs:
+        if e.error:
+            ctx.out.text(f"cannot read: {e.name}: {e.error}")
         for c in e.cells:
             if c.error:
                 ctx.out.text(f"cannot read: {e.name} {c.target} {c.function}: {c.error}".replace("  ", " "))
     ctx.out.text(f"board: {out}")
+    _nothing_read(board)
     url = None
     if args.publish:
         from pipeline.aws.board import BOARD_KEY, BoardObject
@@ -63,6 +70,14 @@ def run(args: argparse.Namespace) -> int:
         ctx.out.progress(f"board: s3://{ctx.config().artifact_bucket}/{BOARD_KEY}, for {args.expires}s at {url}")
     ctx.out.document("board", out=str(out), url=url, **board.to_dict())
     return 0
+
+
+def _nothing_read(board: Board) -> None:
+    """Every env unreadable (no tooling stack, no credentials): the page says why, and so does the exit code."""
+    from pipeline.errors import PipelineError
+
+    if board.envs and all(e.error for e in board.envs):
+        raise PipelineError(f"board: nothing could be read: {board.envs[0].name}: {board.envs[0].error}")
 
 
 def _lock_words(lock: dict | None) -> str | None:
@@ -74,7 +89,6 @@ def _lock_words(lock: dict | None) -> str | None:
 def _serve(ctx: Context, args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.core.board import Board
     from pipeline.core.board_html import render
     from pipeline.engine.board import observe
     from pipeline.engine.board_serve import BoardServer

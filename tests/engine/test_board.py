@@ -192,3 +192,11 @@ def test_serve_answers_the_page(world, built):
         server.stop()
     assert server.errors == []
     assert main is not None
+
+
+def test_no_tooling_stack_the_page_says_why_and_exit_1(aws, envdir, capsys):
+    code = main(["board", "--out", "dist/board.html"])
+    err = capsys.readouterr().err
+    assert code == 1 and "nothing could be read" in err and "bootstrap --tooling" in err
+    page = (envdir.parent / "dist" / "board.html").read_text()
+    assert page.count("cannot read") >= 3 and "bootstrap --tooling" in page

@@ -36,7 +36,7 @@ class Cell:
     state: str = "ok"  # status's drift column, in words
     tone: str = OK
     findings: tuple[str, ...] = ()
-    cases: tuple[str, ...] = ()  # each smoke case of the release: `name: passed|FAILED`
+    cases: tuple[str, ...] = ()  # each smoke case of the release: `name: passed`, `name: FAILED (why)`
     error: str | None = None  # the read failed (e.g. AccessDenied): the reason, the rest of the board still drawn
 
     @property
@@ -132,7 +132,7 @@ def cell(status: Mapping[str, Any], state: str) -> Cell:
         commit = f"{commit or '?'} (dirty)"
     canary = status.get("canary") or {}
     findings = tuple(f"{f['message']} (fix: {f['fix']})" for f in status.get("findings") or ())
-    cases = tuple(f"{s.get('name')}: {'passed' if s.get('passed') else 'FAILED'}"
+    cases = tuple(f"{s.get('name')}: " + ("passed" if s.get("passed") else f"FAILED ({s.get('reason') or '?'})")
                   for s in (smoke if isinstance(smoke, list) else ()) if isinstance(s, Mapping))
     when = status.get("when")
     who = str(status.get("who") or "")

@@ -34,7 +34,7 @@ def chain(n: int, *, commit: str = "abc") -> list[Record]:
 def status(**over) -> dict:
     base = {"env": "dev", "account": "111111111111", "region": "us-east-1", "function": "api", "artifact": "b" * 64,
             "version": "7", "commit": HOSTILE, "when": "2026-12-01T09:00:00+00:00", "who": ACTOR,
-            "smoke": [{"name": HOSTILE, "passed": True}, {"name": "health", "passed": False}],
+            "smoke": [{"name": HOSTILE, "passed": True}, {"name": "health", "passed": False, "reason": "status 500"}],
             "ledger_artifact": "b" * 64, "dirty": False, "canary": None, "findings": []}
     return {**base, **over}
 
@@ -82,7 +82,7 @@ def test_every_flag_is_words_and_a_tone():
     page = render(board([ok, drift, canary, empty, denied], []))
     for c in (ok, drift, canary, empty, denied):  # the colour class and the words, in the same cell
         assert re.search(rf'class="cell tone-{c.tone}".*?<span class="state">{re.escape(c.state)}</span>', page, re.S)
-    assert "AccessDenied: no" in page and "health: FAILED" in page
+    assert "AccessDenied: no" in page and "health: FAILED (status 500)" in page
     # the timeline's marks: shape as well as colour
     shapes = {m.tone: p.shape for m, p in ((p.mark, p) for p in points(tuple(B.marks(chain(4)))))}
     assert shapes == {"idle": "dot", "ok": "circle", "bad": "square"}

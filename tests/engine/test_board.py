@@ -93,25 +93,26 @@ def test_board_shows_a_blocked_gate_and_a_tampered_chain(world, built):
     assert "TAMPERED" in html and "fails verification" in html
 
 
-@pytest.mark.bootstrapped("dev")
-def test_a_denied_read_is_shown_in_its_cell(world, built, monkeypatch):
-    from pipeline.aws import functions
+@pytest.mark.bootstrapped("dev", "test")
+def test_a_denied_read_is_shown_in_its_cell(world, built):
+    """dev's account denies its deploy role the Lambda reads (an explicit Deny, enforced by the emulator's IAM):
+    dev's cell says AccessDenied and why; the ledger, the timeline and test are still drawn."""
+    from helpers import client
 
     world.stage(built)
     world.ok("promote", "--to", "dev")
-    real = functions.FunctionAdapter.version
-
-    def denied(self, qualifier=None):
-        if "dev" in self.name:
-            from pipeline.errors import PipelineError
-            raise PipelineError(f"{self.name}: GetFunction: AccessDenied: not authorized")
-        return real(self, qualifier)
-
-    monkeypatch.setattr(functions.FunctionAdapter, "version", denied)
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["lambda:GetAlias",
+                                                                              "lambda:GetFunctionConfiguration",
+                                                                              "lambda:GetFunction"],
+                                                     "Resource": "*"}]}
+    client("iam", "111111111111").put_role_policy(RoleName="pipeline-deploy", PolicyName="no-reads",
+                                                  PolicyDocument=json.dumps(deny))
     doc, html = _board(world)
-    [cell] = _env(doc, "dev")["cells"]
-    assert cell["tone"] == "error" and "AccessDenied" in cell["error"]
-    assert "AccessDenied" in html and _env(doc, "dev")["marks"]  # the rest still drawn
+    dev, test = _env(doc, "dev"), _env(doc, "test")
+    [cell] = dev["cells"]
+    assert cell["tone"] == "error" and cell["state"] == "cannot read" and "AccessDenied" in cell["error"], cell
+    assert "AccessDenied" in html and len(dev["marks"]) == 2 and dev["verdict"]["state"] == "ok"
+    assert test["cells"][0]["state"] == "no release yet" and test["next"]["kind"] == "ready"
 
 
 def _hold_the_lock(env: str) -> str:

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("rollback", "move the alias back to the last good (or a given) artifact"),
     "prune": ("prune", "delete old function versions no alias or rollback needs (recorded)"),
     "verify": ("verify", "ledger hash chains and live code vs ledger"),
+    "board": ("board", "the promotion board: one HTML page of what runs where, what blocks what, the ledger"),
     "unlock": ("unlock", "break a stale promotion lock (recorded)"),
     "invoke": ("invoke", "invoke an environment's function and show the answer"),
     "doctor": ("doctor", "preflight checks for one environment"),

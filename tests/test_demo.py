@@ -86,6 +86,15 @@ def test_demo_promotes_the_service_as_one_release_and_rolls_every_function_back(
     assert {e["env"] for e in status["endpoints"] if e["endpoint"]} == envs
     verify = next(d for d in documents if d["command"] == "verify")
     assert verify["ok"] is True
+    # the board: every cell on the released artifact, dev's timeline ending on the rolled-back attempt
+    board = next(d for d in documents if d["command"] == "board")
+    cells = [c for e in board["environments"] for c in e["cells"]]
+    assert len(cells) == 6 and {c["artifact"] for c in cells} == {demo["artifact"]}
+    assert {c["state"] for c in cells} == {"ok"} and {e["verdict"]["state"] for e in board["environments"]} == {"ok"}
+    dev = next(e for e in board["environments"] if e["name"] == "dev")
+    assert [m["outcome"] for m in dev["marks"] if m["kind"] == "outcome"][-1] == "ROLLED_BACK"
+    assert (tmp_path / "dist" / "board.html").read_text().count('<g class="mark') == sum(
+        len(e["marks"]) for e in board["environments"])
     _no_credentials(result)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -47,6 +48,23 @@ class LedgerView:
             if key not in self._cache:
                 self._cache[key] = self.store.get(key)
             return self._cache[key]
+
+    def prefetch(self, keys: Sequence[str], workers: int = 8) -> None:
+        """Fetch the records of `keys` not read yet, `workers` GETs at a time (record() fetches one by one)."""
+        with self._lock:
+            missing = [k for k in dict.fromkeys(keys) if k not in self._cache]
+        if len(missing) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(workers, len(missing))) as pool:
+            fetched = list(pool.map(self.store.get, missing))
+        with self._lock:
+            for key, record in zip(missing, fetched, strict=True):
+                self._cache.setdefault(key, record)
+
+    def fetched(self) -> dict[str, Record]:
+        """The records read so far, by key."""
+        with self._lock:
+            return dict(self._cache)
 
     @property
     def tip(self) -> Record | None:

@@ -87,7 +87,7 @@ def _finish(ctx: Context, demo: Demo, summary: dict[str, Any], what: str) -> int
 
 def _one_function(demo: Demo) -> dict[str, Any]:
     """The one-function flow on the repo's environments/ (`--one-function`)."""
-    from pipeline.commands import bootstrap, build, history, promote, stage, status, validate, verify
+    from pipeline.commands import board, bootstrap, build, history, promote, stage, status, validate, verify
     from pipeline.local.emulator import Emulator
 
     args, step = demo.args, demo.step
@@ -117,6 +117,7 @@ def _one_function(demo: Demo) -> dict[str, Any]:
         step("status", status, [])
         step("history", history, ["--limit", "4"])
         step("verify", verify, [])
+        step("the promotion board (open it in a browser)", board, ["--out", str(Path(args.dist) / "board.html")])
     return {"promotion_seconds": round(promotion_seconds, 3)}
 
 

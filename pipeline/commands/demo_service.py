@@ -34,7 +34,7 @@ BROKEN = 'return http.StatusInternalServerError, map[string]string{"status": "br
 
 def flow(demo: Demo) -> dict[str, Any]:
     """validate .. verify on the example service; what the test asserts goes in the demo's document."""
-    from pipeline.commands import bootstrap, build, history, promote, stage, status, validate, verify
+    from pipeline.commands import board, bootstrap, build, history, promote, stage, status, validate, verify
     from pipeline.commands.demo_steps import digest_of
     from pipeline.local.emulator import Emulator
 
@@ -73,6 +73,7 @@ def flow(demo: Demo) -> dict[str, Any]:
         step("status", status, [])
         step("history", history, ["--limit", "4"])
         step("verify", verify, [])
+        step("the promotion board (open it in a browser)", board, ["--out", str(Path(args.dist) / "board.html")])
     return {"promotion_seconds": round(promotion_seconds, 3), "artifact": artifact, "broken_artifact": digest,
             "code_sha256": base64.b64encode(bytes.fromhex(artifact)).decode(), "released": released,
             "after_broken": after_broken, **front_door}

@@ -110,3 +110,15 @@ def test_the_real_buildspec_builds_stages_and_promotes_in_the_emulators_codebuil
     assert outcome["artifact"] == sha and outcome["outcome"] == "PASSED"
     assert outcome["build_id"] == promote["id"]
     assert outcome["actor"].endswith("/pipeline-codebuild-" + promote["id"].split(":", 1)[1])
+    # post_build: the promotion board in the tooling bucket, as the build's role, its presigned URL in the log
+    import os
+    import re
+    import ssl
+    import urllib.request
+
+    url = re.search(r"board: s3://\S+/board/index\.html, for \d+s at (http\S+?)\"", log)
+    assert url, log[-4000:]
+    tls = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))  # the emulator's own CA, as boto3
+    with urllib.request.urlopen(url.group(1).encode().decode("unicode_escape"), timeout=10, context=tls) as answer:
+        page = answer.read().decode()
+    assert '<td class="cell tone-ok" data-env="dev"' in page and sha[:12] in page

@@ -78,6 +78,7 @@ def _ci_promotion(world, built, built2, crash, monkeypatch=None) -> None:
         m.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
         m.setenv("CODEBUILD_BUILD_ID", "greeter-pipeline:lp")
         world.ok("promote", "--to", "test", "--artifact", built2[1].sha256)
+        world.ok("board", "--publish", "--out", "dist/board.html")  # buildspec's post_build: the build's role writes
 
 
 def _upload_source(world, *_artifacts) -> None:

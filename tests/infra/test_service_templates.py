@@ -20,14 +20,14 @@ from service_example import multi
 
 # bootstrap versions (sha256 of the body) of main 0e1e5ce's renderings: existing stacks must not change
 MAIN_REPO = {"greeter-dev-function": "863281d8ae27279b", "greeter-dev-target": "fdfe615cbc036499",
-             "greeter-pipeline": "e02e315a90c05282", "greeter-prod-function": "f2dd9eaabdc5d549",
+             "greeter-pipeline": "17ad2f2e955a2bb1", "greeter-prod-function": "f2dd9eaabdc5d549",
              "greeter-prod-target": "fb848cba87ad0091", "greeter-test-function": "e75b5a0472867b6c",
              "greeter-test-target": "442312c3d2a38772", "greeter-tooling": "1dcd7e523971b08f"}
 MAIN_VARIANT = {
     "shop-artifacts-eu-central-1@eu-central-1": "3251039e5db93ebc",
     "shop-artifacts-us-east-1@us-east-1": "ec749d4d3ecaa33d",
     "shop-dev-function@eu-west-1": "be449b8bb742f3e8", "shop-dev-target@eu-west-1": "0246c879f62d2bad",
-    "shop-pipeline@eu-west-1": "b555eb0edd50b2fa", "shop-prod-function@eu-central-1": "9d3e5ff780b6be39",
+    "shop-pipeline@eu-west-1": "eaa222d77047f12c", "shop-prod-function@eu-central-1": "9d3e5ff780b6be39",
     "shop-prod-function@eu-west-1": "fc81a7eb4cd9e69c", "shop-prod-function@us-east-1": "f69f97c850688c8a",
     "shop-prod-target@eu-central-1": "22040e8933915579", "shop-prod-target@eu-west-1": "7b409b1e5818476c",
     "shop-prod-target@us-east-1": "0d61bb9558f939a2", "shop-tooling@eu-west-1": "08b3b79afd4c1508"}

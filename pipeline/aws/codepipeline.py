@@ -1,5 +1,6 @@
-"""CodePipeline adapter: read a manual approval action's result (moto has no executions or approvals,
-so this is tested with botocore's Stubber)."""
+"""CodePipeline adapter: read a manual approval action's result. Tested against real approvals of the
+emulator's pipeline executions (tests/engine/test_pipeline_runs.py) and, for answers the emulator never
+gives, with botocore's Stubber (tests/engine/test_pipeline_approval.py)."""
 
 from __future__ import annotations
 

@@ -5,16 +5,18 @@ waits, InProgress, until the one before has ended). Within a stage, actions run 
 after the other within a runOrder here: not modelled in parallel). Every call CodePipeline itself makes
 is a signed call to the emulator's endpoint with a session of the pipeline's service role (assumed as
 codepipeline.amazonaws.com), so the IAM layer decides each and the IAM report counts them:
-- Source / S3: GetObject of the source object, PutObject of it into the artifact store
+- Source / S3: GetObject of the source object (of the version an S3 event or StartPipelineExecution's
+  sourceRevisions named, else the newest), PutObject of it into the artifact store
   (`<pipeline[:20]>/<artifact[:20]>/<key>`); variables BucketName, ObjectKey, VersionId, ETag.
 - Build / CodeBuild: StartBuild of the project with the action's resolved EnvironmentVariables and the
   input artifact (`X-Emulator-Codepipeline`, the contract with `codebuild_layer`), BatchGetBuilds until it
   ends; the build's exported variables are the action's output variables.
-- Approval / Manual: waits for PutApprovalResult with its token (`codepipeline_layer`).
+- Approval / Manual: waits for PutApprovalResult with its token (`codepipeline_layer`), at most the action's
+  `timeoutInMinutes` (V2) or 7 days on the emulator's clock (`approval_timeout_s`); then it fails.
 `#{codepipeline.PipelineExecutionId}` and `#{<namespace>.<variable>}` are resolved in every action's
 configuration before it runs; a variable that cannot be resolved fails the action. A failed action fails
-its stage and the execution: later stages never start. Not modelled: approval timeouts (7 days),
-transitions disabled, retries, rollbacks, stage conditions, other action providers (they fail).
+its stage and the execution: later stages never start. Not modelled: transitions disabled, retries,
+rollbacks, stage conditions, other action providers (they fail).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pipeline.local.codebuild_run import ServiceClients
 from pipeline.local.codepipeline_runs import LOCK, ActionRun, Execution
 
 POLL_S = 0.05
+APPROVAL_TIMEOUT_MINUTES = 7 * 24 * 60  # "within seven days" (CodePipeline's user guide, approvals)
 _VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_-]+)\}")
 _QUEUES: dict[tuple[str, str, str], threading.Lock] = {}
 
@@ -251,11 +254,29 @@ def _build(execution: Execution, run: ActionRun, clients: ServiceClients,
                                         f"Message: {context.get('message', '')}")
 
 
+def approval_timeout_s(declaration: dict[str, Any]) -> float:
+    """How long a manual approval waits, on the emulator's clock: the V2 action's `timeoutInMinutes`, else
+    CodePipeline's 7 days; one minute is timing's `events.minute` (60 s under `aws`, 0.5 s under `instant`)."""
+    from pipeline.local import timing
+
+    return _approval_minutes(declaration) * timing.active().window("events.minute")
+
+
+def _approval_minutes(declaration: dict[str, Any]) -> int:
+    return int(declaration.get("timeoutInMinutes") or APPROVAL_TIMEOUT_MINUTES)
+
+
 def _approval(execution: Execution, run: ActionRun) -> None:
+    minutes = _approval_minutes(run.declaration)
+    deadline = time.monotonic() + approval_timeout_s(run.declaration)
     with LOCK:
         run.token = str(uuid.uuid4())
         while run.status == "InProgress" and not execution.stop_requested:
-            execution.approved.wait(timeout=1.0)
+            left = deadline - time.monotonic()
+            if left <= 0:  # nobody answered: the action fails and its token is no longer valid
+                run.expired, run.status = True, "Failed"
+                raise ActionFailed("JobFailed", f"Approval timed out: no response within {minutes} minutes")
+            execution.approved.wait(timeout=min(1.0, left))
         if run.status == "Failed":
             raise ActionFailed("JobFailed", run.summary or "Rejected")
         if execution.stop_requested and run.status == "InProgress":

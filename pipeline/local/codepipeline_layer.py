@@ -138,6 +138,8 @@ def _approve(params: dict[str, Any], account: str, region: str, name: str, struc
             raise _Refused("InvalidApprovalTokenException", f"The token {params['token']} is not valid for "
                                                             f"{name}/{stage}/{action}")
         run = pending[0]
+        if run.expired:
+            raise _Refused("InvalidApprovalTokenException", f"The approval request for {stage}/{action} has expired")
         if run.status != "InProgress":
             raise _Refused("ApprovalAlreadyCompletedException", f"Approval for {stage}/{action} is already completed")
         run.status = "Succeeded" if result["status"] == "Approved" else "Failed"

@@ -119,9 +119,11 @@ class ServiceClients:
             aws_session_token=keys["AWS_SESSION_TOKEN"], region_name=region)
         self._endpoint = served.get("AWS_ENDPOINT_URL")
         self._verify: Any = served.get("AWS_CA_BUNDLE", True)
+        self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint, verify=self._verify)
+        with self._lock:  # a boto3 Session is not thread-safe; parallel pipeline actions share this one
+            return self._session.client(service, endpoint_url=self._endpoint, verify=self._verify)
 
 
 def _denied(exc: Exception) -> BuildFailure:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pipeline.local import codepipeline_engine, timing
+from pipeline.local import codepipeline_actions, timing
 
 from .events_support import execution_role, wait_for
 from .helpers import make_zip
@@ -98,10 +98,10 @@ def test_an_unanswered_approval_fails_when_its_timeout_passes(world):
 
 def test_an_approval_waits_seven_days_unless_told_otherwise():
     with timing.using(timing.profile("aws")):
-        assert codepipeline_engine.approval_timeout_s({}) == 7 * 24 * 3600
-        assert codepipeline_engine.approval_timeout_s({"timeoutInMinutes": 60}) == 3600
+        assert codepipeline_actions.approval_timeout_s({}) == 7 * 24 * 3600
+        assert codepipeline_actions.approval_timeout_s({"timeoutInMinutes": 60}) == 3600
     with timing.using(timing.profile("aws", 0.01)):  # a scaled clock scales the wait
-        assert codepipeline_engine.approval_timeout_s({"timeoutInMinutes": 60}) == pytest.approx(36)
+        assert codepipeline_actions.approval_timeout_s({"timeoutInMinutes": 60}) == pytest.approx(36)
 
 
 def _token(world, name: str) -> str | None:
@@ -111,3 +111,50 @@ def _token(world, name: str) -> str | None:
             if latest.get("token") and latest.get("status") == "InProgress":
                 return str(latest["token"])
     return None
+
+
+def _states(world, name: str, stage: str) -> dict[str, dict]:
+    for found in world["cp"].get_pipeline_state(name=name)["stageStates"]:
+        if found["stageName"] == stage:
+            return {a["actionName"]: a.get("latestExecution") or {} for a in found["actionStates"]}
+    raise AssertionError(f"no stage {stage}")
+
+
+def _decide(world, name: str, action: str, status: str = "Approved") -> None:
+    token = _states(world, name, "Gate")[action]["token"]
+    world["cp"].put_approval_result(pipelineName=name, stageName="Gate", actionName=action,
+                                    result={"summary": f"{status} {action}", "status": status}, token=token)
+    assert wait_for(lambda: _states(world, name, "Gate")[action].get("status") != "InProgress", timeout=30)
+
+
+def _both_pending(world, name: str) -> bool:
+    states = _states(world, name, "Gate")
+    return all(states[a].get("status") == "InProgress" and states[a].get("token") for a in ("A", "B"))
+
+
+def test_actions_of_one_run_order_run_in_parallel_and_the_next_waits_for_all(world):
+    name = _pipeline(world, {"name": "Gate", "actions": [_approval("A"), _approval("B"), _approval("C", 2)]})
+    execution = world["cp"].start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_for(lambda: _both_pending(world, name), timeout=30)  # both at once, not one after the other
+    assert _states(world, name, "Gate")["C"] == {}
+    _decide(world, name, "B")  # the second one first: the first is still waiting
+    states = _states(world, name, "Gate")
+    assert states["B"]["status"] == "Succeeded" and states["A"]["status"] == "InProgress" and states["C"] == {}
+    _decide(world, name, "A")
+    assert wait_for(lambda: _states(world, name, "Gate")["C"].get("token"), timeout=30)  # runOrder 2 starts now
+    _decide(world, name, "C")
+    assert _ended(world, name, execution)["status"] == "Succeeded"
+
+
+def test_one_failed_action_fails_the_stage_once_its_parallel_actions_ended(world):
+    name = _pipeline(world, {"name": "Gate", "actions": [_approval("A"), _approval("B"), _approval("C", 2)]})
+    execution = world["cp"].start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert wait_for(lambda: _both_pending(world, name), timeout=30)
+    _decide(world, name, "A", "Rejected")
+    status = world["cp"].get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution)
+    assert status["pipelineExecution"]["status"] == "InProgress"  # B still runs: the stage waits for it
+    _decide(world, name, "B")
+    ended = _ended(world, name, execution)
+    assert ended["status"] == "Failed" and ended["statusSummary"].startswith("Gate/A: ")
+    actions = _actions(world, name, execution)
+    assert actions["A"]["status"] == "Failed" and actions["B"]["status"] == "Succeeded" and "C" not in actions

@@ -115,14 +115,16 @@ def _build(execution: Execution, run: ActionRun, clients: ServiceClients,
     except ClientError as exc:
         raise ActionFailed("JobFailed", str(exc)) from None
     run.output_variables = {v["name"]: v["value"] for v in build.get("exportedEnvironmentVariables") or []}
-    for artifact in outputs:
-        artifacts[artifact["name"]] = {"bucket": artifact["bucket"], "key": artifact["key"]}
     if build["buildStatus"] != "SUCCEEDED":
         failed = next((p for p in build.get("phases", []) if p.get("phaseStatus") not in (None, "SUCCEEDED")), {})
         context = (failed.get("contexts") or [{}])[0]
         raise ActionFailed("JobFailed", f"Build terminated with state: {build['buildStatus']}. Phase: "
                                         f"{failed.get('phaseType', '?')}, Code: {context.get('statusCode', '?')}, "
                                         f"Message: {context.get('message', '')}")
+    for artifact in outputs:  # CodeBuild uploaded them (UPLOAD_ARTIFACTS): later actions read them there
+        where = {"bucket": artifact["bucket"], "key": artifact["key"]}
+        artifacts[artifact["name"]] = where
+        run.output_artifacts.append({"name": artifact["name"], "s3location": where})
 
 
 def approval_timeout_s(declaration: dict[str, Any]) -> float:

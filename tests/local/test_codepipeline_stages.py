@@ -4,9 +4,11 @@ in parallel, the stage waits for all of them, and one failure fails the stage.""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
+import zipfile
 
 import boto3
 import pytest
@@ -49,15 +51,16 @@ def world(clients) -> dict:
         {"Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:StopBuild"],
          "Resource": "*"}], trust=_trust("codepipeline.amazonaws.com"))
     return {"cp": boto3.client("codepipeline", **kw), "cb": boto3.client("codebuild", **kw), "role": role,
-            "iam": clients["iam"]}
+            "iam": clients["iam"], "kw": kw}
 
 
-def _pipeline(world, *stages: dict) -> str:
+def _pipeline(world, *stages: dict, key: str = "source/src.zip") -> str:
     name = f"pl-{uuid.uuid4().hex[:6]}"
+    source = {**SOURCE, "configuration": {**SOURCE["configuration"], "S3ObjectKey": key}}
     world["cp"].create_pipeline(pipeline={
         "name": name, "roleArn": world["role"], "artifactStore": {"type": "S3", "location": BUCKET},
         "pipelineType": "V2", "executionMode": "QUEUED",
-        "stages": [{"name": "Source", "actions": [SOURCE]}, *stages]})
+        "stages": [{"name": "Source", "actions": [source]}, *stages]})
     return name
 
 
@@ -158,3 +161,83 @@ def test_one_failed_action_fails_the_stage_once_its_parallel_actions_ended(world
     assert ended["status"] == "Failed" and ended["statusSummary"].startswith("Gate/A: ")
     actions = _actions(world, name, execution)
     assert actions["A"]["status"] == "Failed" and actions["B"]["status"] == "Succeeded" and "C" not in actions
+
+
+MAKE = """version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p out/sub
+      - echo made-by-make > out/sub/result.txt
+      - cp next.yml out/buildspec.yml
+artifacts:
+  files: ["**/*"]
+  base-directory: out
+"""
+NEXT = """version: 0.2
+env:
+  exported-variables: [RESULT]
+phases:
+  build:
+    commands:
+      - export RESULT=$(cat sub/result.txt)
+"""
+
+
+def _project(world, may_write: bool) -> str:
+    statements = [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                   "Resource": "*"},
+                  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                   "Resource": f"arn:aws:s3:::{BUCKET}/*"}]
+    if may_write:
+        statements.append({"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"})
+    _, role = execution_role(world["iam"], statements, trust=_trust("codebuild.amazonaws.com"))
+    name = f"proj-{uuid.uuid4().hex[:6]}"
+    world["cb"].create_project(name=name, source={"type": "CODEPIPELINE", "location": "unused"},
+                               artifacts={"type": "CODEPIPELINE", "location": "unused"}, serviceRole=role,
+                               environment={"type": "LINUX_CONTAINER", "image": "x",
+                                            "computeType": "BUILD_GENERAL1_SMALL"})
+    return name
+
+
+def _build_action(name: str, project: str, inputs: str, outputs: str | None = None, namespace: str | None = None,
+                  run_order: int = 1) -> dict:
+    action = {"name": name, "runOrder": run_order, "configuration": {"ProjectName": project},
+              "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+              "inputArtifacts": [{"name": inputs}]}
+    if outputs:
+        action["outputArtifacts"] = [{"name": outputs}]
+    if namespace:
+        action["namespace"] = namespace
+    return action
+
+
+def test_a_build_actions_output_artifact_is_its_buildspecs_files_and_the_next_action_builds_from_it(world):
+    s3 = boto3.client("s3", **world["kw"])
+    s3.put_object(Bucket=BUCKET, Key="source/make.zip", Body=make_zip({"buildspec.yml": MAKE, "next.yml": NEXT}))
+    project = _project(world, may_write=True)
+    name = _pipeline(world, {"name": "Build", "actions": [
+        _build_action("Make", project, "Source", outputs="Made"),
+        _build_action("Use", project, "Made", namespace="UseVars", run_order=2)]}, key="source/make.zip")
+    execution = world["cp"].start_pipeline_execution(name=name)["pipelineExecutionId"]
+    ended = _ended(world, name, execution)
+    assert ended["status"] == "Succeeded", ended.get("statusSummary")
+    actions = _actions(world, name, execution)
+    assert actions["Use"]["output"]["outputVariables"] == {"RESULT": "made-by-make"}
+    [made] = actions["Make"]["output"]["outputArtifacts"]
+    assert made["name"] == "Made" and actions["Use"]["input"]["inputArtifacts"][0]["s3location"] == made["s3location"]
+    body = s3.get_object(Bucket=made["s3location"]["bucket"], Key=made["s3location"]["key"])["Body"].read()
+    assert sorted(zipfile.ZipFile(io.BytesIO(body)).namelist()) == ["buildspec.yml", "sub/result.txt"]
+
+
+def test_a_build_role_that_may_not_write_the_artifact_store_fails_upload_artifacts(world):
+    boto3.client("s3", **world["kw"]).put_object(Bucket=BUCKET, Key="source/make.zip",
+                                                 Body=make_zip({"buildspec.yml": MAKE, "next.yml": NEXT}))
+    project = _project(world, may_write=False)
+    name = _pipeline(world, {"name": "Build", "actions": [_build_action("Make", project, "Source", outputs="Made")]},
+                     key="source/make.zip")
+    execution = world["cp"].start_pipeline_execution(name=name)["pipelineExecutionId"]
+    ended = _ended(world, name, execution)
+    assert ended["status"] == "Failed"
+    assert "Phase: UPLOAD_ARTIFACTS, Code: CLIENT_ERROR" in ended["statusSummary"]
+    assert "AccessDenied" in ended["statusSummary"] and "s3:PutObject" in ended["statusSummary"]

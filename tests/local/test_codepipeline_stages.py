@@ -1,6 +1,7 @@
 """CodePipeline's stages in the emulator beyond the happy path: a manual approval nobody answers fails when
 its timeout (V2 `timeoutInMinutes`, else 7 days) passes on the emulator's clock; actions of one runOrder run
-in parallel, the stage waits for all of them, and one failure fails the stage."""
+in parallel, the stage waits for all of them, and one failure fails the stage; a build action's output artifact
+is its buildspec's files; StartPipelineExecution's sourceRevisions pins the S3 source's version."""
 
 from __future__ import annotations
 
@@ -241,3 +242,50 @@ def test_a_build_role_that_may_not_write_the_artifact_store_fails_upload_artifac
     assert ended["status"] == "Failed"
     assert "Phase: UPLOAD_ARTIFACTS, Code: CLIENT_ERROR" in ended["statusSummary"]
     assert "AccessDenied" in ended["statusSummary"] and "s3:PutObject" in ended["statusSummary"]
+
+
+SLOW = """version: 0.2
+phases:
+  build:
+    commands:
+      - sleep 1
+"""
+
+
+def test_two_builds_of_one_run_order_run_at_the_same_time(world):
+    boto3.client("s3", **world["kw"]).put_object(Bucket=BUCKET, Key="source/slow.zip",
+                                                 Body=make_zip({"buildspec.yml": SLOW}))
+    project = _project(world, may_write=False)
+    name = _pipeline(world, {"name": "Build", "actions": [_build_action("One", project, "Source"),
+                                                          _build_action("Two", project, "Source")]},
+                     key="source/slow.zip")
+    execution = world["cp"].start_pipeline_execution(name=name)["pipelineExecutionId"]
+    assert _ended(world, name, execution)["status"] == "Succeeded"
+    actions = _actions(world, name, execution)
+    builds = world["cb"].batch_get_builds(ids=[actions[a]["output"]["executionResult"]["externalExecutionId"]
+                                               for a in ("One", "Two")])["builds"]
+    one, two = sorted(builds, key=lambda b: b["startTime"])
+    assert two["startTime"] < one["endTime"]  # each build sleeps a second: they overlapped
+
+
+def test_start_pipeline_execution_runs_the_source_revision_it_names(world):
+    s3 = boto3.client("s3", **world["kw"])
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=BUCKET, Key="source/pinned.zip", Body=make_zip({"a": "1"}))["VersionId"]
+    s3.put_object(Bucket=BUCKET, Key="source/pinned.zip", Body=make_zip({"a": "2"}))
+    name = _pipeline(world, {"name": "Hold", "actions": [_approval("Approve")]}, key="source/pinned.zip")
+    execution = world["cp"].start_pipeline_execution(name=name, sourceRevisions=[
+        {"actionName": "Source", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": first}])
+    execution = execution["pipelineExecutionId"]
+
+    def revision():
+        found = world["cp"].get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution)
+        return (found["pipelineExecution"].get("artifactRevisions") or [{}])[0].get("revisionId")
+
+    assert wait_for(revision, timeout=30) == first  # not the newest version
+    world["cp"].stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution, abandon=True)
+    with pytest.raises(ClientError) as caught:
+        world["cp"].start_pipeline_execution(name=name, sourceRevisions=[
+            {"actionName": "Hold", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": first}])
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "Hold is not a source action" in caught.value.response["Error"]["Message"]

@@ -289,3 +289,15 @@ def test_start_pipeline_execution_runs_the_source_revision_it_names(world):
             {"actionName": "Hold", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": first}])
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert "Hold is not a source action" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    (_approval("Approve", minutes=86401), "Member must have value between 5 and 86400"),
+    ({**SOURCE, "name": "Other", "timeoutInMinutes": 60, "outputArtifacts": [{"name": "Other"}]},
+     "available only to the manual approval action type")])
+def test_create_pipeline_refuses_a_timeout_codepipeline_does_not_allow(world, action, message):
+    with pytest.raises(ClientError) as caught:
+        _pipeline(world, {"name": "Hold", "actions": [action]})
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert message in caught.value.response["Error"]["Message"]
+    assert "timeoutInMinutes" in caught.value.response["Error"]["Message"]

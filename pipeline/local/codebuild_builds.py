@@ -2,7 +2,7 @@
 
 moto's StartBuild records a build whose phases all "succeed" at once and runs nothing. Here a build is
 the record a running build (`codebuild_run`) updates as it goes: buildStatus IN_PROGRESS until it ends
-SUCCEEDED, FAILED or STOPPED; the phases CodeBuild lists (SUBMITTED ... COMPLETED) with their start and
+SUCCEEDED, FAILED, STOPPED or TIMED_OUT; the phases CodeBuild lists (SUBMITTED ... COMPLETED) with their start and
 end times, status and contexts (the failing command's COMMAND_EXECUTION_ERROR); currentPhase; the
 build's CloudWatch Logs group and stream; `exportedEnvironmentVariables`. Builds are kept per account and
 region, numbered per project from 1, and forgotten on an emulator reset.
@@ -45,6 +45,7 @@ class Build:
     source_version: str | None = None
     runner: Any = None  # the BuildspecRunner while commands run (StopBuild stops it)
     stop_requested: bool = False
+    timed_out: bool = False  # its TimeoutInMinutes passed (`codebuild_run`): it ends TIMED_OUT
 
     @property
     def id(self) -> str:

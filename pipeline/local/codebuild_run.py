@@ -3,13 +3,16 @@
 What CodeBuild itself does is done here as CodeBuild does it, through signed calls to the emulator's own
 endpoint with a session of the project's service role (assumed as codebuild.amazonaws.com, whose trust the
 role must grant), so the IAM layer decides each one and the IAM report counts them: CreateLogStream and
-PutLogEvents of the build's log (`<group>/<build uuid>`), GetObject of an S3 source, ssm:GetParameters of
-PARAMETER_STORE variables. The buildspec runs in the product's own BuildspecRunner (the one `pipeline
-buildspec run` uses), in the emulated image (`codebuild_image`), with the role's keys, the emulator's
-endpoint and CA, the project's variables, then StartBuild's overrides, then CODEBUILD_*; the buildspec's
-exported variables become the build's. A call the role may not make fails the build in that phase, with
-the AccessDenied line in the log and the phase's context. Not modelled: secondary sources, the buildspec's
-`artifacts` upload, reports, cache, VPC, timeouts (TimeoutInMinutes), Secrets Manager variables.
+PutLogEvents of the build's log (`codebuild_log`: streamed while a phase runs), GetObject of an S3 source,
+ssm:GetParameters of PARAMETER_STORE variables, PutObject of a pipeline action's output artifacts
+(`codebuild_artifacts`, in UPLOAD_ARTIFACTS, when the build succeeded). The buildspec runs in the product's
+own BuildspecRunner (the one `pipeline buildspec run` uses), in the emulated image (`codebuild_image`), with
+the role's keys, the emulator's endpoint and CA, the project's variables, then StartBuild's overrides, then
+CODEBUILD_*; the buildspec's exported variables become the build's. A call the role may not make fails the
+build in that phase, with the AccessDenied line in the log and the phase's context. A build still running when
+its TimeoutInMinutes (times the emulator's time scale, `timeout_s`) passes is stopped and ends TIMED_OUT
+(BUILD_TIMED_OUT). Not modelled: secondary sources, artifacts of builds CodePipeline did not start, reports,
+cache, VPC, the queued timeout, Secrets Manager variables.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ import io
 import shutil
 import tempfile
 import threading
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from pipeline.local import codebuild_image, execrole
 from pipeline.local.codebuild_builds import Build
+from pipeline.local.codebuild_log import BuildLog
 
 _RESOLVED_SOURCE = "resolvedSourceVersion"
 
@@ -37,49 +40,14 @@ class BuildFailure(Exception):
         self.code = code
 
 
-class BuildLog(io.TextIOBase):
-    """The build's output, line by line, kept and sent to CloudWatch Logs at each phase's end."""
-
-    def __init__(self, build: Build) -> None:
-        self.build = build
-        self.client: Any = None
-        self._partial = ""
-        self._pending: list[dict[str, Any]] = []
-        self.lines: list[str] = []
-        self._lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self._lock:
-            self._partial += text
-            *done, self._partial = self._partial.split("\n")
-            for line in done:
-                self.lines.append(line)
-                self._pending.append({"timestamp": int(time.time() * 1000), "message": line})
-        return len(text)
-
-    def line(self, text: str) -> None:
-        self.write(text.rstrip("\n") + "\n")
-
-    def send(self) -> None:
-        """PutLogEvents of what is pending (as the service role); a refusal is said in the log itself."""
-        with self._lock:
-            events, self._pending = self._pending, []
-        if not events or self.client is None or not self.build.log_group:
-            return
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.put_log_events(logGroupName=self.build.log_group, logStreamName=self.build.uuid,
-                                       logEvents=events)
-        except ClientError as exc:
-            self.lines.append(f"[Container] could not write the log: {exc}")
-
-
 def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         pipeline: dict[str, Any] | None) -> None:
     """The build from QUEUED to COMPLETED (in the caller's thread: the layer starts one per build)."""
     log = BuildLog(build)
     work = Path(tempfile.mkdtemp(prefix="codebuild-"))
+    watchdog = threading.Timer(timeout_s(build), _time_out, args=(build,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         build.enter("QUEUED")
         build.enter("PROVISIONING")
@@ -93,7 +61,7 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         build.enter("DOWNLOAD_SOURCE")
         src = _download_source(build, clients, work, pipeline)
         env = _environment(build, session.environment(), project, overrides, clients)
-        _run_buildspec(build, log, src, env, project)
+        _run_buildspec(build, log, src, env, project, clients, pipeline)
     except BuildFailure as failure:
         log.line(f"[Container] {failure}")
         build.fail("FAILED", failure.code, str(failure))
@@ -103,8 +71,25 @@ def run(build: Build, overrides: list[dict[str, str]], project: dict[str, Any],
         build.fail("FAILED", "CLIENT_ERROR", f"{type(exc).__name__}: {exc}")
         build.finish("FAILED")
     finally:
+        watchdog.cancel()
         log.send()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def timeout_s(build: Build) -> float:
+    """The build's TimeoutInMinutes in seconds, times the emulator's time scale. Not the profile's minute
+    (`events.minute`): a build's commands run at real speed, so `instant` must not cut them short."""
+    from pipeline.local import timing
+
+    return build.timeout_minutes * 60.0 * timing.active().scale
+
+
+def _time_out(build: Build) -> None:
+    """The timeout passed before the build completed: it ends TIMED_OUT (its commands are stopped)."""
+    if build.ended is None:
+        build.timed_out = build.stop_requested = True
+        if build.runner is not None:
+            build.runner.stop()
 
 
 class ServiceClients:
@@ -119,9 +104,11 @@ class ServiceClients:
             aws_session_token=keys["AWS_SESSION_TOKEN"], region_name=region)
         self._endpoint = served.get("AWS_ENDPOINT_URL")
         self._verify: Any = served.get("AWS_CA_BUNDLE", True)
+        self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint, verify=self._verify)
+        with self._lock:  # a boto3 Session is not thread-safe; parallel pipeline actions share this one
+            return self._session.client(service, endpoint_url=self._endpoint, verify=self._verify)
 
 
 def _denied(exc: Exception) -> BuildFailure:
@@ -210,7 +197,7 @@ def _parameter(clients: ServiceClients, name: str) -> str:
 
 
 def _run_buildspec(build: Build, log: BuildLog, src: Path, env: tuple[dict[str, str], dict[str, str], dict[str, str]],
-                   project: dict[str, Any]) -> None:
+                   project: dict[str, Any], clients: ServiceClients, pipeline: dict[str, Any] | None) -> None:
     from pipeline.core.buildspec import build_environment, codebuild_variables, parse_buildspec
     from pipeline.engine.buildspec_run import BuildspecRunner
     from pipeline.errors import InputError
@@ -218,7 +205,8 @@ def _run_buildspec(build: Build, log: BuildLog, src: Path, env: tuple[dict[str, 
     name = str((project.get("source") or {}).get("buildspec") or "buildspec.yml")
     path = src / name
     try:  # a buildspec given inline (buildspecOverride may hold the YAML itself) or the file in the source
-        spec = parse_buildspec(name, "buildspecOverride") if "\n" in name else parse_buildspec(path.read_text(), name)
+        text = name if "\n" in name else path.read_text()
+        spec = parse_buildspec(text, "buildspecOverride" if "\n" in name else name)
     except OSError:
         raise BuildFailure("YAML_FILE_ERROR", f"YAML_FILE_ERROR: stat {path}: no such file or directory") from None
     except InputError as exc:
@@ -239,7 +227,8 @@ def _run_buildspec(build: Build, log: BuildLog, src: Path, env: tuple[dict[str, 
         if line.startswith("[Container] Entering phase "):
             log.send()
             build.enter(line.rsplit(" ", 1)[-1])
-        elif line.startswith("[Container] Phase context status code: "):
+        elif line.startswith("[Container] Phase context status code: ") and not build.stop_requested:
+            # (a command StopBuild or the timeout ended is no command failure: the phase ends STOPPED / TIMED_OUT)
             code, _, message = line.removeprefix("[Container] Phase context status code: ").partition(" Message: ")
             build.fail("FAILED", code, message)
 
@@ -247,13 +236,29 @@ def _run_buildspec(build: Build, log: BuildLog, src: Path, env: tuple[dict[str, 
     build.runner = runner
     if build.stop_requested:
         runner.stop()
-    result = runner.run()
+    with log.streaming():
+        result = runner.run()
     build.runner = None
     if runner.stopped:
-        build.fail("STOPPED", "BUILD_STOPPED", "Build was stopped")
-        build.finish("STOPPED")
+        status, code, message = (("TIMED_OUT", "BUILD_TIMED_OUT", "Build has timed out. ") if build.timed_out
+                                 else ("STOPPED", "BUILD_STOPPED", "Build was stopped"))
+        log.line(f"[Container] {message.strip()}")
+        build.fail(status, code, message)
+        build.finish(status)
         return
     build.enter("UPLOAD_ARTIFACTS")
+    outputs = list((pipeline or {}).get("outputArtifacts") or [])
+    if result.ok and outputs:
+        from pipeline.local import codebuild_artifacts
+
+        try:
+            for url in codebuild_artifacts.upload(clients.client("s3"), text, src, outputs):
+                log.line(f"[Container] Uploaded the output artifact to {url}")
+        except codebuild_artifacts.ArtifactFailure as failure:
+            log.line(f"[Container] Phase context status code: {failure.code} Message: {failure}")
+            build.fail("FAILED", failure.code, str(failure))
+            build.finish("FAILED")
+            return
     build.enter("FINALIZING")
     build.exported = dict(result.exported)
     build.finish("SUCCEEDED" if result.ok else "FAILED")

@@ -1,20 +1,16 @@
 """Run a CodePipeline execution as CodePipeline V2 does: stage after stage, QUEUED, as the pipeline's role.
 
 Each execution runs in its own thread; a pipeline runs one at a time (ExecutionMode QUEUED: the next
-waits, InProgress, until the one before has ended). Within a stage, actions run by runOrder (one action
-after the other within a runOrder here: not modelled in parallel). Every call CodePipeline itself makes
-is a signed call to the emulator's endpoint with a session of the pipeline's service role (assumed as
-codepipeline.amazonaws.com), so the IAM layer decides each and the IAM report counts them:
-- Source / S3: GetObject of the source object, PutObject of it into the artifact store
-  (`<pipeline[:20]>/<artifact[:20]>/<key>`); variables BucketName, ObjectKey, VersionId, ETag.
-- Build / CodeBuild: StartBuild of the project with the action's resolved EnvironmentVariables and the
-  input artifact (`X-Emulator-Codepipeline`, the contract with `codebuild_layer`), BatchGetBuilds until it
-  ends; the build's exported variables are the action's output variables.
-- Approval / Manual: waits for PutApprovalResult with its token (`codepipeline_layer`).
+waits, InProgress, until the one before has ended). Within a stage, actions run by runOrder: the actions
+of one runOrder in parallel (a thread each), the next runOrder once all of them ended; any failure fails
+the stage. Every call CodePipeline itself makes is a signed call to the emulator's endpoint with a session
+of the pipeline's service role (assumed as codepipeline.amazonaws.com, aws:SourceAccount the pipeline's
+account), so the IAM layer decides each and the IAM report counts them; what each action provider does
+(S3 source, CodeBuild, manual approval) is `codepipeline_actions`.
 `#{codepipeline.PipelineExecutionId}` and `#{<namespace>.<variable>}` are resolved in every action's
 configuration before it runs; a variable that cannot be resolved fails the action. A failed action fails
-its stage and the execution: later stages never start. Not modelled: approval timeouts (7 days),
-transitions disabled, retries, rollbacks, stage conditions, other action providers (they fail).
+its stage and the execution: later stages never start. Not modelled: transitions disabled, retries,
+rollbacks, stage conditions, other action providers (they fail).
 """
 
 from __future__ import annotations
@@ -23,23 +19,15 @@ import json
 import re
 import threading
 import time
-import uuid
 from typing import Any
 
 from pipeline.local import codepipeline_runs, execrole
 from pipeline.local.codebuild_run import ServiceClients
+from pipeline.local.codepipeline_actions import ActionFailed, perform
 from pipeline.local.codepipeline_runs import LOCK, ActionRun, Execution
 
-POLL_S = 0.05
 _VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_-]+)\}")
 _QUEUES: dict[tuple[str, str, str], threading.Lock] = {}
-
-
-class ActionFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
 
 def structure(account: str, region: str, name: str) -> dict[str, Any] | None:
     from moto.codepipeline.models import codepipeline_backends
@@ -104,24 +92,61 @@ def _end(execution: Execution, status: str, summary: str | None) -> None:
 
 def _stage(execution: Execution, stage: dict[str, Any], clients: ServiceClients,
            artifacts: dict[str, dict[str, str]]) -> str | None:
-    """None when every action succeeded; else the failed action's summary."""
+    """None when every action succeeded; else the first failed action's summary (in declaration order).
+    Actions of one runOrder run in parallel, one thread each; the next runOrder starts once all have ended."""
     for order in sorted({int(a.get("runOrder", 1)) for a in stage.get("actions", [])}):
-        for action in [a for a in stage["actions"] if int(a.get("runOrder", 1)) == order]:
-            run = ActionRun(stage["name"], action["name"], action)
-            with LOCK:
-                execution.actions.append(run)
-            try:
-                run.resolved = _resolve(execution, action)
-                run.input_artifacts = [{"name": a["name"], "s3location": _location(artifacts, a["name"])}
-                                       for a in action.get("inputArtifacts") or []]
-                _perform(execution, run, clients, artifacts)
-                if action.get("namespace"):
-                    execution.variables[action["namespace"]] = dict(run.output_variables)
-                _finish(run, "Succeeded")
-            except ActionFailed as failure:
-                _finish(run, "Failed", summary=str(failure), error={"code": failure.code, "message": str(failure)})
-                return f"{stage['name']}/{action['name']}: {failure}"
+        group = [ActionRun(stage["name"], a["name"], a) for a in stage["actions"] if int(a.get("runOrder", 1)) == order]
+        with LOCK:
+            execution.actions.extend(group)
+        failures = _parallel(execution, group, clients, artifacts)
+        failed = next((f for f in failures if f), None)
+        if failed:
+            return failed
     return None
+
+
+def _parallel(execution: Execution, group: list[ActionRun], clients: ServiceClients,
+              artifacts: dict[str, dict[str, str]]) -> list[str | None]:
+    """Each action's result (`_action`), the actions run at once, a thread each (one action: in this thread)."""
+    failures: list[str | None] = [None] * len(group)
+
+    def one(index: int, run: ActionRun) -> None:
+        failures[index] = _action(execution, run, clients, artifacts)
+
+    if len(group) == 1:
+        one(0, group[0])
+        return failures
+    threads = [threading.Thread(target=one, args=(i, run), daemon=True, name=f"codepipeline {run.id}")
+               for i, run in enumerate(group)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def _action(execution: Execution, run: ActionRun, clients: ServiceClients,
+            artifacts: dict[str, dict[str, str]]) -> str | None:
+    """Run one action to its end: None when it succeeded, else its stage/action: summary."""
+    action = run.declaration
+    try:
+        run.resolved = _resolve(execution, action)
+        with LOCK:
+            run.input_artifacts = [{"name": a["name"], "s3location": _location(artifacts, a["name"])}
+                                   for a in action.get("inputArtifacts") or []]
+        perform(execution, run, clients, artifacts)
+        if action.get("namespace"):
+            with LOCK:
+                execution.variables[action["namespace"]] = dict(run.output_variables)
+        _finish(run, "Succeeded")
+        return None
+    except ActionFailed as failure:
+        _finish(run, "Failed", summary=str(failure), error={"code": failure.code, "message": str(failure)})
+        return f"{run.stage}/{run.action}: {failure}"
+    except Exception as exc:  # an emulator fault fails this action (and so the execution), said in its summary
+        message = f"emulator: {type(exc).__name__}: {exc}"
+        _finish(run, "Failed", summary=message, error={"code": "JobFailed", "message": message})
+        return f"{run.stage}/{run.action}: {message}"
 
 
 def _finish(run: ActionRun, status: str, *, summary: str | None = None, error: dict[str, str] | None = None) -> None:
@@ -157,106 +182,3 @@ def _resolve(execution: Execution, action: dict[str, Any]) -> dict[str, str]:
         raise ActionFailed("ConfigurationError", f"Unable to resolve variable(s) {', '.join(missing)} in the action's "
                                                  "configuration")
     return resolved
-
-
-def _perform(execution: Execution, run: ActionRun, clients: ServiceClients,
-             artifacts: dict[str, dict[str, str]]) -> None:
-    kind = run.declaration["actionTypeId"]
-    provider = f"{kind['category']}/{kind['provider']}"
-    if provider == "Source/S3":
-        _source(execution, run, clients, artifacts)
-    elif provider in ("Build/CodeBuild", "Test/CodeBuild"):
-        _build(execution, run, clients, artifacts)
-    elif provider == "Approval/Manual":
-        _approval(execution, run)
-    else:
-        raise ActionFailed("JobFailed", f"action provider {provider} is not run by the emulator's CodePipeline")
-
-
-def _store_key(execution: Execution, artifact: str) -> dict[str, str]:
-    store = execution.structure.get("artifactStore") or {}
-    return {"bucket": store.get("location", ""),
-            "key": f"{execution.pipeline[:20]}/{artifact[:20]}/{uuid.uuid4().hex[:7]}"}
-
-
-def _source(execution: Execution, run: ActionRun, clients: ServiceClients,
-            artifacts: dict[str, dict[str, str]]) -> None:
-    from botocore.exceptions import ClientError
-
-    config = run.resolved
-    s3 = clients.client("s3")
-    try:
-        version = execution.pinned.get(run.action)  # the version an S3 event (or sourceRevisions) named
-        got = s3.get_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"],
-                            **({"VersionId": version} if version else {}))
-        body = got["Body"].read()
-        outputs = []
-        for artifact in run.declaration.get("outputArtifacts") or []:
-            where = _store_key(execution, artifact["name"])
-            s3.put_object(Bucket=where["bucket"], Key=where["key"], Body=body)
-            artifacts[artifact["name"]] = where
-            outputs.append({"name": artifact["name"], "s3location": where})
-    except ClientError as exc:
-        raise ActionFailed("JobFailed", str(exc)) from None
-    version = got.get("VersionId") or ""
-    etag = str(got.get("ETag", "")).strip('"')
-    run.output_artifacts = outputs
-    run.output_variables = {"BucketName": config["S3Bucket"], "ObjectKey": config["S3ObjectKey"],
-                            "VersionId": version, "ETag": etag}
-    run.summary = f"Amazon S3 version id: {version}" if version else f"Amazon S3 ETag: {etag}"
-    with LOCK:
-        execution.revisions.append({"actionName": run.action, "revisionId": version or etag,
-                                    "revisionSummary": run.summary})
-
-
-def _build(execution: Execution, run: ActionRun, clients: ServiceClients,
-           artifacts: dict[str, dict[str, str]]) -> None:
-    from botocore.exceptions import ClientError
-
-    config = run.resolved
-    outputs = [{"name": a["name"], **_store_key(execution, a["name"])} for a in run.declaration.get("outputArtifacts")
-               or []]
-    header = json.dumps({"pipeline": execution.pipeline, "executionId": execution.id, "stage": run.stage,
-                         "action": run.action, "actionExecutionId": run.id,
-                         "inputArtifacts": [{"name": a["name"], **a["s3location"]} for a in run.input_artifacts],
-                         "outputArtifacts": outputs})
-    codebuild = clients.client("codebuild")
-
-    def add_header(request: Any, **_: Any) -> None:
-        request.headers["X-Emulator-Codepipeline"] = header
-
-    codebuild.meta.events.register("before-sign.codebuild.StartBuild", add_header)
-    variables = json.loads(config.get("EnvironmentVariables") or "[]")
-    try:
-        build_id = codebuild.start_build(projectName=config["ProjectName"],
-                                         environmentVariablesOverride=variables)["build"]["id"]
-        run.external_id = build_id
-        while True:
-            if execution.stop_requested:
-                codebuild.stop_build(id=build_id)
-            build = codebuild.batch_get_builds(ids=[build_id])["builds"][0]
-            if build["buildComplete"]:
-                break
-            time.sleep(POLL_S)
-    except ClientError as exc:
-        raise ActionFailed("JobFailed", str(exc)) from None
-    run.output_variables = {v["name"]: v["value"] for v in build.get("exportedEnvironmentVariables") or []}
-    for artifact in outputs:
-        artifacts[artifact["name"]] = {"bucket": artifact["bucket"], "key": artifact["key"]}
-    if build["buildStatus"] != "SUCCEEDED":
-        failed = next((p for p in build.get("phases", []) if p.get("phaseStatus") not in (None, "SUCCEEDED")), {})
-        context = (failed.get("contexts") or [{}])[0]
-        raise ActionFailed("JobFailed", f"Build terminated with state: {build['buildStatus']}. Phase: "
-                                        f"{failed.get('phaseType', '?')}, Code: {context.get('statusCode', '?')}, "
-                                        f"Message: {context.get('message', '')}")
-
-
-def _approval(execution: Execution, run: ActionRun) -> None:
-    with LOCK:
-        run.token = str(uuid.uuid4())
-        while run.status == "InProgress" and not execution.stop_requested:
-            execution.approved.wait(timeout=1.0)
-        if run.status == "Failed":
-            raise ActionFailed("JobFailed", run.summary or "Rejected")
-        if execution.stop_requested and run.status == "InProgress":
-            raise ActionFailed("JobFailed", "the execution was stopped")

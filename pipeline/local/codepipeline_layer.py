@@ -4,7 +4,8 @@ StartPipelineExecution starts one (`codepipeline_engine`); GetPipelineState, Get
 ListPipelineExecutions and ListActionExecutions answer from `codepipeline_runs`; PutApprovalResult decides
 a pending manual approval by its token and records the caller's ARN as `lastUpdatedBy`;
 StopPipelineExecution stops one (a running build is stopped). Every other call (CreatePipeline, GetPipeline,
-...) stays moto's. The layer sits inside the IAM layer: the caller was authorized first.
+...) stays moto's, once CreatePipeline and UpdatePipeline have refused an action's `timeoutInMinutes` as AWS
+does (manual approvals only, 5 to 86400). The layer sits inside the IAM layer: the caller was authorized first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.local import codepipeline_engine, codepipeline_runs, events_pipeli
 TARGET = "CodePipeline_20150709."
 OURS = ("StartPipelineExecution", "GetPipelineState", "GetPipelineExecution", "ListPipelineExecutions",
         "ListActionExecutions", "PutApprovalResult", "StopPipelineExecution")
+CHECKED = ("CreatePipeline", "UpdatePipeline")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -30,9 +32,17 @@ class _Refused(Exception):
 
 def layer(app: WsgiApp) -> WsgiApp:
     def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        call = json_call.read(environ, TARGET, OURS)
+        call = json_call.read(environ, TARGET, OURS + CHECKED)
         if call is None:
             return app(environ, start_response)
+        if call.operation in CHECKED:  # moto stores the pipeline; AWS first refuses a timeout it does not allow
+            try:
+                problem = timeout_problem(call.params().get("pipeline") or {})
+            except (ValueError, TypeError):
+                problem = None  # moto answers a body it cannot read
+            if problem is None:
+                return app(environ, start_response)
+            return json_call.answer(start_response, "400 Bad Request", json_call.error("ValidationException", problem))
         try:
             answer = _answer(call.operation, call.params(), call.account, call.region, call.caller_arn(),
                              call.header(events_pipeline.HEADER))
@@ -44,6 +54,23 @@ def layer(app: WsgiApp) -> WsgiApp:
         return json_call.answer(start_response, status, answer)
 
     return handle
+
+
+def timeout_problem(pipeline: dict[str, Any]) -> str | None:
+    """Why CodePipeline refuses an action's `timeoutInMinutes` (manual approvals only, 5 to 86400), or None."""
+    for i, stage in enumerate(pipeline.get("stages") or [], 1):
+        for j, action in enumerate(stage.get("actions") or [], 1):
+            minutes = action.get("timeoutInMinutes")
+            if minutes is None:
+                continue
+            where = f"pipeline.stages.{i}.member.actions.{j}.member.timeoutInMinutes"
+            kind = action.get("actionTypeId") or {}
+            if (kind.get("category"), kind.get("provider")) != ("Approval", "Manual"):
+                return f"{where}: timeoutInMinutes is available only to the manual approval action type"
+            if not 5 <= int(minutes) <= 86400:
+                return (f"1 validation error detected: Value '{minutes}' at '{where}' failed to satisfy constraint: "
+                        "Member must have value between 5 and 86400")
+    return None
 
 
 def _structure(account: str, region: str, name: str) -> dict[str, Any]:
@@ -138,6 +165,8 @@ def _approve(params: dict[str, Any], account: str, region: str, name: str, struc
             raise _Refused("InvalidApprovalTokenException", f"The token {params['token']} is not valid for "
                                                             f"{name}/{stage}/{action}")
         run = pending[0]
+        if run.expired:
+            raise _Refused("InvalidApprovalTokenException", f"The approval request for {stage}/{action} has expired")
         if run.status != "InProgress":
             raise _Refused("ApprovalAlreadyCompletedException", f"Approval for {stage}/{action} is already completed")
         run.status = "Succeeded" if result["status"] == "Approved" else "Failed"

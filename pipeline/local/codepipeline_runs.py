@@ -31,6 +31,7 @@ class ActionRun:
     updated: float = field(default_factory=time.time)
     summary: str | None = None
     token: str | None = None
+    expired: bool = False  # a manual approval nobody answered within its timeout (its token is no longer valid)
     updated_by: str | None = None
     external_id: str | None = None
     error: dict[str, str] | None = None

@@ -5,8 +5,10 @@
   [{"target", "arn", "status": "Invoked" | "FailedInvocation", "reason", "request_id", "function_error",
   "response", ...}]}`. 404 for no such rule, 400 when the name is in several accounts or regions and
   none is given, 409 for a DISABLED rule (EventBridge never runs one) or one without a schedule.
-- `GET /_emulator/events[/rules/<name>]`: the deliveries kept (the last 1000) and, per rule ARN, the
-  counts of EventBridge's metrics TriggeredRules, Invocations and FailedInvocations.
+- `GET /_emulator/events[/rules/<name>]`: the deliveries kept (the last 1000; `trigger` is `schedule`,
+  `control` or `event` for a service's event such as S3's, `execution_id` when a pipeline started) and, per
+  rule ARN, the counts of EventBridge's metrics MatchedEvents, TriggeredRules, Invocations and
+  FailedInvocations.
 - `DELETE /_emulator/events`: forget them (a reset of the emulator does too).
 `install()` also makes PutRule (API and CloudFormation) refuse a schedule EventBridge refuses, and a
 stack update of an `AWS::Events::Rule` keep the rule's name (moto's model made a new name for every

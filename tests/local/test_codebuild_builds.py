@@ -143,6 +143,8 @@ def test_stop_build_ends_the_running_commands(project):
     cb.stop_build(id=build_id)
     build = _wait(cb, build_id, timeout=10)
     assert build["buildStatus"] == "STOPPED" and time.monotonic() - begun < 10
+    phase = next(p for p in build["phases"] if p["phaseType"] == "BUILD")
+    assert phase["phaseStatus"] == "STOPPED" and phase["contexts"][0]["statusCode"] == "BUILD_STOPPED"
     assert build_id in cb.list_builds_for_project(projectName=project["name"])["ids"]
 
 
@@ -162,6 +164,62 @@ def test_a_build_reports_its_projects_timeout_or_startbuilds_override(project, c
     overridden = cb.start_build(projectName=name, timeoutInMinutesOverride=7)["build"]
     assert overridden["timeoutInMinutes"] == 7
     _wait(boto3.client("codebuild", **clients["kw"]), overridden["id"])
+
+
+def _inline_project(project, commands: list[str], **extra) -> str:
+    """A NO_SOURCE project of the fixture's role whose inline buildspec runs `commands` in its build phase."""
+    cb = project["cb"]
+    name = f"proj-{uuid.uuid4().hex[:6]}"
+    role = cb.batch_get_projects(names=[project["name"]])["projects"][0]["serviceRole"]
+    spec = "version: 0.2\nphases:\n  build:\n    commands:\n" + "".join(f"      - {c}\n" for c in commands)
+    cb.create_project(name=name, source={"type": "NO_SOURCE", "location": "unused", "buildspec": spec},
+                      artifacts={"type": "NO_ARTIFACTS"}, serviceRole=role,
+                      environment={"type": "LINUX_CONTAINER", "image": "x", "computeType": "BUILD_GENERAL1_SMALL"},
+                      logsConfig={"cloudWatchLogs": {"status": "ENABLED", "groupName": f"/aws/codebuild/{name}"}},
+                      **extra)
+    return name
+
+
+def test_a_build_still_running_at_its_timeout_ends_timed_out(project):
+    from pipeline.local import timing
+
+    cb = project["cb"]
+    name = _inline_project(project, ["echo started", "sleep 60", "echo never"], timeoutInMinutes=5)
+    with timing.using(timing.profile("instant", 0.002)):  # 5 minutes x 0.002: the build may run 0.6 s
+        begun = time.monotonic()
+        build = _wait(cb, cb.start_build(projectName=name)["build"]["id"], timeout=30)
+    assert build["buildStatus"] == "TIMED_OUT" and 0.6 <= time.monotonic() - begun < 30
+    phase = next(p for p in build["phases"] if p["phaseType"] == "BUILD")
+    assert phase["phaseStatus"] == "TIMED_OUT" and phase["contexts"][0]["statusCode"] == "BUILD_TIMED_OUT"
+    log = _log(project, build)
+    assert "started" in log and "never" not in log and "Build has timed out." in log
+
+
+def test_the_log_shows_a_phases_lines_while_it_still_runs(project):
+    cb = project["cb"]
+    name = _inline_project(project, ["echo streamed-line", "sleep 60"])
+    build_id = cb.start_build(projectName=name)["build"]["id"]
+
+    def streamed():
+        build = cb.batch_get_builds(ids=[build_id])["builds"][0]
+        if build["currentPhase"] != "BUILD":
+            return None
+        return build if "streamed-line" in _log(project, build) else None
+
+    build = _until_found(streamed)
+    assert not build["buildComplete"]  # the command after the echo still runs
+    cb.stop_build(id=build_id)
+    assert _wait(cb, build_id, timeout=10)["buildStatus"] == "STOPPED"
+
+
+def _until_found(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
 
 
 def test_unknown_project_and_build_are_aws_errors(project):

@@ -7,6 +7,9 @@ FailedInvocation and no execution; a bucket without the notification sends nothi
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 import uuid
 
 import boto3
@@ -74,6 +77,8 @@ def world(clients) -> dict:
     rules = {}
     for rule, pattern, role in (("source", _pattern(BUCKET, "source/src.zip"), events_role),
                                 ("copied", _pattern(BUCKET, "copied/src.zip", reason=["CopyObject"]), events_role),
+                                ("multipart", _pattern(BUCKET, "multipart/src.zip", reason=["CompleteMultipartUpload"]),
+                                 events_role),
                                 ("denied", _pattern(BUCKET, "denied/src.zip"), denied_role),
                                 ("quiet", _pattern(QUIET, "source/src.zip"), events_role)):
         rule_name = f"{rule}-{uuid.uuid4().hex[:6]}"
@@ -160,6 +165,21 @@ def test_a_copy_is_an_event_whose_reason_is_copyobject(world, emulator):
     _stop_all(world)
 
 
+def test_a_completed_multipart_upload_is_one_event_whose_reason_is_completemultipartupload(world, emulator):
+    _stop_all(world)
+    s3 = world["s3"]
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="multipart/src.zip")["UploadId"]
+    part = s3.upload_part(Bucket=BUCKET, Key="multipart/src.zip", UploadId=upload, PartNumber=1, Body=b"x")
+    assert events_bus.drain() and _deliveries(emulator, world["rules"]["multipart"]) == []  # not before it completes
+    s3.complete_multipart_upload(Bucket=BUCKET, Key="multipart/src.zip", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
+    assert wait_for(lambda: _deliveries(emulator, world["rules"]["multipart"]), timeout=30)
+    assert events_bus.drain()
+    [delivery] = _deliveries(emulator, world["rules"]["multipart"])
+    assert delivery["status"] == "Invoked", delivery
+    _stop_all(world)
+
+
 def test_a_role_without_start_pipeline_execution_is_a_failed_invocation_and_no_execution(world, emulator):
     _stop_all(world)
     before = len(_executions(world))
@@ -179,3 +199,35 @@ def test_a_bucket_without_eventbridge_notifications_sends_no_event(world, emulat
     assert events_bus.drain()
     assert _deliveries(emulator, world["rules"]["quiet"]) == [] and len(_executions(world)) == before
     assert _metrics(emulator, world["rules"]["quiet"]) == {}
+
+
+def test_the_event_has_s3s_shape_and_its_delivery_never_delays_nor_fails_the_upload(world, emulator, monkeypatch):
+    gate, seen = threading.Event(), []
+    delivered = events_bus.dispatch
+
+    def stuck(account: str, region: str, event: dict) -> None:
+        seen.append((account, region, event))
+        gate.wait(10)
+        raise RuntimeError("the bus failed")
+
+    monkeypatch.setattr(events_bus, "dispatch", stuck)
+    begun = time.monotonic()
+    put = world["s3"].put_object(Bucket=BUCKET, Key="denied/src.zip", Body=b"four")
+    assert time.monotonic() - begun < 10  # answered while the bus is stuck on its event
+    assert wait_for(lambda: seen, timeout=30)
+    account, region, event = seen[0]
+    assert (account, region) == (ACCOUNT, "us-east-1")
+    assert {k: event[k] for k in ("version", "detail-type", "source", "account", "region", "resources")} == {
+        "version": "0", "detail-type": "Object Created", "source": "aws.s3", "account": ACCOUNT,
+        "region": "us-east-1", "resources": [f"arn:aws:s3:::{BUCKET}"]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    detail = event["detail"]
+    assert detail["bucket"] == {"name": BUCKET} and detail["reason"] == "PutObject"
+    assert {k: detail["object"][k] for k in ("key", "size", "etag", "version-id")} == {
+        "key": "denied/src.zip", "size": 4, "etag": put["ETag"].strip('"'), "version-id": put["VersionId"]}
+    before = len(_deliveries(emulator, world["rules"]["denied"]))
+    gate.set()
+    assert events_bus.drain()
+    monkeypatch.setattr(events_bus, "dispatch", delivered)
+    world["s3"].put_object(Bucket=BUCKET, Key="denied/src.zip", Body=b"five")  # the bus still delivers
+    assert wait_for(lambda: len(_deliveries(emulator, world["rules"]["denied"])) == before + 1, timeout=30)

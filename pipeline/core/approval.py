@@ -46,7 +46,9 @@ def approval_decision(approval: PipelineApproval, execution_id: str, artifact: s
         raise RefusedError(f"approval: {where} is not approved yet (status {approval.status or 'none'})")
     if approval.status == "Failed":
         comment = f": {approval.comment}" if approval.comment else ""
-        raise RefusedError(f"approval: {where} was rejected by {approval.approver or 'someone'}{comment}")
+        if not approval.approver:  # nobody answered: it timed out
+            raise RefusedError(f"approval: {where} failed without an answer{comment}")
+        raise RefusedError(f"approval: {where} was rejected by {approval.approver}{comment}")
     if approval.status != "Succeeded":
         raise RefusedError(f"approval: {where} ended {approval.status}, not approved")
     if not approval.approver:

@@ -27,7 +27,7 @@ def state(status: str | None = "Succeeded", execution: str = EXECUTION, comment:
     approval: dict = {"actionName": "Approve-prod"}
     if status is not None:
         approval["latestExecution"] = {"actionExecutionId": "act-1", "status": status, "summary": comment,
-                                       "lastUpdatedBy": approver, "lastStatusChange": T}
+                                       "lastStatusChange": T, **({"lastUpdatedBy": approver} if approver else {})}
     return {"pipelineName": "greeter-pipeline", "pipelineVersion": 3, "stageStates": [
         {"stageName": "Deploy-test", "latestExecution": {"pipelineExecutionId": execution, "status": "Succeeded"},
          "actionStates": [{"actionName": "Promote-test"}]},
@@ -75,6 +75,8 @@ def test_an_approval_in_this_execution_naming_this_artifact_gives_approver_and_c
     ([("get_pipeline_state", state(status="InProgress"))], "is not approved yet (status InProgress)"),
     ([("get_pipeline_state", state(status="Failed", comment="not on a Friday"))],
      f"was rejected by {ALICE}: not on a Friday"),
+    ([("get_pipeline_state", state(status="Failed", comment="Approval timed out", approver=""))],
+     "Approve-prod failed without an answer: Approval timed out"),
     ([("get_pipeline_state", state(execution="an-older-execution"))],
      f"belongs to pipeline execution an-older-execution, not to this build's execution {EXECUTION}"),
     ([("get_pipeline_state", state()), ("list_action_executions", executions(sha="b" * 64))],

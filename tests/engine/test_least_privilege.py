@@ -108,6 +108,7 @@ def _pipeline_execution(world, *_artifacts, monkeypatch=None) -> None:
     assert monkeypatch is not None
     (world.envdir / "pipeline.yml").write_text((world.envdir / "pipeline.yml").read_text() + "build_tests: false\n")
     world.ok("bootstrap", "--tooling")
+    (world.envdir.parent / ".gitignore").write_text("iam-*.jsonl\n")  # the scenarios' logs live beside it
     make_repository(world.envdir.parent)
     with monkeypatch.context() as m:
         for key, value in org.credentials("operator").items():

@@ -45,6 +45,8 @@ def test_one_execution_source_to_prod_with_the_operators_approval(operated, buil
     assert prod["outcome"] == "PASSED" and prod["artifact"].startswith(sha12) and not prod["dirty"]
     assert prod["approval"] == {"approver": OPERATOR, "reason": "release 1"}
     assert prod["build_id"] == actions["Deploy-prod/Promote-prod"]["detail"].split(";")[0]
+    board = _board_artifact(execution, "Deploy-prod", "Promote-prod")  # the action's output artifact Board-prod
+    assert "<svg" in board and sha12 in board
     history = w.ok("history", "--env", "prod")
     assert f"approved by {OPERATOR}: release 1" in history and f"build {prod['build_id']}" in history
 
@@ -57,6 +59,36 @@ def test_one_execution_source_to_prod_with_the_operators_approval(operated, buil
     code, _, err = w.cli("promote", "--to", "prod", "--artifact", prod["artifact"], "--approval-from-pipeline")
     assert code == 3 and f"belongs to pipeline execution {execution}" in err, err
     assert len(w.ledger("prod")) == 2  # neither refusal wrote to prod's ledger
+
+
+def _board_artifact(execution: str, stage: str, action: str) -> str:
+    """The page in an action's output artifact, read from the pipeline's artifact store as the pipeline's role (the
+    key admits the pipeline's roles only; the operator may list the action executions, not read the store)."""
+    import io
+    import zipfile
+
+    import boto3
+
+    from pipeline.local import execrole
+    from pipeline.local.authz import org
+
+    session = execrole.service_session("arn:aws:iam::444444444444:role/greeter-codepipeline",
+                                       "codepipeline.amazonaws.com", "test", "us-east-1",
+                                       source_account="444444444444")
+    keys = session.environment()
+    kw = {"aws_access_key_id": keys["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": keys["AWS_SECRET_ACCESS_KEY"],
+          "aws_session_token": keys["AWS_SESSION_TOKEN"], "region_name": "us-east-1"}
+    operator = org.credentials("operator")
+    details = boto3.client("codepipeline", region_name="us-east-1", aws_access_key_id=operator["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=operator["AWS_SECRET_ACCESS_KEY"]).list_action_executions(
+        pipelineName="greeter-pipeline", filter={"pipelineExecutionId": execution})["actionExecutionDetails"]
+    detail = next(d for d in details if d["stageName"] == stage and d["actionName"] == action)
+    [artifact] = detail["output"]["outputArtifacts"]
+    assert artifact["name"] == "Board-prod"
+    where = artifact["s3location"]
+    body = boto3.client("s3", **kw).get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return archive.read("board.html").decode()
 
 
 def test_a_rejected_approval_ends_the_execution_and_prod_is_never_touched(operated):

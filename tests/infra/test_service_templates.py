@@ -20,16 +20,16 @@ from service_example import multi
 
 # bootstrap versions (sha256 of the body) of the one-function renderings: a change to an existing stack is a
 # deliberate one, named in its commit (last: the `# unused-ok:` reasons made true once the emulator ran the
-# pipeline and versioned the bucket; the board's PublishBoard statement)
+# pipeline and versioned the bucket; the board: PublishBoard, and each Promote action's Board-<env> artifact)
 MAIN_REPO = {"greeter-dev-function": "863281d8ae27279b", "greeter-dev-target": "dd1f47f61a53b241",
-             "greeter-pipeline": "24067b48875dff90", "greeter-prod-function": "f2dd9eaabdc5d549",
+             "greeter-pipeline": "2fa7bda0f8e6a964", "greeter-prod-function": "f2dd9eaabdc5d549",
              "greeter-prod-target": "b38cbd25ef898fe8", "greeter-test-function": "e75b5a0472867b6c",
              "greeter-test-target": "191bf96c1a49aa07", "greeter-tooling": "f2a7ad0d89fe71f4"}
 MAIN_VARIANT = {
     "shop-artifacts-eu-central-1@eu-central-1": "9c7ec2b598dbdd27",
     "shop-artifacts-us-east-1@us-east-1": "be2ad6dc089c8ce6",
     "shop-dev-function@eu-west-1": "be449b8bb742f3e8", "shop-dev-target@eu-west-1": "2b2d26ef58dd5441",
-    "shop-pipeline@eu-west-1": "d05b708afc9ab5fb", "shop-prod-function@eu-central-1": "9d3e5ff780b6be39",
+    "shop-pipeline@eu-west-1": "10e21105c1b524cf", "shop-prod-function@eu-central-1": "9d3e5ff780b6be39",
     "shop-prod-function@eu-west-1": "fc81a7eb4cd9e69c", "shop-prod-function@us-east-1": "f69f97c850688c8a",
     "shop-prod-target@eu-central-1": "22040e8933915579", "shop-prod-target@eu-west-1": "31e5af359c010bf1",
     "shop-prod-target@us-east-1": "39d8fd2a0343322e", "shop-tooling@eu-west-1": "fcd6fe0c38c39513"}

@@ -1,6 +1,7 @@
 """The product's own CodePipeline on the emulator with more than one execution, through `pipeline pipeline ...`:
 two uploads in quick succession (the second execution queues, then promotes its own sha); an action killed
-mid-promotion (its CodeBuild build stopped: the next execution reconciles the lock it left)."""
+mid-promotion (its CodeBuild build stopped: the next execution reconciles the lock it left). Four whole
+executions, ~2 minutes: in `make proof`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pipeline_world import MAIN_GO, commit, pipeline_json, rows
 
 from pipeline.artifact.source_zip import pack_source
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.proof]
 
 
 def _held_locks(world) -> list:

@@ -12,6 +12,7 @@ AWS imports stay inside `run`.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,9 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.engine import pipeline_follow as pf
 
     ctx = Context(args)
+    action = args.pipeline_action
+    if action == "approve":
+        _check_approve(ctx, args)  # bad input: one line, exit 2, before any call
+    elif action == "run" and args.source and not args.source.is_file():
+        raise InputError(f"--source {args.source}: no such file")
     engine = ctx.engine
     pipeline = pf.runs(engine, ctx.sessions.base())
-    action = args.pipeline_action
     if action == "approve":
         return _approve(ctx, pipeline, args)
     if action == "run":
@@ -78,12 +83,17 @@ def run(args: argparse.Namespace) -> int:
     return _report(ctx, followed, f"pipeline {action}")
 
 
-def _approve(ctx: Context, pipeline: PipelineRuns, args: argparse.Namespace) -> int:
-    from pipeline.engine import pipeline_follow as pf
-
+def _check_approve(ctx: Context, args: argparse.Namespace) -> None:
     order = ctx.config().order
     if args.stage not in order:
         raise InputError(f"--stage {args.stage}: no such env (pipeline.yml order: {', '.join(order)})")
+    if args.artifact is not None and not re.fullmatch(r"[0-9a-f]{12,64}", args.artifact):
+        raise InputError(f"--artifact {args.artifact}: a sha256 or its first 12 or more hex digits")
+
+
+def _approve(ctx: Context, pipeline: PipelineRuns, args: argparse.Namespace) -> int:
+    from pipeline.engine import pipeline_follow as pf
+
     me = ctx.sessions.caller_identity(ctx.sessions.base()).arn
     verb = "rejected" if args.reject else "approved"
     reason = args.reason or f"{verb} with pipeline pipeline approve"
@@ -106,8 +116,6 @@ def _start(ctx: Context, pipeline: PipelineRuns, args: argparse.Namespace) -> st
         ctx.out.progress(f"started execution {execution} of {pipeline.pipeline} (the current source)")
         return execution
     if args.source:
-        if not args.source.is_file():
-            raise InputError(f"--source {args.source}: no such file")
         body, what = args.source.read_bytes(), str(args.source)
     else:
         root = work_tree(Path(engine.config.directory).resolve())
@@ -129,13 +137,12 @@ def _newest(pipeline: PipelineRuns) -> str:
 
 
 def _report(ctx: Context, followed: Followed, command: str) -> int:
-    from pipeline.core.pipeline_view import ENDED, HEADERS
+    from pipeline.core.pipeline_view import ENDED, HEADERS, approve_hint
 
     f = followed
     ctx.out.table(HEADERS, [r.row() for r in f.rows], title=f"execution {f.execution_id}: {f.status}")
     if f.waiting:
-        ctx.out.text(f"waiting: {f.waiting.stage}/{f.waiting.action} "
-                     f"(pipeline pipeline approve --stage {f.waiting.stage.removeprefix('Deploy-')})")
+        ctx.out.text(f"waiting: {f.waiting.stage}/{f.waiting.action} ({approve_hint(f.waiting)})")
     if f.status in ENDED and f.status != "Succeeded":  # the error document carries the same facts
         row = next((r for r in f.rows if r.status == "Failed"), None)
         where = f" at {row.stage}/{row.action}: {row.detail}" if row else ""

@@ -134,6 +134,11 @@ def pending_approval(state: dict[str, Any], stage: str, execution_id: str | None
     return None
 
 
+def approve_hint(approval: PendingApproval) -> str:
+    """The command that answers it (`Deploy-<env>` is the env's stage, infra/naming.py)."""
+    return f"pipeline pipeline approve --stage {approval.stage.removeprefix('Deploy-')}"
+
+
 def approval_message(details: list[dict[str, Any]], approval: PendingApproval) -> str:
     """What the approver is asked (the action's CustomData as resolved in this execution: it names the sha)."""
     for d in details:

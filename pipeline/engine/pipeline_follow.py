@@ -126,7 +126,7 @@ def follow(engine: EngineContext, pipeline: PipelineRuns, execution_id: str, tim
         if now.waiting and not said_waiting:
             said_waiting = True
             out.progress(f"  {now.waiting.stage}/{now.waiting.action}: waiting for an approval: "
-                         f"pipeline pipeline approve --stage {now.waiting.stage.removeprefix('Deploy-')}")
+                         f"{view.approve_hint(now.waiting)}")
         if now.waiting and until_approval:
             return now
         if not again():

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from helpers import REPO
 
 
@@ -128,6 +129,7 @@ def _documents(text: str) -> list[dict]:
     return docs
 
 
+@pytest.mark.proof  # ~50 s; make test runs the same steps through the CLI (tests/engine/test_pipeline_runs.py)
 def test_demo_pipeline_runs_one_whole_execution_and_the_ledger_names_builds_and_approver(tmp_path):
     result, documents = _demo(tmp_path, "--pipeline")
     by_command = {d["command"]: d for d in documents}

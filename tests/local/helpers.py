@@ -43,3 +43,16 @@ def wait_ready(lam, name: str, qualifier: str | None = None, timeout: float = 30
         assert time.monotonic() < deadline, f"{name} still {config.get('State')}/{config.get('LastUpdateStatus')}"
         time.sleep(delay)
         delay = min(delay * 1.5, 0.2)
+
+
+def until(check, timeout: float = 60.0):
+    """`check()`'s first truthy answer, looked for every 50 ms; AssertionError after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")

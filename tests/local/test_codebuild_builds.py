@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from .events_support import execution_role
-from .helpers import make_zip
+from .helpers import make_zip, until
 
 pytestmark = pytest.mark.emulator
 CODEBUILD_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -206,20 +206,12 @@ def test_the_log_shows_a_phases_lines_while_it_still_runs(project):
             return None
         return build if "streamed-line" in _log(project, build) else None
 
-    build = _until_found(streamed)
+    build = until(streamed)
     assert not build["buildComplete"]  # the command after the echo still runs
     cb.stop_build(id=build_id)
     assert _wait(cb, build_id, timeout=10)["buildStatus"] == "STOPPED"
 
 
-def _until_found(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_unknown_project_and_build_are_aws_errors(project):

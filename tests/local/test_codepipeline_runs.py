@@ -6,7 +6,6 @@ recording the approver; a rejection or a failed build stops the execution; the p
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import boto3
@@ -18,7 +17,7 @@ from pipeline.core.approval import approval_decision
 from pipeline.errors import RefusedError
 
 from .events_support import execution_role
-from .helpers import make_zip
+from .helpers import make_zip, until
 
 pytestmark = pytest.mark.emulator
 BUCKET = f"cp-{uuid.uuid4().hex[:8]}"
@@ -99,14 +98,6 @@ def _action(cp, name: str, stage: str, action: str) -> dict:
     return next(a for a in stage_state["actionStates"] if a["actionName"] == action)
 
 
-def _until(check, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _status(cp, name: str, execution: str) -> str:
@@ -119,7 +110,7 @@ def _pending_token(cp, name: str, execution: str) -> str:
         stage = next(s for s in cp.get_pipeline_state(name=name)["stageStates"] if s["stageName"] == "Deploy")
         held = (stage.get("latestExecution") or {}).get("pipelineExecutionId") == execution
         return latest.get("token") if held and latest.get("status") == "InProgress" else None
-    return _until(ready)
+    return until(ready)
 
 
 def test_an_execution_runs_source_approval_and_build_with_variables_resolved(pipeline, clients):
@@ -136,7 +127,7 @@ def test_an_execution_runs_source_approval_and_build_with_variables_resolved(pip
     assert caught.value.response["Error"]["Code"] == "InvalidApprovalTokenException"
     cp.put_approval_result(pipelineName=name, stageName="Deploy", actionName="Approve",
                            result={"summary": "looks good", "status": "Approved"}, token=token)
-    assert _until(lambda: _status(cp, name, execution) != "InProgress") and \
+    assert until(lambda: _status(cp, name, execution) != "InProgress") and \
         _status(cp, name, execution) == "Succeeded"
     approver, comment = approval_decision(read_approval(cp, name, "Deploy", "Approve", execution), execution, etag)
     assert approver == "arn:aws:iam::123456789012:user/admin" and comment == "looks good"
@@ -164,7 +155,7 @@ def test_a_rejection_stops_the_execution_and_a_second_execution_waits_its_turn(p
                for s in cp.get_pipeline_state(name=name)["stageStates"])  # QUEUED: not started
     cp.put_approval_result(pipelineName=name, stageName="Deploy", actionName="Approve",
                            result={"summary": "not today", "status": "Rejected"}, token=token)
-    _until(lambda: _status(cp, name, first) == "Failed")
+    until(lambda: _status(cp, name, first) == "Failed")
     details = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": first})
     assert not any(d["actionName"] == "Build" for d in details["actionExecutionDetails"])  # never ran
     with pytest.raises(RefusedError, match="rejected by arn:aws:iam::123456789012:user/admin: not today"):
@@ -175,7 +166,7 @@ def test_a_rejection_stops_the_execution_and_a_second_execution_waits_its_turn(p
                                result={"summary": "", "status": "Approved"}, token=token + "x")
     assert caught.value.response["Error"]["Code"] == "InvalidApprovalTokenException"
     cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=second, abandon=True)
-    _until(lambda: _status(cp, name, second) == "Stopped")
+    until(lambda: _status(cp, name, second) == "Stopped")
 
 
 def test_a_failing_build_fails_the_action_naming_the_phase(pipeline):
@@ -185,7 +176,7 @@ def test_a_failing_build_fails_the_action_naming_the_phase(pipeline):
     token = _pending_token(cp, name, execution)
     cp.put_approval_result(pipelineName=name, stageName="Deploy", actionName="Approve",
                            result={"summary": "ok", "status": "Approved"}, token=token)
-    _until(lambda: _status(cp, name, execution) != "InProgress")
+    until(lambda: _status(cp, name, execution) != "InProgress")
     assert _status(cp, name, execution) == "Failed"
     build = _action(cp, name, "Deploy", "Build")["latestExecution"]
     assert build["status"] == "Failed" and "Phase: BUILD, Code: COMMAND_EXECUTION_ERROR" in build["summary"]

@@ -114,3 +114,17 @@ def make_bucket(name: str, account: str = "444444444444", versioned: bool = True
     s3.create_bucket(Bucket=name)
     if versioned:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def as_codepipeline(service: str, region: str = "us-east-1"):
+    """A client acting as CodePipeline does: the pipeline's service role, assumed as codepipeline.amazonaws.com
+    through the emulator's STS (its trust enforced): the one that may read and write the pipeline's artifact store."""
+    from pipeline.local import execrole
+
+    session = execrole.service_session(f"arn:aws:iam::{TOOLING}:role/greeter-codepipeline",
+                                       "codepipeline.amazonaws.com", "test", region, source_account=TOOLING)
+    assert session is not None, "the pipeline role does not trust codepipeline.amazonaws.com"
+    keys = session.environment()
+    return boto3.client(service, region_name=region, aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=keys["AWS_SESSION_TOKEN"])

@@ -10,7 +10,8 @@ from pipeline.cli import main
 
 @pytest.mark.parametrize("argv, line", [
     (["approve", "--stage", "staging"], "--stage staging: no such env (pipeline.yml order: dev, test, prod)"),
-    (["approve", "--stage", "prod", "--artifact", "abc"], "--artifact abc: a sha256 or its first 12 or more hex"),
+    (["approve", "--stage", "prod", "--artifact", "abc"], "--artifact: 'abc' is too short: give at least 7 hex"),
+    (["approve", "--stage", "prod", "--artifact", "xyz1234"], "--artifact: expected a sha256 or a prefix of one"),
     (["run", "--source", "nowhere.zip"], "--source nowhere.zip: no such file"),
 ])
 def test_bad_input_is_exit_2_with_one_line_and_no_call(argv, line, envdir, no_real_aws, capsys):

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if args.pipeline:
             from pipeline.commands import demo_pipeline
 
-            config_dir = demo_pipeline.pipeline_config(Path(args.config_dir).resolve(), work)
+            config_dir = demo_pipeline.pipeline_config(ctx, Path(args.config_dir).resolve(), work)
             demo = Demo(ctx, args, config_dir, work)
             summary = demo_pipeline.flow(demo)
             return _finish(ctx, demo, summary, "one pipeline execution, source upload -> prod,")

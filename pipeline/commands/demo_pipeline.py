@@ -20,24 +20,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.commands.demo_steps import Demo, calls_by_principal
+from pipeline.commands.context import Context
+from pipeline.commands.demo_steps import Demo, calls_by_principal, demo_config
 
 # what buildspec.yml needs of the product to install and run it: its tracked files under these
 PRODUCT = ("pipeline", "templates", "go-function", "setup.cfg", "pyproject.toml", "README.md", "buildspec.yml")
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def pipeline_config(source: Path, work: Path) -> Path:
-    """The demo's environments/: a copy of `source` with freeze windows lifted and `build_tests: false`."""
-    import yaml
-
-    target = work / "repository" / "environments"
-    shutil.copytree(source, target)
-    for path in sorted(target.glob("*.yml")):
-        data = yaml.safe_load(path.read_text())
-        if isinstance(data, dict) and isinstance(data.get("gates"), dict) and data["gates"].get("freeze"):
-            data["gates"]["freeze"] = []
-            path.write_text(yaml.safe_dump(data, sort_keys=False))
+def pipeline_config(ctx: Context, source: Path, work: Path) -> Path:
+    """The demo's environments/ in the repository the pipeline builds: `source` with freeze windows lifted
+    (demo_steps.demo_config) and `build_tests: false`."""
+    target = demo_config(source, work, ctx, in_repository=True)
     pipeline = target / "pipeline.yml"
     pipeline.write_text(pipeline.read_text() + "build_tests: false  # the demo: make test runs the suite\n")
     return target

@@ -88,12 +88,13 @@ def iam_report() -> dict[str, Any]:
             "denied": sum(p["denied"] for p in principals.values()), "principals": principals}
 
 
-def demo_config(source: Path, work: Path, ctx: Context) -> Path:
+def demo_config(source: Path, work: Path, ctx: Context, *, in_repository: bool = False) -> Path:
     """A copy of `source`, with freeze windows lifted so the demo runs on any day of the week and `go_dir`
-    made absolute (it is relative to the folder holding the original)."""
+    made absolute (it is relative to the folder holding the original). `in_repository`: the copy goes to
+    `work/repository/environments`, beside the Go module the repository holds, so `go_dir` stays as written."""
     import yaml
 
-    target = work / "environments"
+    target = work / ("repository" if in_repository else "") / "environments"
     shutil.copytree(source, target)
     for path in sorted(target.glob("*.yml")):
         data = yaml.safe_load(path.read_text())
@@ -104,7 +105,7 @@ def demo_config(source: Path, work: Path, ctx: Context) -> Path:
         if isinstance(gates, dict) and gates.get("freeze"):
             ctx.out.progress(f"demo: lifting {path.name} freeze windows {gates['freeze']} for this run")
             gates["freeze"], changed = [], True
-        if path.name == "pipeline.yml":  # go_dir (default go-function) is relative to the original's folder
+        if path.name == "pipeline.yml" and not in_repository:  # go_dir is relative to the original's folder
             data["go_dir"], changed = str((source.parent / str(data.get("go_dir") or "go-function")).resolve()), True
         if changed:
             path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -12,7 +12,6 @@ AWS imports stay inside `run`.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,8 +86,13 @@ def _check_approve(ctx: Context, args: argparse.Namespace) -> None:
     order = ctx.config().order
     if args.stage not in order:
         raise InputError(f"--stage {args.stage}: no such env (pipeline.yml order: {', '.join(order)})")
-    if args.artifact is not None and not re.fullmatch(r"[0-9a-f]{12,64}", args.artifact):
-        raise InputError(f"--artifact {args.artifact}: a sha256 or its first 12 or more hex digits")
+    if args.artifact is not None:
+        from pipeline.core.shas import normalise
+
+        try:
+            args.artifact = normalise(args.artifact)
+        except ValueError as exc:
+            raise InputError(f"--artifact: {exc}") from None
 
 
 def _approve(ctx: Context, pipeline: PipelineRuns, args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core import shas
+
 ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
 HEADERS = ("stage", "action", "status", "duration", "detail")
 
@@ -63,8 +65,8 @@ def action_rows(details: list[dict[str, Any]], structure: list[dict[str, Any]]) 
 
 
 def _short(value: str) -> str:
-    """A sha256 as its first 12 characters (what `status` and `history` show)."""
-    return value[:12] if len(value) == 64 and all(c in "0123456789abcdef" for c in value) else value
+    """A sha256 as the tables show it (core/shas.py); any other value as it is."""
+    return shas.short(value) if shas.is_full(value) and not value.strip("0123456789abcdef") else value
 
 
 def _detail(d: dict[str, Any], shown: set[tuple[str, str]]) -> str:

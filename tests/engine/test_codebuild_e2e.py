@@ -12,7 +12,7 @@ import zipfile
 
 import boto3
 import pytest
-from helpers import REPO, promoter
+from helpers import REPO, as_codepipeline, promoter
 
 pytestmark = pytest.mark.emulator
 BUCKET = "greeter-artifacts-444444444444-us-east-1"
@@ -65,24 +65,9 @@ def _log(build: dict) -> str:
     return "\n".join(e["message"] for e in events)
 
 
-def _as_codepipeline(service: str):
-    """A client acting as CodePipeline does: the pipeline's service role, assumed as codepipeline.amazonaws.com
-    (the one that may write the pipeline's artifact store)."""
-    from pipeline.local import execrole
-
-    session = execrole.service_session(f"arn:aws:iam::{TOOLING}:role/greeter-codepipeline",
-                                       "codepipeline.amazonaws.com", "test", "us-east-1",
-                                       source_account=TOOLING)
-    assert session is not None, "the pipeline role does not trust codepipeline.amazonaws.com"
-    keys = session.environment()
-    return boto3.client(service, aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-                        aws_session_token=keys["AWS_SESSION_TOKEN"])
-
-
 @pytest.mark.bootstrapped("dev")
 def test_the_real_buildspec_builds_stages_and_promotes_in_the_emulators_codebuild(world):
-    s3 = _as_codepipeline("s3")
+    s3 = as_codepipeline("s3")
     key = "greeter-pipeline/Source/test.zip"  # in the pipeline's artifact store
     s3.put_object(Bucket=BUCKET, Key=key, Body=_source_zip(world.envdir))
     cb = _tooling("codebuild")

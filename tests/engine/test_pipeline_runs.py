@@ -8,7 +8,11 @@ another artifact. A rejected approval never touches prod."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
+from helpers import as_codepipeline
 from pipeline_world import OPERATOR, pipeline_json, rows
 
 pytestmark = pytest.mark.emulator
@@ -64,20 +68,10 @@ def test_one_execution_source_to_prod_with_the_operators_approval(operated, buil
 def _board_artifact(execution: str, stage: str, action: str) -> str:
     """The page in an action's output artifact, read from the pipeline's artifact store as the pipeline's role (the
     key admits the pipeline's roles only; the operator may list the action executions, not read the store)."""
-    import io
-    import zipfile
-
     import boto3
 
-    from pipeline.local import execrole
     from pipeline.local.authz import org
 
-    session = execrole.service_session("arn:aws:iam::444444444444:role/greeter-codepipeline",
-                                       "codepipeline.amazonaws.com", "test", "us-east-1",
-                                       source_account="444444444444")
-    keys = session.environment()
-    kw = {"aws_access_key_id": keys["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": keys["AWS_SECRET_ACCESS_KEY"],
-          "aws_session_token": keys["AWS_SESSION_TOKEN"], "region_name": "us-east-1"}
     operator = org.credentials("operator")
     details = boto3.client("codepipeline", region_name="us-east-1", aws_access_key_id=operator["AWS_ACCESS_KEY_ID"],
                            aws_secret_access_key=operator["AWS_SECRET_ACCESS_KEY"]).list_action_executions(
@@ -86,7 +80,7 @@ def _board_artifact(execution: str, stage: str, action: str) -> str:
     [artifact] = detail["output"]["outputArtifacts"]
     assert artifact["name"] == "Board-prod"
     where = artifact["s3location"]
-    body = boto3.client("s3", **kw).get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
+    body = as_codepipeline("s3").get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         return archive.read("board.html").decode()
 
